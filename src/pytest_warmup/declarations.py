@@ -1,0 +1,348 @@
+"""What users write: plans and the requirements they declare.
+
+A :class:`WarmupPlan` knows how to create one kind of resource in batches; each call to
+:meth:`WarmupPlan.require` declares one :class:`WarmupRequirement`, a node of the graph.
+Requirements compare and hash by identity: one object is one resource wherever it is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import sys
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+from .errors import WarmupError
+
+if TYPE_CHECKING:
+    from .nodes import WarmupNode
+    from .runtime import WarmupRuntime
+
+__all__ = ["WarmupPlan", "WarmupRequirement", "declaration_site", "set_declaration_site"]
+
+Dependency = Union["WarmupRequirement", tuple["WarmupRequirement", ...]]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True, eq=False)
+class WarmupRequirement:
+    """One declared resource: created by ``owner_plan`` from ``payload`` and ``dependencies``.
+
+    Build requirements with :meth:`WarmupPlan.require` (or a plan's own factory method).
+    Equality and hashing are by identity, so two declarations with equal payloads are two
+    resources; ``id`` is a debug and snapshot address, not a merge key. ``is_per_test`` is
+    ``True`` (one value per test), ``False`` (one value per producer scope) or ``None``
+    (per-test exactly when a direct dependency is).
+
+    ``dependencies`` stays an ordinary dict that is read when ``prepare()`` runs.
+    """
+
+    owner_plan: WarmupPlan
+    payload: dict[str, Any]
+    dependencies: dict[str, Dependency]
+    id: str | None = None
+    is_per_test: bool | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.owner_plan, WarmupPlan):
+            raise WarmupError(
+                f"requirement owner_plan must be a WarmupPlan, got {type(self.owner_plan).__name__}"
+            )
+        where = self.id if self.id is not None else self.owner_plan.name
+        if not isinstance(self.payload, dict):
+            raise WarmupError(
+                f"requirement {where!r}: payload must be a dict, got {type(self.payload).__name__}"
+            )
+        if not isinstance(self.dependencies, dict):
+            raise WarmupError(
+                f"requirement {where!r}: dependencies must be a dict of slot -> requirement, "
+                f"got {type(self.dependencies).__name__}"
+            )
+        for slot, value in self.dependencies.items():
+            if not isinstance(slot, str):
+                raise WarmupError(
+                    f"requirement {where!r}: dependency slot names must be strings, got {slot!r}"
+                )
+            members = value if isinstance(value, tuple) else (value,)
+            for member in members:
+                if not isinstance(member, WarmupRequirement):
+                    raise WarmupError(
+                        f"requirement {where!r}: dependency {slot!r} must be a WarmupRequirement "
+                        f"or a tuple of them, got {type(member).__name__}"
+                    )
+        if self.id is not None and (not isinstance(self.id, str) or not self.id):
+            raise WarmupError(f"requirement id must be a non-empty string or None, got {self.id!r}")
+        if self.is_per_test not in (True, False, None):
+            raise WarmupError(
+                f"requirement {where!r}: is_per_test must be True, False or None, "
+                f"got {self.is_per_test!r}"
+            )
+        object.__setattr__(self, "_site", _caller_site())
+
+    def iter_dependency_requirements(self) -> tuple[WarmupRequirement, ...]:
+        """All dependencies as one tuple, in slot order, tuple slots expanded in place."""
+        result: list[WarmupRequirement] = []
+        for value in self.dependencies.values():
+            if isinstance(value, WarmupRequirement):
+                result.append(value)
+            else:
+                result.extend(value)
+        return tuple(result)
+
+    def __repr__(self) -> str:
+        label = self.id if self.id is not None else f"@{id(self):x}"
+        return f"<WarmupRequirement {label} of plan {self.owner_plan.name!r}>"
+
+
+def declaration_site(requirement: WarmupRequirement) -> str | None:
+    """Where ``requirement`` was declared, as ``file:line``, when known."""
+    site: str | None = getattr(requirement, "_site", None)
+    return site
+
+
+def set_declaration_site(requirement: WarmupRequirement, site: str) -> None:
+    """Record where a requirement was declared (the YAML loader points at its file:line)."""
+    object.__setattr__(requirement, "_site", site)
+
+
+def _caller_site() -> str | None:
+    # The first frame outside this package and outside ``require`` wrappers of plan subclasses
+    # is the line a user would look for.
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if (
+            not os.path.abspath(filename).startswith(_PACKAGE_DIR)
+            and frame.f_code.co_name != "require"
+        ):
+            return f"{_relative(filename)}:{frame.f_lineno}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _relative(filename: str) -> str:
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename
+    return filename if relative.startswith("..") else relative
+
+
+class WarmupPlan:
+    """Creates one kind of resource, a batch at a time.
+
+    Subclass it and either implement :meth:`prepare_node` (one value per node, with optional
+    :meth:`before_prepare` / :meth:`after_prepare` around the batch) or override
+    :meth:`prepare` for full control of the batch, completing every node with
+    ``node.set_value(...)`` / ``node.set_exception(...)`` (or the older
+    ``runtime.set(node, value)``). Any of these methods may be ``async def``.
+
+    Optional teardown: :meth:`cleanup` (default: :meth:`cleanup_node` per node) runs when the
+    producer's scope ends, for the nodes this plan really created.
+
+    ``name`` appears in reports and messages and orders batches; it need not be unique.
+    ``max_batch_size`` splits large batches into several calls.
+    """
+
+    max_batch_size: int | None = None
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise WarmupError(f"plan name must be a non-empty string, got {name!r}")
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+    def require(
+        self,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        dependencies: Mapping[str, WarmupRequirement | Iterable[WarmupRequirement]] | None = None,
+        id: str | None = None,
+        is_per_test: bool | None = None,
+    ) -> WarmupRequirement:
+        """Declare one requirement of this plan.
+
+        ``payload`` is copied. A dependency value that is not a single requirement (a list or
+        tuple of them) becomes a tuple slot. Subclasses usually wrap this with typed keyword
+        arguments and call ``super().require(...)``.
+        """
+        if payload is not None and not isinstance(payload, Mapping):
+            raise WarmupError(
+                f"plan {self.name!r}: payload must be a mapping, got {type(payload).__name__}"
+            )
+        if dependencies is not None and not isinstance(dependencies, Mapping):
+            raise WarmupError(
+                f"plan {self.name!r}: dependencies must be a mapping of slot -> requirement, "
+                f"got {type(dependencies).__name__}"
+            )
+        normalized: dict[str, Dependency] = {}
+        for slot, value in (dependencies or {}).items():
+            if isinstance(value, WarmupRequirement):
+                normalized[slot] = value
+            elif isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
+                normalized[slot] = tuple(value)
+            else:
+                raise WarmupError(
+                    f"plan {self.name!r}: dependency {slot!r} must be a WarmupRequirement or a "
+                    f"list of them, got {type(value).__name__}"
+                )
+        return WarmupRequirement(
+            owner_plan=self,
+            payload=dict(payload or {}),
+            dependencies=normalized,
+            id=id,
+            is_per_test=is_per_test,
+        )
+
+    # -- preparation -------------------------------------------------------------------------
+
+    def prepare(
+        self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime | None = None
+    ) -> Awaitable[None] | None:
+        """Prepare one batch: ``before_prepare``, ``prepare_node`` per node, ``after_prepare``.
+
+        A raise in ``before_prepare`` fails every node; a raise in ``prepare_node`` fails that
+        node; a raise in ``after_prepare`` fails every node that had a value. When any of the
+        three is ``async def`` the whole template runs on the plugin's event loop, and the
+        ``prepare_node`` calls of one batch run concurrently.
+        """
+        if _any_coroutine(self.before_prepare, self.prepare_node, self.after_prepare):
+            return self._prepare_async(nodes)
+        try:
+            self.before_prepare(nodes)
+        except Exception as exc:
+            for node in nodes:
+                node.set_exception(exc)
+            return None
+        for node in nodes:
+            try:
+                node.set_value(self.prepare_node(node))
+            except Exception as exc:
+                node.set_exception(exc)
+        try:
+            self.after_prepare(nodes)
+        except Exception as exc:
+            _fail_valued(nodes, exc)
+        return None
+
+    async def _prepare_async(self, nodes: Sequence[WarmupNode]) -> None:
+        try:
+            await _maybe_await(self.before_prepare(nodes))
+        except Exception as exc:
+            for node in nodes:
+                node.set_exception(exc)
+            return
+
+        async def one(node: WarmupNode) -> None:
+            try:
+                node.set_value(await _maybe_await(self.prepare_node(node)))
+            except Exception as exc:
+                node.set_exception(exc)
+
+        await asyncio.gather(*(one(node) for node in nodes))
+        try:
+            await _maybe_await(self.after_prepare(nodes))
+        except Exception as exc:
+            _fail_valued(nodes, exc)
+
+    def before_prepare(self, nodes: Sequence[WarmupNode]) -> Any:
+        """Called once before ``prepare_node`` for a batch (e.g. open a client). Default: no-op."""
+        return None
+
+    def prepare_node(self, node: WarmupNode) -> Any:
+        """Return the prepared value for one node. Implement this or :meth:`prepare`."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement prepare_node(...) or prepare(...)"
+        )
+
+    def after_prepare(self, nodes: Sequence[WarmupNode]) -> Any:
+        """Called once after ``prepare_node`` for a batch (e.g. wait for indexing).
+
+        Not a teardown: see :meth:`cleanup`. Default: no-op.
+        """
+        return None
+
+    # -- teardown ----------------------------------------------------------------------------
+
+    def cleanup(self, nodes: Sequence[WarmupNode]) -> Awaitable[None] | None:
+        """Delete what one batch created, when the producer's scope ends.
+
+        Receives only nodes whose value this plan created (not snapshot overrides, not failed
+        ones). Default: :meth:`cleanup_node` for each node; every node is tried and the first
+        error is raised afterwards.
+        """
+        if _any_coroutine(self.cleanup_node):
+            return self._cleanup_async(nodes)
+        first_error: Exception | None = None
+        for node in nodes:
+            try:
+                self.cleanup_node(node)
+            except Exception as exc:
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
+        return None
+
+    async def _cleanup_async(self, nodes: Sequence[WarmupNode]) -> None:
+        results = await asyncio.gather(
+            *(_maybe_await(self.cleanup_node(node)) for node in nodes), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    def cleanup_node(self, node: WarmupNode) -> Any:
+        """Delete one created resource. Default: nothing to delete."""
+        return None
+
+    def has_cleanup(self) -> bool:
+        """Whether this plan overrides :meth:`cleanup` or :meth:`cleanup_node`."""
+        cls = type(self)
+        return (
+            cls.cleanup is not WarmupPlan.cleanup or cls.cleanup_node is not WarmupPlan.cleanup_node
+        )
+
+    # -- snapshot values ---------------------------------------------------------------------
+
+    def validate_snapshot_value(self, requirement: WarmupRequirement, raw: object) -> None:
+        """Check a value read from a snapshot file. Default: it must be JSON-serializable."""
+        try:
+            json.dumps(raw)
+        except (TypeError, ValueError) as exc:
+            raise WarmupError("snapshot value is not JSON-serializable") from exc
+
+    def deserialize_snapshot_value(self, requirement: WarmupRequirement, raw: object) -> object:
+        """Turn a snapshot file value into the value tests receive. Default: validate, keep."""
+        self.validate_snapshot_value(requirement, raw)
+        return raw
+
+    def serialize_snapshot_value(self, requirement: WarmupRequirement, value: object) -> object:
+        """Turn a prepared value into something a snapshot file can hold. Default: as is."""
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise WarmupError("prepared runtime value is not JSON-serializable") from exc
+        return value
+
+
+def _any_coroutine(*methods: object) -> bool:
+    return any(inspect.iscoroutinefunction(method) for method in methods)
+
+
+async def _maybe_await(result: Any) -> Any:
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def _fail_valued(nodes: Sequence[WarmupNode], exc: Exception) -> None:
+    for node in nodes:
+        if node.has_value:
+            node.set_exception(exc)

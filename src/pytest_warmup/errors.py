@@ -1,0 +1,34 @@
+"""The one error type users see, and the few subclasses that carry data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "DependencyCycleError",
+    "NodeFailedError",
+    "WarmupError",
+]
+
+
+class WarmupError(ValueError):
+    """A mistake in a warmup declaration, file, producer or binding.
+
+    The message says what is wrong, where, and how to fix it. pytest-warmup turns it into a
+    clean pytest error without the plugin's own traceback.
+    """
+
+
+class DependencyCycleError(WarmupError):
+    """The requirement graph has a cycle; ``cycle`` lists its labels, first one repeated last."""
+
+    def __init__(self, cycle: Sequence[str]) -> None:
+        self.cycle = tuple(cycle)
+        super().__init__("dependency cycle detected: " + " -> ".join(self.cycle))
+
+
+class NodeFailedError(WarmupError):
+    """A test needs a prepared value whose preparation (or an ancestor's) raised.
+
+    The original exception is chained as ``__cause__``.
+    """

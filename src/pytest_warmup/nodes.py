@@ -1,0 +1,164 @@
+"""What a plan receives: one runtime instance of a requirement, to be completed with a value."""
+
+from __future__ import annotations
+
+from typing import Any, Final, final
+
+from .declarations import WarmupRequirement
+from .errors import WarmupError
+
+__all__ = ["NodeStatus", "WarmupNode"]
+
+NodeStatus = str  # "pending" | "value" | "exception"
+
+_UNSET: Final = object()
+
+
+@final
+class WarmupNode:
+    """One runtime instance of a requirement: shared in its producer scope, or one test's own.
+
+    Plans read ``payload`` and ``deps`` (slot -> prepared dependency value; tuple slots give a
+    tuple of values) and complete the node with :meth:`set_value` or :meth:`set_exception`
+    while their batch runs. The last call wins. Nodes compare and hash by identity.
+
+    ``runtime_key`` is ``node-<n>:shared`` or ``node-<n>:<test node id>``; ``test_id`` is the
+    test of a per-test instance, else ``None``.
+    """
+
+    __slots__ = (
+        "_active",
+        "_exception",
+        "_value",
+        "blocked_by",
+        "dependencies",
+        "deps",
+        "graph_node",
+        "overridden",
+        "runtime_key",
+        "test_id",
+    )
+
+    def __init__(
+        self,
+        runtime_key: str,
+        graph_node: Any,
+        test_id: str | None,
+        dependencies: dict[str, WarmupNode | tuple[WarmupNode, ...]],
+    ) -> None:
+        self.runtime_key = runtime_key
+        #: the normalized graph node this instance belongs to (``pytest_warmup.graph.GraphNode``)
+        self.graph_node = graph_node
+        self.test_id = test_id
+        #: slot -> dependency instance(s)
+        self.dependencies = dependencies
+        self.deps: dict[str, Any] = {}
+        self.overridden = False
+        #: the failed ancestor that kept this node from being prepared
+        self.blocked_by: WarmupNode | None = None
+        self._value: Any = _UNSET
+        self._exception: BaseException | None = None
+        self._active = False
+
+    def __repr__(self) -> str:
+        return f"<WarmupNode {self.runtime_key} {self.graph_node.label}>"
+
+    # -- what the requirement declared --------------------------------------------------------
+
+    @property
+    def requirement(self) -> WarmupRequirement:
+        """The declaration this node prepares."""
+        requirement: WarmupRequirement = self.graph_node.requirement
+        return requirement
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The requirement's payload (the same dict object, not a copy)."""
+        return self.requirement.payload
+
+    @property
+    def public_id(self) -> str | None:
+        """The requirement's ``id``, or ``None``."""
+        return self.requirement.id
+
+    @property
+    def id(self) -> str | None:
+        """Alias of :attr:`public_id`."""
+        return self.requirement.id
+
+    @property
+    def per_test(self) -> bool:
+        """Whether this node is effectively per-test (declared, or inherited from a dependency)."""
+        per_test: bool = self.graph_node.per_test
+        return per_test
+
+    @property
+    def is_per_test(self) -> bool:
+        """Alias of :attr:`per_test`."""
+        return self.per_test
+
+    # -- result ---------------------------------------------------------------------------------
+
+    @property
+    def has_value(self) -> bool:
+        """A value has been set."""
+        return self._value is not _UNSET
+
+    @property
+    def has_exception(self) -> bool:
+        """An exception has been recorded."""
+        return self._exception is not None
+
+    @property
+    def is_resolved(self) -> bool:
+        """A value or an exception has been recorded."""
+        return self.has_value or self.has_exception
+
+    @property
+    def value(self) -> Any:
+        """The prepared value; raises :class:`WarmupError` when there is none."""
+        if self._value is _UNSET:
+            raise WarmupError(f"node '{self.runtime_key}' has no prepared value")
+        return self._value
+
+    @property
+    def exception(self) -> BaseException | None:
+        """The recorded exception, or ``None``."""
+        return self._exception
+
+    @property
+    def status(self) -> NodeStatus:
+        """``"value"``, ``"exception"`` or ``"pending"`` (never prepared)."""
+        if self.has_value:
+            return "value"
+        if self.has_exception:
+            return "exception"
+        return "pending"
+
+    def set_value(self, value: Any) -> None:
+        """Complete this node with ``value`` (only while its batch runs)."""
+        self._check_active()
+        self._value = value
+        self._exception = None
+
+    def set_exception(self, exc: BaseException) -> None:
+        """Record that preparing this node failed (only while its batch runs)."""
+        self._check_active()
+        self.record_exception(exc)
+
+    def _check_active(self) -> None:
+        if not self._active:
+            raise WarmupError("warmup node values may only be set during active plan.prepare(...)")
+
+    # -- engine side ----------------------------------------------------------------------------
+
+    def record_exception(self, exc: BaseException) -> None:
+        """Record ``exc`` without the active-batch check (engine use)."""
+        self._exception = exc
+        self._value = _UNSET
+
+    def preset(self, value: Any) -> None:
+        """Give this node an override value before any batch runs (engine use)."""
+        self._value = value
+        self._exception = None
+        self.overridden = True

@@ -1,0 +1,166 @@
+"""Which producer a binding reads from, and the value it injects.
+
+Resolution order: an explicit ``producer_fixture``; else the one prepared scope among the
+callable's own arguments; else the one producer in the request's fixture closure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from .binding import Binding
+from .errors import WarmupError
+from .runtime import PreparedScope
+from .session import SESSION_KEY, WarmupSession
+
+__all__ = ["inject", "producer_for_item", "resolve_producer"]
+
+
+def inject(
+    request: pytest.FixtureRequest, bindings: Sequence[Binding], arguments: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The values for ``bindings`` of the callable that ``request`` is running."""
+    session = request.config.stash[SESSION_KEY]
+    for binding in bindings:
+        if _fixture_visible(request, binding.argument_name):
+            raise WarmupError(
+                f"warmup_param-injected argument '{binding.argument_name}' collides with "
+                f"ordinary pytest fixture resolution; rename the argument of callable "
+                f"'{binding.callable_name}' or the fixture"
+            )
+    named = _named_producer(bindings)
+    if named is not None:
+        _check_named_visible(request, named)
+    scope = resolve_producer(
+        session,
+        named=named,
+        arguments=arguments,
+        closure=request.fixturenames,
+        value_of=request.getfixturevalue,
+    )
+    test_id = request.node.nodeid
+    return {
+        binding.argument_name: scope.value(session.requirement_of(binding), test_id)
+        for binding in bindings
+    }
+
+
+def resolve_producer(
+    session: WarmupSession,
+    *,
+    named: str | None,
+    arguments: Mapping[str, Any],
+    closure: Iterable[str],
+    value_of: Callable[[str], Any],
+) -> PreparedScope:
+    """Pick the prepared scope a callable's bindings read from (contract section 8)."""
+    found = _unique(value for value in arguments.values() if isinstance(value, PreparedScope))
+    if len(found) > 1 and named is None:
+        raise WarmupError(_multiple(found))
+    if named is not None:
+        if named not in closure:
+            raise WarmupError(
+                f"producer fixture '{named}' is not in this dependency chain; request it as an "
+                "argument of the test or of one of its fixtures"
+            )
+        value = value_of(named)
+        if not isinstance(value, PreparedScope):
+            raise WarmupError(
+                f"producer fixture '{named}' must return a prepared warmup scope: return "
+                f"warmup_mgr.use(...).prepare() from it (it returned {type(value).__name__})"
+            )
+        return value
+    if len(found) == 1:
+        return found[0]
+    producers = [name for name in closure if name in session.producer_names]
+    candidates = _unique(
+        value for value in map(value_of, producers) if isinstance(value, PreparedScope)
+    )
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        raise WarmupError(_multiple(candidates))
+    raise WarmupError(
+        "no producer fixture found in pytest dependency chain; request a fixture that returns "
+        "warmup_mgr.use(...).prepare() from this test or fixture"
+    )
+
+
+def producer_for_item(item: pytest.Item, bindings: Sequence[Binding]) -> PreparedScope | None:
+    """The producer of a test's own bindings after setup, or ``None`` when it is unclear
+    (the call phase then reports the problem)."""
+    session = item.config.stash[SESSION_KEY]
+    values: dict[str, Any] = getattr(item, "funcargs", {})
+    direct = {name: values[name] for name in _argument_names(item) if name in values}
+    try:
+        return resolve_producer(
+            session,
+            named=_named_producer(bindings),
+            arguments=direct,
+            closure=[name for name in values if name in getattr(item, "fixturenames", ())],
+            value_of=values.__getitem__,
+        )
+    except (WarmupError, KeyError):
+        return None
+
+
+def _argument_names(item: pytest.Item) -> Sequence[str]:
+    info = getattr(item, "_fixtureinfo", None)
+    return getattr(info, "argnames", ())
+
+
+def _named_producer(bindings: Sequence[Binding]) -> str | None:
+    for binding in bindings:
+        if binding.producer_fixture is not None:
+            return binding.producer_fixture
+    return None
+
+
+def _unique(values: Iterable[PreparedScope]) -> list[PreparedScope]:
+    return list({id(value): value for value in values}.values())
+
+
+def _multiple(scopes: Sequence[PreparedScope]) -> str:
+    names = ", ".join(sorted({f"'{scope.producer_name}'" for scope in scopes}))
+    return (
+        "multiple producer fixtures found in pytest dependency chain "
+        f"({names}); pick one with warmup_param(..., producer_fixture='...')"
+    )
+
+
+# pytest has no public "which fixtures are visible here"; FixtureManager.getfixturedefs is the
+# lookup pytest itself uses, with a node (8.1+) or a node id (8.0).
+def _definitions(request: pytest.FixtureRequest, name: str) -> Any:
+    manager = request._fixturemanager
+    node = request.node
+    try:
+        return manager.getfixturedefs(name, node)
+    except (TypeError, AttributeError):
+        return manager.getfixturedefs(name, node.nodeid)
+
+
+def _fixture_visible(request: pytest.FixtureRequest, name: str) -> bool:
+    return bool(_definitions(request, name))
+
+
+# The name -> definitions registry, across pytest 8.0 to 9.x.
+_REGISTRIES = ("_arg2fixturedefs", "_arg2node2fixturedefs", "_arg2nodeid2fixturedefs")
+
+
+def _check_named_visible(request: pytest.FixtureRequest, name: str) -> None:
+    if _definitions(request, name):
+        return
+    manager = request._fixturemanager
+    known: Any = next(
+        (getattr(manager, attribute) for attribute in _REGISTRIES if hasattr(manager, attribute)),
+        {},
+    )
+    if name in known:
+        raise WarmupError(
+            f"producer fixture '{name}' is defined but not available for this pytest request "
+            "scope; move the fixture where this test can see it (a conftest.py above it)"
+        )
+    raise WarmupError(f"producer fixture '{name}' was not found; check the fixture name")

@@ -1,0 +1,532 @@
+"""Runs the batches of one ``prepare()`` through the plans and records what happened.
+
+The scheduler hands out batches in dependency order: a plan gets all its pending instances at
+once as soon as they are all ready, so each plan is called once per ``prepare()`` whenever the
+graph allows it. Independent batches run at the same time, up to ``max_workers``; with one
+worker everything runs in the calling thread in a deterministic order. ``async def`` plan methods
+run on an event loop the caller owns (:class:`EventLoopThread`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, final
+
+from .declarations import WarmupPlan, WarmupRequirement, declaration_site
+from .errors import NodeFailedError, WarmupError
+from .graph import Graph, describe, requirement_label
+from .nodes import WarmupNode
+
+__all__ = [
+    "BatchReport",
+    "EventLoopThread",
+    "Preparation",
+    "PreparedScope",
+    "WarmupRuntime",
+    "failure_of",
+]
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """One call of a plan: which nodes, how long."""
+
+    plan: str
+    node_count: int
+    runtime_keys: tuple[str, ...]
+    duration_ms: float
+
+
+@final
+class EventLoopThread:
+    """An asyncio event loop running in a daemon thread, for ``async def`` plan methods."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run(self, awaitable: Any) -> Any:
+        """Run ``awaitable`` to completion on the loop and return its result."""
+        loop = self._ensure_loop()
+        return asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), loop).result()
+
+    def close(self) -> None:
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="pytest-warmup-loop", daemon=True
+                )
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+
+async def _as_coroutine(awaitable: Any) -> Any:
+    return await awaitable
+
+
+@final
+class WarmupRuntime:
+    """What ``prepare(nodes, runtime)`` receives: the producer's context and a trace.
+
+    ``set(node, value)`` and ``set_exception(node, exc)`` are the older spelling of
+    ``node.set_value`` / ``node.set_exception``.
+    """
+
+    def __init__(self, producer_scope: str, selected_test_ids: Sequence[str]) -> None:
+        self.producer_scope = producer_scope
+        self.selected_test_ids = tuple(selected_test_ids)
+        #: engine events in order; plans may append their own strings
+        self.trace: list[str] = []
+        self.batch_reports: list[BatchReport] = []
+        self._active_batches = 0
+        self._lock = threading.Lock()
+
+    def set(self, node: WarmupNode, value: Any) -> None:
+        """Complete ``node`` with ``value``."""
+        self._check(node, "set")
+        node.set_value(value)
+
+    def set_exception(self, node: WarmupNode, exc: BaseException) -> None:
+        """Record that preparing ``node`` failed."""
+        self._check(node, "set_exception")
+        node.set_exception(exc)
+        self.record(f"exception:{node.runtime_key}:{type(exc).__name__}")
+
+    def record(self, event: str) -> None:
+        with self._lock:
+            self.trace.append(event)
+
+    def _check(self, node: WarmupNode, operation: str) -> None:
+        if self._active_batches == 0:
+            raise WarmupError(
+                f"runtime.{operation}(...) may only be used during active plan.prepare(...)"
+            )
+        if not isinstance(node, WarmupNode) or not node._active:
+            key = getattr(node, "runtime_key", repr(node))
+            raise WarmupError(
+                f"runtime operation targets unknown node '{key}' outside active batch"
+            )
+
+
+_PREPARE_TAKES_RUNTIME: dict[type, bool] = {}
+
+
+def _prepare_takes_runtime(plan: WarmupPlan) -> bool:
+    """Whether ``plan.prepare`` accepts a second positional argument (the 0.1.6 style)."""
+    cls = type(plan)
+    known = _PREPARE_TAKES_RUNTIME.get(cls)
+    if known is None:
+        try:
+            parameters = list(inspect.signature(plan.prepare).parameters.values())
+        except (TypeError, ValueError):  # builtins without a signature: call the simple form
+            parameters = []
+        positional = [
+            p
+            for p in parameters
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+        known = len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in positional)
+        _PREPARE_TAKES_RUNTIME[cls] = known
+    return known
+
+
+@dataclass(eq=False)
+class _Batch:
+    plan: WarmupPlan
+    nodes: list[WarmupNode]
+    created: list[WarmupNode]
+    started: float = 0.0
+
+
+@final
+class Preparation:
+    """Prepares every pending instance of a :class:`~pytest_warmup.graph.Graph`."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        runtime: WarmupRuntime,
+        *,
+        max_workers: int = 1,
+        loop: EventLoopThread | None = None,
+    ) -> None:
+        self.graph = graph
+        self.runtime = runtime
+        self.max_workers = max(1, max_workers)
+        self._loop = loop
+        self._own_loop = loop is None
+        #: completed batches in completion order; cleanup walks them backwards
+        self.completed: list[_Batch] = []
+        self._cleaned = False
+
+    # -- scheduling -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Prepare every pending instance. Node failures are recorded on the nodes.
+
+        A ``BaseException`` (KeyboardInterrupt) stops the run: what was created is cleaned up
+        before it propagates.
+        """
+        scheduler = _Scheduler(self.graph.instances)
+        try:
+            if self.max_workers == 1:
+                self._run_inline(scheduler)
+            else:
+                self._run_pooled(scheduler)
+        except BaseException:
+            self.cleanup()
+            raise
+        finally:
+            if self._own_loop and self._loop is not None:
+                self._loop.close()
+                self._loop = None
+
+    def _run_inline(self, scheduler: _Scheduler) -> None:
+        while True:
+            batches = scheduler.take(running=0, limit=1)
+            if not batches:
+                break
+            for batch in batches:
+                self._finish(scheduler, batch, self._execute(batch))
+
+    def _run_pooled(self, scheduler: _Scheduler) -> None:
+        running: dict[Future[BaseException | None], _Batch] = {}
+        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="pytest-warmup") as pool:
+            try:
+                while True:
+                    free = self.max_workers - len(running)
+                    for batch in scheduler.take(running=len(running), limit=free):
+                        running[pool.submit(self._execute, batch)] = batch
+                    if not running:
+                        break
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        self._finish(scheduler, running.pop(future), future.result())
+            except BaseException:
+                # Let the batches already running finish, so what they create is cleaned up.
+                for future, batch in running.items():
+                    future.cancel()
+                    if not future.cancelled():
+                        self._finish(scheduler, batch, _result_or_error(future))
+                raise
+
+    def _execute(self, batch: _Batch) -> BaseException | None:
+        """Run one plan call; return an interrupting ``BaseException`` instead of raising it."""
+        plan, nodes = batch.plan, batch.nodes
+        for node in nodes:
+            node.deps = _dependency_values(node)
+            node._active = True
+        with self.runtime._lock:
+            self.runtime._active_batches += 1
+        batch.started = time.perf_counter()
+        interrupt: BaseException | None = None
+        try:
+            if _prepare_takes_runtime(plan):
+                result = plan.prepare(nodes, self.runtime)
+            else:
+                result = plan.prepare(nodes)
+            if inspect.isawaitable(result):
+                self._event_loop().run(result)
+        except Exception as exc:
+            for node in nodes:
+                if not node.is_resolved:
+                    node.record_exception(exc)
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: stop after bookkeeping
+            interrupt = exc
+        finally:
+            duration = (time.perf_counter() - batch.started) * 1000
+            with self.runtime._lock:
+                self.runtime._active_batches -= 1
+            for node in nodes:
+                node._active = False
+        if interrupt is None:
+            for node in nodes:
+                if not node.is_resolved:
+                    node.record_exception(
+                        WarmupError(
+                            f"plan '{plan.name}' did not set a value or exception for node "
+                            f"'{node.runtime_key}'"
+                        )
+                    )
+        batch.created = [node for node in nodes if node.has_value]
+        self.runtime.batch_reports.append(
+            BatchReport(
+                plan=plan.name,
+                node_count=len(nodes),
+                runtime_keys=tuple(node.runtime_key for node in nodes),
+                duration_ms=round(duration, 3),
+            )
+        )
+        return interrupt
+
+    def _finish(
+        self, scheduler: _Scheduler, batch: _Batch, interrupt: BaseException | None
+    ) -> None:
+        self.completed.append(batch)
+        for node in batch.nodes:
+            if node.has_exception:
+                self.runtime.record(f"exception:{node.runtime_key}:{type(node.exception).__name__}")
+        for blocked in scheduler.complete(batch.nodes):
+            self.runtime.record(f"blocked:{blocked.runtime_key}")
+        if interrupt is not None:
+            raise interrupt
+
+    def _event_loop(self) -> EventLoopThread:
+        if self._loop is None:
+            self._loop = EventLoopThread()
+        return self._loop
+
+    # -- teardown -------------------------------------------------------------------------------
+
+    def cleanup(self) -> list[tuple[str, BaseException]]:
+        """Call ``plan.cleanup`` for what each batch created, newest batch first.
+
+        Runs once; returns ``(plan name, error)`` for every cleanup that raised.
+        """
+        if self._cleaned:
+            return []
+        self._cleaned = True
+        errors: list[tuple[str, BaseException]] = []
+        for batch in reversed(self.completed):
+            if not batch.created or not batch.plan.has_cleanup():
+                continue
+            try:
+                result = batch.plan.cleanup(batch.created)
+                if inspect.isawaitable(result):
+                    self._event_loop().run(result)
+            except Exception as exc:
+                errors.append((batch.plan.name, exc))
+            self.runtime.record(f"cleanup:{batch.plan.name}:{len(batch.created)}")
+        if self._own_loop and self._loop is not None:
+            self._loop.close()
+            self._loop = None
+        return errors
+
+    @property
+    def created_count(self) -> int:
+        return sum(len(batch.created) for batch in self.completed)
+
+
+def _result_or_error(future: Future[BaseException | None]) -> BaseException | None:
+    try:
+        return future.result()
+    except BaseException as exc:
+        return exc
+
+
+def _dependency_values(node: WarmupNode) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for slot, dependency in node.dependencies.items():
+        if isinstance(dependency, WarmupNode):
+            values[slot] = dependency.value
+        else:
+            values[slot] = tuple(member.value for member in dependency)
+    return values
+
+
+class _Scheduler:
+    """Hands out ready batches plan by plan (alphabetical by plan name, then first seen)."""
+
+    def __init__(self, instances: Sequence[WarmupNode]) -> None:
+        self._waiting_on: dict[WarmupNode, int] = {}
+        self._dependants: dict[WarmupNode, list[WarmupNode]] = {}
+        self._pending_by_plan: dict[WarmupPlan, dict[WarmupNode, None]] = {}
+        self._ready_by_plan: dict[WarmupPlan, dict[WarmupNode, None]] = {}
+        self._busy: set[WarmupPlan] = set()
+        self._chunks_left: dict[WarmupPlan, int] = {}
+        plan_order: dict[WarmupPlan, int] = {}
+        blocked: list[WarmupNode] = []
+        for instance in instances:
+            if instance.is_resolved:
+                continue
+            plan = instance.requirement.owner_plan
+            plan_order.setdefault(plan, len(plan_order))
+            self._pending_by_plan.setdefault(plan, {})[instance] = None
+            unresolved = 0
+            for dependency in _dependency_nodes(instance):
+                if not dependency.is_resolved:
+                    unresolved += 1
+                    self._dependants.setdefault(dependency, []).append(instance)
+                elif dependency.has_exception and instance.blocked_by is None:
+                    instance.blocked_by = dependency
+            self._waiting_on[instance] = unresolved
+            if instance.blocked_by is not None:
+                blocked.append(instance)
+            elif unresolved == 0:
+                self._ready_by_plan.setdefault(plan, {})[instance] = None
+        self._plans = sorted(plan_order, key=lambda plan: (plan.name, plan_order[plan]))
+        for instance in blocked:
+            self._block(instance, instance.blocked_by)  # type: ignore[arg-type]
+
+    def take(self, *, running: int, limit: int) -> list[_Batch]:
+        """Batches to start now: every idle plan whose pending nodes are all ready; when none
+        is and nothing runs, the first plan with some ready nodes gets those."""
+        batches: list[_Batch] = []
+        for plan in self._plans:
+            if len(batches) >= limit:
+                break
+            pending = self._pending_by_plan.get(plan)
+            ready = self._ready_by_plan.get(plan)
+            if not pending or not ready or plan in self._busy:
+                continue
+            if len(ready) == len(pending):
+                batches.extend(self._start(plan, list(ready)))
+        if batches or running:
+            return batches
+        for plan in self._plans:
+            ready = self._ready_by_plan.get(plan)
+            if ready and plan not in self._busy:
+                return self._start(plan, list(ready))
+        return []
+
+    def _start(self, plan: WarmupPlan, nodes: list[WarmupNode]) -> list[_Batch]:
+        pending = self._pending_by_plan[plan]
+        ready = self._ready_by_plan[plan]
+        for node in nodes:
+            del pending[node]
+            del ready[node]
+        self._busy.add(plan)
+        size = plan.max_batch_size
+        if size is None or size <= 0 or size >= len(nodes):
+            chunks = [nodes]
+        else:
+            chunks = [nodes[start : start + size] for start in range(0, len(nodes), size)]
+        self._chunks_left[plan] = len(chunks)
+        return [_Batch(plan, chunk, []) for chunk in chunks]
+
+    def complete(self, nodes: Sequence[WarmupNode]) -> list[WarmupNode]:
+        """Mark a finished batch; returns the instances blocked by its failures."""
+        if nodes:
+            plan = nodes[0].requirement.owner_plan
+            self._chunks_left[plan] -= 1
+            if self._chunks_left[plan] == 0:
+                self._busy.discard(plan)
+        blocked: list[WarmupNode] = []
+        for node in nodes:
+            for dependant in self._dependants.pop(node, ()):
+                if dependant.blocked_by is not None or dependant not in self._waiting_on:
+                    continue
+                if node.has_exception:
+                    blocked.extend(self._block(dependant, node))
+                    continue
+                self._waiting_on[dependant] -= 1
+                if self._waiting_on[dependant] == 0:
+                    plan = dependant.requirement.owner_plan
+                    self._ready_by_plan.setdefault(plan, {})[dependant] = None
+        return blocked
+
+    def _block(self, instance: WarmupNode, failed: WarmupNode) -> list[WarmupNode]:
+        """Take ``instance`` and everything waiting on it out of the run."""
+        root_cause = failed.blocked_by or failed
+        blocked: list[WarmupNode] = []
+        todo = [instance]
+        while todo:
+            node = todo.pop()
+            if node not in self._waiting_on:
+                continue
+            del self._waiting_on[node]
+            node.blocked_by = root_cause
+            plan = node.requirement.owner_plan
+            self._pending_by_plan[plan].pop(node, None)
+            self._ready_by_plan.get(plan, {}).pop(node, None)
+            blocked.append(node)
+            todo.extend(self._dependants.pop(node, ()))
+        return blocked
+
+
+def _dependency_nodes(instance: WarmupNode) -> Iterator[WarmupNode]:
+    for dependency in instance.dependencies.values():
+        if isinstance(dependency, WarmupNode):
+            yield dependency
+        else:
+            yield from dependency
+
+
+def failure_of(node: WarmupNode) -> NodeFailedError | None:
+    """The error a test needing ``node`` gets, or ``None`` when the node has its value."""
+    if node.has_exception:
+        original = node.exception
+        error = NodeFailedError(
+            f"warmup requirement {_name(node)} failed: {type(original).__name__}: {original}"
+        )
+        error.__cause__ = original
+        return error
+    failed = node.blocked_by
+    if failed is not None:
+        original = failed.exception
+        error = NodeFailedError(
+            f"warmup requirement {_name(node)} was not prepared because dependency "
+            f"{_name(failed)} failed: {type(original).__name__}: {original}"
+        )
+        error.__cause__ = original
+        return error
+    return None
+
+
+def _name(node: WarmupNode) -> str:
+    return describe(node.requirement)
+
+
+@final
+class PreparedScope:
+    """What a producer fixture returns: the prepared values of one ``prepare()``.
+
+    Values are looked up by requirement and test node id: the test's own instance (per-test,
+    or a test-local override) first, then the shared one.
+    """
+
+    def __init__(
+        self, scope_id: str, producer_name: str, graph: Graph, preparation: Preparation
+    ) -> None:
+        self.scope_id = scope_id
+        self.producer_name = producer_name
+        self.graph = graph
+        self.preparation = preparation
+
+    def __repr__(self) -> str:
+        return f"<PreparedScope {self.scope_id}>"
+
+    def instance(self, requirement: WarmupRequirement, test_id: str) -> WarmupNode:
+        """The instance a binding in ``test_id`` receives; raises :class:`WarmupError`."""
+        node = self.graph.by_requirement.get(requirement)
+        if node is not None:
+            own = self.graph.per_test.get((node, test_id))
+            if own is not None:
+                return own
+            shared = self.graph.shared.get(node)
+            if shared is not None:
+                return shared
+        site = declaration_site(requirement)
+        where = f" (declared at {site})" if site else ""
+        raise WarmupError(
+            f"no prepared runtime value for requirement '{requirement_label(requirement)}' and "
+            f"test '{test_id}'{where}; producer '{self.producer_name}' ({self.scope_id}) did not "
+            f"prepare it: pass plan '{requirement.owner_plan.name}' to warmup_mgr.use(...) and "
+            "check the binding's producer_fixture"
+        )
+
+    def value(self, requirement: WarmupRequirement, test_id: str) -> Any:
+        """The prepared value for ``requirement`` as seen by ``test_id``."""
+        node = self.instance(requirement, test_id)
+        error = failure_of(node)
+        if error is not None:
+            raise error
+        return node.value
