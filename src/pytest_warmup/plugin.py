@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import io
+import os
 import traceback
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -151,24 +151,34 @@ class WarmupErrorRepr:
 
     @classmethod
     def of(cls, error: WarmupError) -> WarmupErrorRepr:
-        lines = [f"E   {type(error).__name__}: {line}" for line in str(error).splitlines()]
+        message = str(error).splitlines() or [""]
+        lines = [f"E   {type(error).__name__}: {message[0]}"]
+        lines.extend(f"E   {line}" for line in message[1:])
         cause = error.__cause__
         if cause is not None and not isinstance(cause, WarmupError):
             lines.append("")
             lines.append("The original exception:")
-            lines.extend(
-                line.rstrip("\n")
-                for chunk in traceback.format_exception(type(cause), cause, cause.__traceback__)
-                for line in chunk.splitlines()
-            )
-        first = str(error).splitlines()[0] if str(error) else ""
-        return cls("\n".join(lines), _Crash(f"{type(error).__name__}: {first}"))
+            lines.extend(_user_traceback(cause))
+        return cls("\n".join(lines), _Crash(f"{type(error).__name__}: {message[0]}"))
 
     def toterminal(self, tw: Any) -> None:
         for line in self.text.splitlines():
             tw.line(line, red=line.startswith("E "))
 
     def __str__(self) -> str:
-        buffer = io.StringIO()
-        buffer.write(self.text)
-        return buffer.getvalue()
+        return self.text
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_traceback(error: BaseException) -> list[str]:
+    """``error``'s traceback without pytest-warmup's own frames (they only relay the call)."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR)
+    ]
+    text = ["Traceback (most recent call last):", *traceback.format_list(frames)]
+    text.extend(traceback.format_exception_only(type(error), error))
+    return [line for chunk in text for line in chunk.rstrip("\n").splitlines()]

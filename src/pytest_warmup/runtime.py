@@ -185,7 +185,7 @@ class Preparation:
         A ``BaseException`` (KeyboardInterrupt) stops the run: what was created is cleaned up
         before it propagates.
         """
-        scheduler = _Scheduler(self.graph.instances)
+        scheduler = _Scheduler(self.graph.instances, by_priority=self.max_workers > 1)
         try:
             if self.max_workers == 1:
                 self._run_inline(scheduler)
@@ -209,24 +209,42 @@ class Preparation:
 
     def _run_pooled(self, scheduler: _Scheduler) -> None:
         running: dict[Future[BaseException | None], _Batch] = {}
-        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="pytest-warmup") as pool:
-            try:
-                while True:
-                    free = self.max_workers - len(running)
-                    for batch in scheduler.take(running=len(running), limit=free):
-                        running[pool.submit(self._execute, batch)] = batch
-                    if not running:
-                        break
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        self._finish(scheduler, running.pop(future), future.result())
-            except BaseException:
-                # Let the batches already running finish, so what they create is cleaned up.
-                for future, batch in running.items():
-                    future.cancel()
-                    if not future.cancelled():
-                        self._finish(scheduler, batch, _result_or_error(future))
-                raise
+        pool: ThreadPoolExecutor | None = None
+        try:
+            while True:
+                free = self.max_workers - len(running)
+                batches = scheduler.take(running=len(running), limit=free)
+                if len(batches) == 1 and not running:
+                    # Nothing to overlap with: no thread hop for the common one-plan case.
+                    self._finish(scheduler, batches[0], self._execute(batches[0]))
+                    continue
+                for batch in batches:
+                    if pool is None:
+                        pool = ThreadPoolExecutor(
+                            self.max_workers, thread_name_prefix="pytest-warmup"
+                        )
+                    running[pool.submit(self._execute, batch)] = batch
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._finish(scheduler, running.pop(future), future.result())
+        except BaseException:
+            # Let the batches already running finish, so what they create is cleaned up.
+            for future, batch in running.items():
+                future.cancel()
+                if not future.cancelled():
+                    self._finish_quietly(scheduler, batch, _result_or_error(future))
+            raise
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+    def _finish_quietly(
+        self, scheduler: _Scheduler, batch: _Batch, interrupt: BaseException | None
+    ) -> None:
+        self.completed.append(batch)
+        scheduler.complete(batch.nodes)
 
     def _execute(self, batch: _Batch) -> BaseException | None:
         """Run one plan call; return an interrupting ``BaseException`` instead of raising it."""
@@ -345,7 +363,8 @@ def _dependency_values(node: WarmupNode) -> dict[str, Any]:
 class _Scheduler:
     """Hands out ready batches plan by plan (alphabetical by plan name, then first seen)."""
 
-    def __init__(self, instances: Sequence[WarmupNode]) -> None:
+    def __init__(self, instances: Sequence[WarmupNode], *, by_priority: bool = False) -> None:
+        self._by_priority = by_priority
         self._waiting_on: dict[WarmupNode, int] = {}
         self._dependants: dict[WarmupNode, list[WarmupNode]] = {}
         self._pending_by_plan: dict[WarmupPlan, dict[WarmupNode, None]] = {}
@@ -373,14 +392,21 @@ class _Scheduler:
             elif unresolved == 0:
                 self._ready_by_plan.setdefault(plan, {})[instance] = None
         self._plans = sorted(plan_order, key=lambda plan: (plan.name, plan_order[plan]))
+        self._height = _heights(instances, self._dependants)
         for instance in blocked:
             self._block(instance, instance.blocked_by)  # type: ignore[arg-type]
 
     def take(self, *, running: int, limit: int) -> list[_Batch]:
-        """Batches to start now: every idle plan whose pending nodes are all ready; when none
-        is and nothing runs, the first plan with some ready nodes gets those."""
+        """Batches to start now.
+
+        Every idle plan whose pending nodes are all ready gets them; when none is and nothing
+        runs, the first plan with some ready nodes gets those. With one worker plans go in
+        name order; with more, plans on the longest remaining chain go first, so the critical
+        path starts as early as possible.
+        """
+        plans = sorted(self._plans, key=self._priority) if self._by_priority else self._plans
         batches: list[_Batch] = []
-        for plan in self._plans:
+        for plan in plans:
             if len(batches) >= limit:
                 break
             pending = self._pending_by_plan.get(plan)
@@ -391,11 +417,15 @@ class _Scheduler:
                 batches.extend(self._start(plan, list(ready)))
         if batches or running:
             return batches
-        for plan in self._plans:
+        for plan in plans:
             ready = self._ready_by_plan.get(plan)
             if ready and plan not in self._busy:
                 return self._start(plan, list(ready))
         return []
+
+    def _priority(self, plan: WarmupPlan) -> int:
+        ready = self._ready_by_plan.get(plan)
+        return -max((self._height.get(node, 0) for node in ready), default=0) if ready else 0
 
     def _start(self, plan: WarmupPlan, nodes: list[WarmupNode]) -> list[_Batch]:
         pending = self._pending_by_plan[plan]
@@ -450,6 +480,18 @@ class _Scheduler:
             blocked.append(node)
             todo.extend(self._dependants.pop(node, ()))
         return blocked
+
+
+def _heights(
+    instances: Sequence[WarmupNode], dependants: dict[WarmupNode, list[WarmupNode]]
+) -> dict[WarmupNode, int]:
+    """Length of the longest chain of pending dependants below each instance."""
+    height: dict[WarmupNode, int] = {}
+    # Instances come in dependency order, so walking backwards sees dependants first.
+    for instance in reversed(instances):
+        below = dependants.get(instance, ())
+        height[instance] = 1 + max((height.get(d, 0) for d in below), default=0)
+    return height
 
 
 def _dependency_nodes(instance: WarmupNode) -> Iterator[WarmupNode]:
