@@ -50,14 +50,14 @@ class _ItemIndex:
                     self.by_parent.setdefault(parent, []).append(item)
             self.by_directory.setdefault(item.path.parent, []).append(item)
         self.ids = {item.nodeid for item in self.items}
+        self.position = {item: index for index, item in enumerate(self.items)}
 
     def under(self, directory: Path) -> list[pytest.Item]:
         found: list[pytest.Item] = []
         for folder, items in self.by_directory.items():
             if folder == directory or directory in folder.parents:
                 found.extend(items)
-        position = {item: index for index, item in enumerate(self.items)}
-        return sorted(found, key=position.__getitem__)
+        return sorted(found, key=self.position.__getitem__)
 
 
 @final
