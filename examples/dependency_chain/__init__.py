@@ -1,0 +1,1 @@
+"""A three-level dependency chain: facility -> program -> order, against a fake booking API."""
