@@ -77,7 +77,7 @@ class WarmupRequirement:
                     )
         if self.id is not None and (not isinstance(self.id, str) or not self.id):
             raise WarmupError(f"requirement id must be a non-empty string or None, got {self.id!r}")
-        if self.is_per_test not in (True, False, None):
+        if self.is_per_test is not None and not isinstance(self.is_per_test, bool):
             raise WarmupError(
                 f"requirement {where!r}: is_per_test must be True, False or None, "
                 f"got {self.is_per_test!r}"
@@ -111,14 +111,16 @@ def set_declaration_site(requirement: WarmupRequirement, site: str) -> None:
 
 
 def _caller_site() -> str | None:
-    # The first frame outside this package and outside ``require`` wrappers of plan subclasses
-    # is the line a user would look for.
-    frame = sys._getframe(2)
+    # The first frame outside this package and outside ``require`` wrappers and other factory
+    # methods of plan subclasses is the line a user would look for. Frame 3 is the caller of
+    # the dataclass-generated ``__init__`` (``<string>``), which calls ``__post_init__``.
+    frame = sys._getframe(3)
     while frame is not None:
         filename = frame.f_code.co_filename
         if (
-            not os.path.abspath(filename).startswith(_PACKAGE_DIR)
+            not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep)
             and frame.f_code.co_name != "require"
+            and not isinstance(frame.f_locals.get("self"), WarmupPlan)
         ):
             return f"{_relative(filename)}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]

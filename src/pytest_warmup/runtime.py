@@ -71,11 +71,22 @@ class EventLoopThread:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(
-                    target=loop.run_forever, name="pytest-warmup-loop", daemon=True
+                    target=_serve, args=(loop,), name="pytest-warmup-loop", daemon=True
                 )
                 thread.start()
                 self._loop, self._thread = loop, thread
             return self._loop
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    # A task raising KeyboardInterrupt or SystemExit stores it on its future and re-raises it
+    # out of run_forever. Keep serving, so the waiting caller receives it instead of hanging.
+    while True:
+        try:
+            loop.run_forever()
+        except BaseException:
+            continue
+        return
 
 
 async def _as_coroutine(awaitable: Any) -> Any:
@@ -108,7 +119,6 @@ class WarmupRuntime:
         """Record that preparing ``node`` failed."""
         self._check(node, "set_exception")
         node.set_exception(exc)
-        self.record(f"exception:{node.runtime_key}:{type(exc).__name__}")
 
     def record(self, event: str) -> None:
         with self._lock:

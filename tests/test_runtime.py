@@ -1,0 +1,998 @@
+"""Unit tests of preparation: batches, results, failures, async plans, workers and cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from pytest_warmup import WarmupError, WarmupNode, WarmupPlan, WarmupRequirement
+from pytest_warmup.errors import NodeFailedError
+from pytest_warmup.graph import Graph, Root, build_graph
+from pytest_warmup.runtime import (
+    BatchReport,
+    EventLoopThread,
+    Preparation,
+    PreparedScope,
+    WarmupRuntime,
+    failure_of,
+)
+
+TEST_A = "test_x.py::test_a"
+TEST_B = "test_x.py::test_b"
+
+
+def root(requirement: WarmupRequirement, test_id: str = TEST_A) -> Root:
+    return Root(
+        consumer_id=test_id,
+        source_kind="test",
+        source_name=test_id.rpartition("::")[2],
+        argument_name="value",
+        requirement=requirement,
+    )
+
+
+def prepare(
+    bindings: Sequence[WarmupRequirement | tuple[WarmupRequirement, str]],
+    *,
+    max_workers: int = 1,
+    run: bool = True,
+) -> tuple[Graph, WarmupRuntime, Preparation]:
+    """Build the graph of ``bindings`` (a requirement, or (requirement, test id)) and run it."""
+    roots = [
+        root(*binding) if isinstance(binding, tuple) else root(binding) for binding in bindings
+    ]
+    test_ids = list(dict.fromkeys(item.consumer_id for item in roots))
+    graph = build_graph(roots)
+    runtime = WarmupRuntime("module", test_ids)
+    preparation = Preparation(graph, runtime, max_workers=max_workers)
+    if run:
+        preparation.run()
+    return graph, runtime, preparation
+
+
+def instance(
+    graph: Graph, requirement: WarmupRequirement, test_id: str | None = None
+) -> WarmupNode:
+    node = graph.by_requirement[requirement]
+    return graph.shared[node] if test_id is None else graph.per_test[(node, test_id)]
+
+
+def values(graph: Graph) -> dict[str, Any]:
+    return {item.runtime_key: item.value for item in graph.instances if item.has_value}
+
+
+class Echo(WarmupPlan):
+    """0.1.6 style: each node's value is its id (or payload name) and its dependency values."""
+
+    def __init__(self, name: str, log: list[tuple[str, list[str]]] | None = None) -> None:
+        super().__init__(name)
+        self.log = log if log is not None else []
+        self.cleaned: list[list[str]] = []
+
+    def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+        self.log.append((self.name, [node.runtime_key for node in nodes]))
+        for node in nodes:
+            if "fail" in node.payload:
+                runtime.set_exception(node, RuntimeError(node.payload["fail"]))
+            else:
+                runtime.set(node, {"id": node.id, "test": node.test_id, "deps": dict(node.deps)})
+
+    def cleanup(self, nodes: Sequence[WarmupNode]) -> None:
+        self.cleaned.append([node.runtime_key for node in nodes])
+
+
+class Template(WarmupPlan):
+    """0.2.x style: prepare_node returns the payload's ``value``, ``fail`` raises."""
+
+    def __init__(self, name: str = "template") -> None:
+        super().__init__(name)
+        self.events: list[str] = []
+
+    def before_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+        self.events.append(f"before:{len(nodes)}")
+
+    def prepare_node(self, node: WarmupNode) -> Any:
+        self.events.append(f"node:{node.id}")
+        if "fail" in node.payload:
+            raise RuntimeError(node.payload["fail"])
+        return node.payload.get("value", node.id)
+
+    def after_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+        self.events.append("after")
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+
+def test_independent_plans_are_called_in_alphabetical_order() -> None:
+    log: list[tuple[str, list[str]]] = []
+    zeta, alpha, mid = Echo("zeta", log), Echo("alpha", log), Echo("mid", log)
+
+    prepare([zeta.require(), alpha.require(), mid.require(), alpha.require()])
+
+    assert log == [
+        ("alpha", ["node-2:shared", "node-4:shared"]),
+        ("mid", ["node-3:shared"]),
+        ("zeta", ["node-1:shared"]),
+    ]
+
+
+def test_each_plan_is_called_once_when_dependencies_allow_it() -> None:
+    log: list[tuple[str, list[str]]] = []
+    schema, database, app = Echo("z_schema", log), Echo("a_database", log), Echo("m_app", log)
+    users = schema.require(id="users")
+    orders = schema.require(id="orders")
+    main = database.require(id="main", dependencies={"tables": [users, orders]})
+    replica = database.require(id="replica", dependencies={"users": users})
+    client = app.require(id="client", dependencies={"main": main, "replica": replica})
+
+    graph, _, _ = prepare([client, replica])
+
+    assert [name for name, _ in log] == ["z_schema", "a_database", "m_app"]
+    assert instance(graph, client).value == {
+        "id": "client",
+        "test": None,
+        "deps": {
+            "main": {
+                "id": "main",
+                "test": None,
+                "deps": {
+                    "tables": (
+                        {"id": "users", "test": None, "deps": {}},
+                        {"id": "orders", "test": None, "deps": {}},
+                    )
+                },
+            },
+            "replica": {
+                "id": "replica",
+                "test": None,
+                "deps": {"users": {"id": "users", "test": None, "deps": {}}},
+            },
+        },
+    }
+
+
+def test_same_plan_dependencies_give_one_call_per_level() -> None:
+    log: list[tuple[str, list[str]]] = []
+    plan = Echo("db", log)
+    level0 = plan.require(id="level0")
+    level1 = plan.require(id="level1", dependencies={"below": level0})
+    level2 = plan.require(id="level2", dependencies={"below": level1})
+    alone = plan.require(id="alone")
+
+    graph, _, _ = prepare([level2, alone])
+
+    assert log == [
+        ("db", ["node-1:shared", "node-4:shared"]),
+        ("db", ["node-2:shared"]),
+        ("db", ["node-3:shared"]),
+    ]
+    assert instance(graph, level2).value["deps"]["below"]["deps"]["below"]["id"] == "level0"
+
+
+def test_alternating_plans_follow_node_dependency_levels() -> None:
+    log: list[tuple[str, list[str]]] = []
+    first, second = Echo("a", log), Echo("b", log)
+    a1 = first.require(id="a1")
+    b1 = second.require(id="b1", dependencies={"a1": a1})
+    a2 = first.require(id="a2", dependencies={"b1": b1})
+
+    prepare([a2])
+
+    assert log == [("a", ["node-1:shared"]), ("b", ["node-2:shared"]), ("a", ["node-3:shared"])]
+
+
+def test_plans_with_one_name_are_ordered_by_first_appearance() -> None:
+    log: list[tuple[str, list[str]]] = []
+    first, second = Echo("db", log), Echo("db", log)
+
+    graph, _, _ = prepare([second.require(id="second"), first.require(id="first")])
+
+    assert log == [("db", ["node-1:shared"]), ("db", ["node-2:shared"])]
+    assert len(values(graph)) == 2
+
+
+def test_batch_nodes_keep_instance_order_with_per_test_instances() -> None:
+    log: list[tuple[str, list[str]]] = []
+    plan = Echo("db", log)
+    context = plan.require(id="context", is_per_test=True)
+    shared = plan.require(id="shared")
+
+    prepare([(context, "t.py::test[2]"), (shared, "t.py::test[2]"), (context, "t.py::test[10]")])
+
+    assert log == [("db", ["node-1:t.py::test[10]", "node-1:t.py::test[2]", "node-2:shared"])]
+
+
+def test_a_plan_with_nothing_pending_is_not_called() -> None:
+    log: list[tuple[str, list[str]]] = []
+    base_plan, user_plan = Echo("base", log), Echo("user", log)
+    base = base_plan.require(id="base")
+    user = user_plan.require(id="user", dependencies={"base": base})
+    graph, _, preparation = prepare([user], run=False)
+    instance(graph, base).preset("from snapshot")
+
+    preparation.run()
+
+    assert log == [("user", ["node-2:shared"])]
+    assert instance(graph, user).value["deps"] == {"base": "from snapshot"}
+
+
+def test_each_batch_adds_a_batch_report() -> None:
+    plan, other = Echo("db"), Echo("cache")
+
+    _, runtime, _ = prepare([plan.require(), other.require(), plan.require()])
+
+    assert [
+        (report.plan, report.node_count, report.runtime_keys) for report in runtime.batch_reports
+    ] == [
+        ("cache", 1, ("node-2:shared",)),
+        ("db", 2, ("node-1:shared", "node-3:shared")),
+    ]
+    assert all(isinstance(report, BatchReport) for report in runtime.batch_reports)
+    assert all(report.duration_ms >= 0 for report in runtime.batch_reports)
+
+
+def test_runtime_carries_producer_scope_and_selected_test_ids() -> None:
+    seen: list[tuple[str, tuple[str, ...]]] = []
+
+    class Looking(WarmupPlan):
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+            seen.append((runtime.producer_scope, runtime.selected_test_ids))
+            runtime.trace.append("plan was here")
+            for node in nodes:
+                runtime.set(node, 1)
+
+    requirement = Looking("look").require()
+    _, runtime, _ = prepare([(requirement, TEST_B), (requirement, TEST_A)])
+
+    assert seen == [("module", (TEST_B, TEST_A))]
+    assert runtime.trace == ["plan was here"]
+
+
+def test_nodes_expose_payload_ids_and_test_ids_to_the_plan() -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    class Looking(WarmupPlan):
+        def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+            for node in nodes:
+                seen.append((node.payload, node.public_id, node.id, node.test_id, node.per_test))
+                node.set_value(None)
+
+    plan = Looking("look")
+    shared = plan.require(id="shared", payload={"size": 1})
+    context = plan.require(is_per_test=True)
+    graph, _, _ = prepare([shared, context])
+
+    assert seen == [({"size": 1}, "shared", "shared", None, False), ({}, None, None, TEST_A, True)]
+    assert instance(graph, shared).payload is shared.payload
+
+
+# -- recording results --------------------------------------------------------------------------
+
+
+def test_runtime_set_outside_a_batch_is_rejected() -> None:
+    graph, runtime, _ = prepare([Echo("db").require()])
+
+    with pytest.raises(
+        WarmupError,
+        match=r"^runtime\.set\(\.\.\.\) may only be used during active "
+        r"plan\.prepare\(\.\.\.\)$",
+    ):
+        runtime.set(graph.instances[0], 1)
+    with pytest.raises(WarmupError, match=r"may only be used during active plan\.prepare"):
+        runtime.set_exception(graph.instances[0], RuntimeError("late"))
+
+
+def test_runtime_set_on_a_node_outside_the_active_batch_is_rejected() -> None:
+    errors: list[str] = []
+    first_plan = Echo("a_first")
+
+    class Meddling(WarmupPlan):
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+            with pytest.raises(WarmupError) as info:
+                runtime.set(graph.instances[0], "stolen")
+            errors.append(str(info.value))
+            for node in nodes:
+                runtime.set(node, "mine")
+
+    graph = build_graph([root(first_plan.require()), root(Meddling("b_meddling").require())])
+    Preparation(graph, WarmupRuntime("module", [TEST_A])).run()
+
+    assert errors == ["runtime operation targets unknown node 'node-1:shared' outside active batch"]
+    assert graph.instances[0].value == {"id": None, "test": None, "deps": {}}
+
+
+def test_node_set_value_and_set_exception_outside_a_batch_are_rejected() -> None:
+    graph, _, _ = prepare([Echo("db").require()])
+    node = graph.instances[0]
+    message = r"^warmup node values may only be set during active plan\.prepare\(\.\.\.\)$"
+
+    with pytest.raises(WarmupError, match=message):
+        node.set_value(2)
+    with pytest.raises(WarmupError, match=message):
+        node.set_exception(RuntimeError("late"))
+    assert node.value == {"id": None, "test": None, "deps": {}}
+
+
+@pytest.mark.parametrize("style", ["node", "runtime"])
+def test_the_last_of_value_and_exception_wins(style: str) -> None:
+    class Fickle(WarmupPlan):
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+            first, second = nodes
+            if style == "node":
+                first.set_value(1)
+                first.set_exception(RuntimeError("changed my mind"))
+                second.set_exception(RuntimeError("never mind"))
+                second.set_value(2)
+            else:
+                runtime.set(first, 1)
+                runtime.set_exception(first, RuntimeError("changed my mind"))
+                runtime.set_exception(second, RuntimeError("never mind"))
+                runtime.set(second, 2)
+
+    plan = Fickle("fickle")
+    graph, runtime, _ = prepare([plan.require(), plan.require()])
+
+    first, second = graph.instances
+    assert (first.has_value, first.has_exception, first.is_resolved) == (False, True, True)
+    assert str(first.exception) == "changed my mind"
+    assert (second.has_value, second.has_exception, second.value) == (True, False, 2)
+    assert second.exception is None
+    assert (first.status, second.status) == ("exception", "value")
+    assert runtime.trace == ["exception:node-1:shared:RuntimeError"]
+
+
+def test_a_node_without_a_result_fails_with_a_clear_message() -> None:
+    class Forgetful(WarmupPlan):
+        def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+            nodes[0].set_value("only the first")
+
+    plan = Forgetful("forgetful")
+    graph, runtime, _ = prepare([plan.require(), plan.require()])
+
+    first, second = graph.instances
+    assert first.value == "only the first"
+    assert isinstance(second.exception, WarmupError)
+    assert str(second.exception) == (
+        "plan 'forgetful' did not set a value or exception for node 'node-2:shared'"
+    )
+    assert runtime.trace == ["exception:node-2:shared:WarmupError"]
+
+
+def test_prepare_raising_keeps_recorded_results_and_fails_the_rest() -> None:
+    boom = RuntimeError("boom")
+
+    class Crashing(WarmupPlan):
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+            runtime.set(nodes[0], "made it")
+            runtime.set_exception(nodes[1], KeyError("own"))
+            raise boom
+
+    plan = Crashing("crashing")
+    graph, runtime, _ = prepare([plan.require(), plan.require(), plan.require()])
+
+    first, second, third = graph.instances
+    assert first.value == "made it"
+    assert isinstance(second.exception, KeyError)
+    assert third.exception is boom
+    assert runtime.trace == [
+        "exception:node-2:shared:KeyError",
+        "exception:node-3:shared:RuntimeError",
+    ]
+
+
+def test_value_of_a_node_without_one_is_a_warmup_error() -> None:
+    graph, _, _ = prepare([Echo("db").require(payload={"fail": "no"})])
+
+    with pytest.raises(WarmupError, match=r"^node 'node-1:shared' has no prepared value$"):
+        _ = graph.instances[0].value
+
+
+# -- failure isolation --------------------------------------------------------------------------
+
+
+def test_dependants_of_a_failed_node_are_blocked_and_unrelated_nodes_are_prepared() -> None:
+    log: list[tuple[str, list[str]]] = []
+    base_plan, user_plan, other_plan = (
+        Echo("a_base", log),
+        Echo("b_user", log),
+        Echo("c_other", log),
+    )
+    broken = base_plan.require(id="broken", payload={"fail": "no database"})
+    fine = base_plan.require(id="fine")
+    user = user_plan.require(id="user", dependencies={"broken": broken, "fine": fine})
+    report = user_plan.require(id="report", dependencies={"user": user})
+    other = other_plan.require(id="other", dependencies={"fine": fine})
+    unrelated = user_plan.require(id="unrelated")
+
+    graph, runtime, _ = prepare([report, other, unrelated])
+
+    assert log == [
+        ("a_base", ["node-1:shared", "node-2:shared"]),
+        ("b_user", ["node-6:shared"]),
+        ("c_other", ["node-5:shared"]),
+    ]
+    broken_node = instance(graph, broken)
+    assert instance(graph, user).status == "pending"
+    assert instance(graph, user).blocked_by is broken_node
+    assert instance(graph, report).blocked_by is broken_node
+    assert instance(graph, other).has_value
+    assert instance(graph, unrelated).has_value
+    assert runtime.trace == [
+        "exception:node-1:shared:RuntimeError",
+        "blocked:node-3:shared",
+        "blocked:node-4:shared",
+    ]
+
+
+def test_a_plan_whose_nodes_are_all_blocked_is_not_called() -> None:
+    log: list[tuple[str, list[str]]] = []
+    broken = Echo("a", log).require(payload={"fail": "no"})
+    user = Echo("b", log).require(dependencies={"broken": broken})
+
+    prepare([user])
+
+    assert [name for name, _ in log] == ["a"]
+
+
+def test_per_test_failure_blocks_only_that_tests_dependants() -> None:
+    plan = Echo("db")
+
+    class Context(WarmupPlan):
+        def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+            for node in nodes:
+                if node.test_id == TEST_A:
+                    node.set_exception(RuntimeError("only in a"))
+                else:
+                    node.set_value(node.test_id)
+
+    context = Context("context").require(id="context", is_per_test=True)
+    user = plan.require(id="user", dependencies={"context": context})
+
+    graph, _, _ = prepare([(user, TEST_A), (user, TEST_B)])
+
+    assert instance(graph, user, TEST_A).blocked_by is instance(graph, context, TEST_A)
+    assert instance(graph, user, TEST_B).value["deps"] == {"context": TEST_B}
+
+
+# -- the 0.2.x template -------------------------------------------------------------------------
+
+
+def test_template_runs_before_each_node_then_after() -> None:
+    plan = Template()
+    first = plan.require(id="first", payload={"value": 1})
+    second = plan.require(id="second")
+
+    graph, _, _ = prepare([first, second])
+
+    assert plan.events == ["before:2", "node:first", "node:second", "after"]
+    assert values(graph) == {"node-1:shared": 1, "node-2:shared": "second"}
+
+
+def test_before_prepare_raising_fails_every_node_and_nothing_else_runs() -> None:
+    boom = RuntimeError("no connection")
+
+    class Broken(Template):
+        def before_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            raise boom
+
+    plan = Broken()
+    graph, _, _ = prepare([plan.require(id="a"), plan.require(id="b")])
+
+    assert [node.exception for node in graph.instances] == [boom, boom]
+    assert plan.events == []
+
+
+def test_prepare_node_raising_fails_only_that_node() -> None:
+    plan = Template()
+    good = plan.require(id="good")
+    bad = plan.require(id="bad", payload={"fail": "bad row"})
+
+    graph, _, _ = prepare([good, bad])
+
+    assert instance(graph, good).value == "good"
+    assert str(instance(graph, bad).exception) == "bad row"
+    assert plan.events == ["before:2", "node:good", "node:bad", "after"]
+
+
+def test_after_prepare_raising_fails_valued_nodes_and_keeps_earlier_exceptions() -> None:
+    boom = RuntimeError("index never ready")
+
+    class Broken(Template):
+        def after_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            raise boom
+
+    plan = Broken()
+    good = plan.require(id="good")
+    bad = plan.require(id="bad", payload={"fail": "bad row"})
+
+    graph, _, _ = prepare([good, bad])
+
+    assert instance(graph, good).exception is boom
+    assert str(instance(graph, bad).exception) == "bad row"
+
+
+def test_default_prepare_node_says_what_to_implement() -> None:
+    class Empty(WarmupPlan):
+        pass
+
+    graph, _, _ = prepare([Empty("empty").require()])
+
+    error = graph.instances[0].exception
+    assert isinstance(error, NotImplementedError)
+    assert str(error) == "Empty must implement prepare_node(...) or prepare(...)"
+
+
+def test_prepare_without_runtime_parameter_is_called_with_nodes_only() -> None:
+    calls: list[int] = []
+
+    class Simple(WarmupPlan):
+        def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+            calls.append(len(nodes))
+            for node in nodes:
+                node.set_value("simple")
+
+    plan = Simple("simple")
+    graph, _, _ = prepare([plan.require(), plan.require()])
+
+    assert calls == [2]
+    assert values(graph) == {"node-1:shared": "simple", "node-2:shared": "simple"}
+
+
+# -- async plans --------------------------------------------------------------------------------
+
+
+class AsyncTemplate(WarmupPlan):
+    def __init__(self, name: str = "async") -> None:
+        super().__init__(name)
+        self.running = 0
+        self.most_running = 0
+        self.threads: set[str] = set()
+
+    async def prepare_node(self, node: WarmupNode) -> Any:
+        self.threads.add(threading.current_thread().name)
+        self.running += 1
+        self.most_running = max(self.most_running, self.running)
+        await asyncio.sleep(0)
+        self.running -= 1
+        if "fail" in node.payload:
+            raise RuntimeError(node.payload["fail"])
+        return f"async {node.id} {node.deps}"
+
+
+def test_async_prepare_node_runs_concurrently_on_the_event_loop_thread() -> None:
+    plan = AsyncTemplate()
+    good = plan.require(id="good")
+    bad = plan.require(id="bad", payload={"fail": "async failure"})
+    graph, _, _ = prepare([good, bad, plan.require(id="third")])
+
+    assert instance(graph, good).value == "async good {}"
+    assert str(instance(graph, bad).exception) == "async failure"
+    assert plan.most_running == 3
+    assert plan.threads == {"pytest-warmup-loop"}
+
+
+def test_async_prepare_with_runtime_is_awaited() -> None:
+    class AsyncPrepare(WarmupPlan):
+        async def prepare(  # type: ignore[override]
+            self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime
+        ) -> None:
+            await asyncio.sleep(0)
+            for node in nodes:
+                runtime.set(node, f"{runtime.producer_scope}:{node.id}")
+
+    graph, _, _ = prepare([AsyncPrepare("async").require(id="one")])
+
+    assert values(graph) == {"node-1:shared": "module:one"}
+
+
+def test_async_prepare_raising_fails_unresolved_nodes() -> None:
+    class AsyncCrash(WarmupPlan):
+        async def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+            nodes[0].set_value("first")
+            await asyncio.sleep(0)
+            raise RuntimeError("async crash")
+
+    plan = AsyncCrash("crash")
+    graph, _, _ = prepare([plan.require(), plan.require()])
+
+    assert graph.instances[0].value == "first"
+    assert str(graph.instances[1].exception) == "async crash"
+
+
+def test_async_after_prepare_raising_fails_valued_nodes() -> None:
+    class AsyncAfter(AsyncTemplate):
+        async def after_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            raise RuntimeError("async after")
+
+    plan = AsyncAfter()
+    graph, _, _ = prepare([plan.require(id="one"), plan.require(id="two", payload={"fail": "x"})])
+
+    assert [str(node.exception) for node in graph.instances] == ["async after", "x"]
+
+
+def test_async_before_prepare_raising_fails_every_node() -> None:
+    class AsyncBefore(AsyncTemplate):
+        async def before_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            raise RuntimeError("async before")
+
+    plan = AsyncBefore()
+    graph, _, _ = prepare([plan.require(id="one"), plan.require(id="two")])
+
+    assert [str(node.exception) for node in graph.instances] == ["async before"] * 2
+    assert plan.most_running == 0
+
+
+def test_sync_before_prepare_with_async_prepare_node_runs_on_the_loop() -> None:
+    class Mixed(AsyncTemplate):
+        def before_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            self.threads.add(f"before on {threading.current_thread().name}")
+
+    plan = Mixed()
+    graph, _, _ = prepare([plan.require(id="one")])
+
+    assert values(graph) == {"node-1:shared": "async one {}"}
+    assert plan.threads == {"before on pytest-warmup-loop", "pytest-warmup-loop"}
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_sync_and_async_plans_feed_each_other(workers: int) -> None:
+    sync_plan = Echo("a_sync")
+    async_plan = AsyncTemplate("b_async")
+    base = sync_plan.require(id="base")
+    middle = async_plan.require(id="middle", dependencies={"base": base})
+    top = sync_plan.require(id="top", dependencies={"middle": middle})
+
+    graph, _, _ = prepare([top], max_workers=workers)
+
+    assert instance(graph, top).value["deps"] == {
+        "middle": "async middle {'base': {'id': 'base', 'test': None, 'deps': {}}}"
+    }
+
+
+def test_a_given_event_loop_is_used_and_left_open() -> None:
+    loop = EventLoopThread()
+    try:
+        plan = AsyncTemplate()
+        graph = build_graph([root(plan.require(id="one"))])
+        Preparation(graph, WarmupRuntime("module", [TEST_A]), loop=loop).run()
+
+        assert loop.run(asyncio.sleep(0, result="still open")) == "still open"
+        assert graph.instances[0].value == "async one {}"
+    finally:
+        loop.close()
+
+
+# -- workers and batch size ---------------------------------------------------------------------
+
+
+def build_mixed_graph() -> list[WarmupRequirement | tuple[WarmupRequirement, str]]:
+    log: list[tuple[str, list[str]]] = []
+    plans = [Echo(name, log) for name in ("a", "b", "c", "d")]
+    template = Template("e")
+    bindings: list[WarmupRequirement | tuple[WarmupRequirement, str]] = []
+    previous: WarmupRequirement | None = None
+    for number in range(40):
+        plan = plans[number % 4]
+        dependencies = {"previous": previous} if previous is not None and number % 3 else {}
+        payload = {"fail": "seven"} if number == 7 else {}
+        requirement = plan.require(id=f"r{number}", payload=payload, dependencies=dependencies)
+        context = template.require(
+            id=f"ctx{number}", is_per_test=True, dependencies={"r": requirement}
+        )
+        bindings += [requirement, (context, TEST_A), (context, TEST_B)]
+        previous = requirement
+    return bindings
+
+
+@pytest.mark.parametrize("workers", [2, 8])
+def test_more_workers_give_the_same_values_as_one(workers: int) -> None:
+    serial, _, _ = prepare(build_mixed_graph(), max_workers=1)
+    parallel, _, _ = prepare(build_mixed_graph(), max_workers=workers)
+
+    def outcome(graph: Graph) -> dict[str, Any]:
+        return {
+            item.runtime_key: item.value
+            if item.has_value
+            else repr(item.exception or item.blocked_by)
+            for item in graph.instances
+        }
+
+    assert outcome(parallel) == outcome(serial)
+    assert sum(1 for item in serial.instances if item.has_value) > 40
+
+
+def test_independent_plans_run_at_the_same_time_with_several_workers() -> None:
+    both_started = threading.Barrier(2, timeout=10)
+
+    class Waiting(WarmupPlan):
+        def prepare_node(self, node: WarmupNode) -> Any:
+            both_started.wait()
+            return self.name
+
+    graph, _, _ = prepare([Waiting("a").require(), Waiting("b").require()], max_workers=2)
+
+    assert values(graph) == {"node-1:shared": "a", "node-2:shared": "b"}
+
+
+def test_max_batch_size_splits_a_batch_in_instance_order() -> None:
+    log: list[tuple[str, list[str]]] = []
+    plan = Echo("db", log)
+    plan.max_batch_size = 2
+
+    graph, runtime, _ = prepare([plan.require() for _ in range(5)])
+
+    assert log == [
+        ("db", ["node-1:shared", "node-2:shared"]),
+        ("db", ["node-3:shared", "node-4:shared"]),
+        ("db", ["node-5:shared"]),
+    ]
+    assert [report.node_count for report in runtime.batch_reports] == [2, 2, 1]
+    assert len(values(graph)) == 5
+
+
+def test_max_batch_size_chunks_finish_before_dependants_start() -> None:
+    log: list[tuple[str, list[str]]] = []
+    base_plan = Echo("a_base", log)
+    base_plan.max_batch_size = 1
+    bases = [base_plan.require(id=f"base{number}") for number in range(3)]
+    user = Echo("b_user", log).require(dependencies={"bases": bases})
+
+    graph, _, _ = prepare([user], max_workers=3)
+
+    assert sorted(log[:3]) == [("a_base", [f"node-{n}:shared"]) for n in (1, 2, 3)]
+    assert log[3] == ("b_user", ["node-4:shared"])
+    assert len(instance(graph, user).value["deps"]["bases"]) == 3
+
+
+def test_a_deep_chain_of_one_plan_prepares_level_by_level() -> None:
+    plan = Echo("db")
+    requirement = plan.require(id="link-0")
+    for number in range(1, 2000):
+        requirement = plan.require(id=f"link-{number}", dependencies={"previous": requirement})
+
+    graph, runtime, _ = prepare([requirement])
+
+    assert len(runtime.batch_reports) == 2000
+    assert instance(graph, requirement).value["deps"]["previous"]["id"] == "link-1998"
+
+
+# -- cleanup ------------------------------------------------------------------------------------
+
+
+def test_cleanup_runs_newest_batch_first_with_created_nodes_only() -> None:
+    log: list[tuple[str, list[str]]] = []
+    base_plan, user_plan = Echo("a_base", log), Echo("b_user", log)
+    preset = base_plan.require(id="preset")
+    created = base_plan.require(id="created")
+    failed = base_plan.require(id="failed", payload={"fail": "no"})
+    user = user_plan.require(id="user", dependencies={"preset": preset, "created": created})
+    blocked = user_plan.require(id="blocked", dependencies={"failed": failed})
+    graph, runtime, preparation = prepare([user, blocked], run=False)
+    instance(graph, preset).preset("snapshot value")
+    preparation.run()
+    cleaned: list[list[str]] = []
+    base_plan.cleaned = user_plan.cleaned = cleaned
+
+    errors = preparation.cleanup()
+
+    assert errors == []
+    assert cleaned == [["node-3:shared"], ["node-2:shared"]]
+    assert runtime.trace[-2:] == ["cleanup:b_user:1", "cleanup:a_base:1"]
+    assert preparation.created_count == 2
+
+
+def test_cleanup_runs_once() -> None:
+    plan = Echo("db")
+    _, _, preparation = prepare([plan.require()])
+
+    preparation.cleanup()
+    assert preparation.cleanup() == []
+
+    assert plan.cleaned == [["node-1:shared"]]
+
+
+def test_plans_without_cleanup_are_not_called_at_cleanup() -> None:
+    _, runtime, preparation = prepare([Template().require()])
+
+    assert preparation.cleanup() == []
+    assert not any(event.startswith("cleanup:") for event in runtime.trace)
+
+
+def test_cleanup_errors_are_collected_and_other_plans_are_still_cleaned() -> None:
+    boom = RuntimeError("cannot drop")
+
+    class Stubborn(Echo):
+        def cleanup(self, nodes: Sequence[WarmupNode]) -> None:
+            raise boom
+
+    base_plan = Echo("a_base")
+    base = base_plan.require()
+    stubborn = Stubborn("b_stubborn").require(dependencies={"base": base})
+    _, _, preparation = prepare([stubborn])
+
+    assert preparation.cleanup() == [("b_stubborn", boom)]
+    assert base_plan.cleaned == [["node-1:shared"]]
+
+
+def test_default_cleanup_tries_every_node_and_raises_the_first_error() -> None:
+    tried: list[str] = []
+
+    class PerNode(Template):
+        def cleanup_node(self, node: WarmupNode) -> None:
+            tried.append(node.runtime_key)
+            raise RuntimeError(f"cannot drop {node.id}")
+
+    plan = PerNode("per_node")
+    _, _, preparation = prepare([plan.require(id="one"), plan.require(id="two")])
+
+    ((name, error),) = preparation.cleanup()
+
+    assert (name, str(error)) == ("per_node", "cannot drop one")
+    assert tried == ["node-1:shared", "node-2:shared"]
+
+
+def test_async_cleanup_node_is_awaited_for_every_node() -> None:
+    cleaned: list[str] = []
+
+    class AsyncCleanup(AsyncTemplate):
+        async def cleanup_node(self, node: WarmupNode) -> None:
+            await asyncio.sleep(0)
+            cleaned.append(str(node.id))
+
+    plan = AsyncCleanup()
+    _, _, preparation = prepare([plan.require(id="one"), plan.require(id="two")])
+
+    assert preparation.cleanup() == []
+    assert sorted(cleaned) == ["one", "two"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_keyboard_interrupt_in_prepare_cleans_up_created_nodes_and_propagates(workers: int) -> None:
+    log: list[tuple[str, list[str]]] = []
+    base_plan = Echo("a_base", log)
+    cleaned: list[list[str]] = []
+
+    class Interrupted(WarmupPlan):
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+            runtime.set(nodes[0], "made before the interrupt")
+            raise KeyboardInterrupt
+
+        def cleanup(self, nodes: Sequence[WarmupNode]) -> None:
+            cleaned.append([node.runtime_key for node in nodes])
+
+    base = base_plan.require()
+    interrupted = Interrupted("b_interrupted")
+    first = interrupted.require(dependencies={"base": base})
+    second = interrupted.require(dependencies={"base": base})
+    never = Echo("c_never", log).require(dependencies={"first": first})
+    graph, _, preparation = prepare([never, second], max_workers=workers, run=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        preparation.run()
+
+    assert cleaned == [["node-2:shared"]]
+    assert base_plan.cleaned == [["node-1:shared"]]
+    assert [name for name, _ in log] == ["a_base"]
+    assert graph.instances[3].status == "pending"
+    assert preparation.cleanup() == []
+
+
+def test_keyboard_interrupt_in_async_prepare_node_propagates_instead_of_hanging() -> None:
+    class Interrupted(WarmupPlan):
+        async def prepare_node(self, node: WarmupNode) -> Any:
+            raise KeyboardInterrupt
+
+    base_plan = Echo("a_base")
+    requirement = Interrupted("b_interrupted").require(dependencies={"base": base_plan.require()})
+    _, _, preparation = prepare([requirement], run=False)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            preparation.run()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    # A thread with a timeout, so a regression fails this test instead of hanging the suite.
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+
+    assert not worker.is_alive()
+    assert [type(exc) for exc in outcome] == [KeyboardInterrupt]
+    assert base_plan.cleaned == [["node-1:shared"]]
+
+
+# -- failures and prepared values ---------------------------------------------------------------
+
+
+def test_failure_of_a_failed_node_names_plan_and_id_and_chains_the_cause() -> None:
+    graph, _, _ = prepare([Echo("db").require(id="main", payload={"fail": "no disk"})])
+    node = graph.instances[0]
+
+    error = failure_of(node)
+
+    assert isinstance(error, NodeFailedError)
+    assert str(error).startswith("warmup requirement 'main' (plan 'db', declared at ")
+    assert str(error).endswith(" failed: RuntimeError: no disk")
+    assert error.__cause__ is node.exception
+
+
+def test_failure_of_a_blocked_node_names_the_failed_ancestor() -> None:
+    base = Echo("a_base").require(id="base", payload={"fail": "no disk"})
+    middle = Echo("b_middle").require(id="middle", dependencies={"base": base})
+    top = Echo("c_top").require(id="top", dependencies={"middle": middle})
+    graph, _, _ = prepare([top])
+
+    error = failure_of(instance(graph, top))
+
+    assert error is not None
+    message = str(error)
+    assert message.startswith("warmup requirement 'top' (plan 'c_top', declared at ")
+    assert " was not prepared because dependency 'base' (plan 'a_base', declared at " in message
+    assert message.endswith(" failed: RuntimeError: no disk")
+    assert error.__cause__ is instance(graph, base).exception
+
+
+def test_failure_of_a_prepared_node_is_none() -> None:
+    graph, _, _ = prepare([Echo("db").require()])
+
+    assert failure_of(graph.instances[0]) is None
+
+
+def scope_of(graph: Graph, preparation: Preparation) -> PreparedScope:
+    return PreparedScope("test_x.py::producer", "producer", graph, preparation)
+
+
+def test_prepared_scope_gives_each_test_its_own_per_test_value_and_the_shared_one() -> None:
+    plan = Echo("db")
+    shared = plan.require(id="shared")
+    context = plan.require(id="context", is_per_test=True)
+    graph, _, preparation = prepare([(shared, TEST_A), (context, TEST_A), (context, TEST_B)])
+    scope = scope_of(graph, preparation)
+
+    assert scope.value(context, TEST_A)["test"] == TEST_A
+    assert scope.value(context, TEST_B)["test"] == TEST_B
+    assert scope.value(shared, TEST_B) is scope.value(shared, TEST_A)
+    assert scope.instance(shared, TEST_A) is instance(graph, shared)
+
+
+def test_prepared_scope_raises_the_node_failure() -> None:
+    failing = Echo("db").require(id="main", payload={"fail": "no disk"})
+    graph, _, preparation = prepare([failing])
+
+    with pytest.raises(NodeFailedError, match=r"^warmup requirement 'main' \(plan 'db', ") as info:
+        scope_of(graph, preparation).value(failing, TEST_A)
+
+    assert info.value.__cause__ is instance(graph, failing).exception
+
+
+def test_prepared_scope_rejects_a_requirement_it_did_not_prepare() -> None:
+    plan = Echo("db")
+    graph, _, preparation = prepare([plan.require()])
+    stranger = plan.require(id="stranger")
+
+    with pytest.raises(WarmupError) as info:
+        scope_of(graph, preparation).value(stranger, TEST_A)
+
+    message = str(info.value)
+    assert message.startswith(
+        f"no prepared runtime value for requirement 'stranger' and test '{TEST_A}' (declared at "
+    )
+    assert message.endswith(
+        "; producer 'producer' (test_x.py::producer) did not prepare it: pass plan 'db' to "
+        "warmup_mgr.use(...) and check the binding's producer_fixture"
+    )
+
+
+def test_prepared_scope_rejects_a_per_test_requirement_for_another_test() -> None:
+    context = Echo("db").require(id="context", is_per_test=True)
+    graph, _, preparation = prepare([(context, TEST_A)])
+
+    with pytest.raises(WarmupError, match=r"^no prepared runtime value for requirement 'context'"):
+        scope_of(graph, preparation).value(context, TEST_B)
