@@ -75,7 +75,9 @@ def chain_suite(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def test_cleanup_runs_at_scope_end_in_reverse_dependency_order(chain_suite: pytest.Pytester):
+def test_cleanup_runs_at_scope_end_in_reverse_dependency_order(
+    chain_suite: pytest.Pytester,
+) -> None:
     result = chain_suite.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=2)
     assert events(chain_suite) == [
@@ -92,19 +94,19 @@ def test_cleanup_runs_at_scope_end_in_reverse_dependency_order(chain_suite: pyte
     ]
 
 
-def test_warmup_keep_skips_cleanup(chain_suite: pytest.Pytester):
+def test_warmup_keep_skips_cleanup(chain_suite: pytest.Pytester) -> None:
     result = chain_suite.runpytest("--warmup-keep")
     result.assert_outcomes(passed=2)
     assert not [line for line in events(chain_suite) if line.startswith("delete:")]
 
 
-def test_ini_warmup_keep_skips_cleanup(chain_suite: pytest.Pytester):
+def test_ini_warmup_keep_skips_cleanup(chain_suite: pytest.Pytester) -> None:
     chain_suite.makeini("[pytest]\nwarmup_keep = true\n")
     chain_suite.runpytest().assert_outcomes(passed=2)
     assert not [line for line in events(chain_suite) if line.startswith("delete:")]
 
 
-def test_cleanup_still_runs_when_x_stops_the_run(chain_suite: pytest.Pytester):
+def test_cleanup_still_runs_when_x_stops_the_run(chain_suite: pytest.Pytester) -> None:
     chain_suite.makepyfile(
         test_zz_late="""
         def test_late():
@@ -125,7 +127,7 @@ def test_cleanup_still_runs_when_x_stops_the_run(chain_suite: pytest.Pytester):
     assert len(created) == len(deleted) == 4
 
 
-def test_failed_and_blocked_nodes_are_not_cleaned_up(pytester: pytest.Pytester):
+def test_failed_and_blocked_nodes_are_not_cleaned_up(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(plans=LOGGING_PLANS)
     pytester.makepyfile(
         test_failing="""
@@ -159,8 +161,9 @@ def test_failed_and_blocked_nodes_are_not_cleaned_up(pytester: pytest.Pytester):
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*NodeFailedError: warmup requirement 'above_broken' (plan 'base'*) was not prepared "
-            "because dependency 'broken' (plan 'flaky'*) failed: RuntimeError: cannot create broken",
+            "*NodeFailedError: warmup requirement 'above_broken' (plan 'base'*) was not "
+            "prepared because dependency 'broken' (plan 'flaky'*) failed: "
+            "RuntimeError: cannot create broken",
         ]
     )
     assert events(pytester) == ["create:flaky:fine", "delete:flaky:fine"]
@@ -168,7 +171,7 @@ def test_failed_and_blocked_nodes_are_not_cleaned_up(pytester: pytest.Pytester):
 
 def test_cleanup_error_is_one_teardown_error_and_other_plans_are_still_cleaned(
     pytester: pytest.Pytester,
-):
+) -> None:
     pytester.makepyfile(plans=LOGGING_PLANS)
     pytester.makepyfile(
         test_cleanup_error="""
@@ -211,7 +214,7 @@ def test_cleanup_error_is_one_teardown_error_and_other_plans_are_still_cleaned(
 
 def test_keyboard_interrupt_during_preparation_cleans_up_what_was_created(
     pytester: pytest.Pytester,
-):
+) -> None:
     pytester.makepyfile(plans=LOGGING_PLANS)
     pytester.makepyfile(
         test_interrupt="""
@@ -243,7 +246,7 @@ def test_keyboard_interrupt_during_preparation_cleans_up_what_was_created(
 
 
 @pytest.mark.parametrize("workers", ["1", "4"])
-def test_async_plans_mix_with_sync_plans(pytester: pytest.Pytester, workers: str):
+def test_async_plans_mix_with_sync_plans(pytester: pytest.Pytester, workers: str) -> None:
     pytester.makepyfile(
         test_async_plans="""
         import asyncio
@@ -280,7 +283,7 @@ def test_async_plans_mix_with_sync_plans(pytester: pytest.Pytester, workers: str
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-3"])
-def test_bad_worker_count_is_a_usage_error(pytester: pytest.Pytester, value: str):
+def test_bad_worker_count_is_a_usage_error(pytester: pytest.Pytester, value: str) -> None:
     result = pytester.runpytest(f"--warmup-workers={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
@@ -291,7 +294,7 @@ def test_bad_worker_count_is_a_usage_error(pytester: pytest.Pytester, value: str
     )
 
 
-def test_bad_ini_worker_count_is_a_usage_error(pytester: pytest.Pytester):
+def test_bad_ini_worker_count_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nwarmup_max_workers = lots\n")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
