@@ -14,12 +14,12 @@ def quick_start_commands() -> list[str]:
     return re.findall(r"```bash\n(.+?)\n```", quick_start)
 
 
-def test_quick_start_gives_exactly_two_commands():
+def test_quick_start_gives_exactly_two_commands() -> None:
     commands = quick_start_commands()
     assert len(commands) == 2
     assert commands[0].endswith("pytest examples")
 
 
-def test_ci_runs_the_readme_test_command_verbatim():
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert quick_start_commands()[1] in ci_lines

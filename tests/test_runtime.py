@@ -73,7 +73,7 @@ class Echo(WarmupPlan):
         self.log = log if log is not None else []
         self.cleaned: list[list[str]] = []
 
-    def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+    def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
         self.log.append((self.name, [node.runtime_key for node in nodes]))
         for node in nodes:
             if "fail" in node.payload:
@@ -240,7 +240,7 @@ def test_runtime_carries_producer_scope_and_selected_test_ids() -> None:
     seen: list[tuple[str, tuple[str, ...]]] = []
 
     class Looking(WarmupPlan):
-        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
             seen.append((runtime.producer_scope, runtime.selected_test_ids))
             runtime.trace.append("plan was here")
             for node in nodes:
@@ -257,7 +257,7 @@ def test_nodes_expose_payload_ids_and_test_ids_to_the_plan() -> None:
     seen: list[tuple[Any, ...]] = []
 
     class Looking(WarmupPlan):
-        def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+        def prepare(self, nodes: Sequence[WarmupNode]) -> None:
             for node in nodes:
                 seen.append((node.payload, node.public_id, node.id, node.test_id, node.per_test))
                 node.set_value(None)
@@ -292,7 +292,7 @@ def test_runtime_set_on_a_node_outside_the_active_batch_is_rejected() -> None:
     first_plan = Echo("a_first")
 
     class Meddling(WarmupPlan):
-        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
             with pytest.raises(WarmupError) as info:
                 runtime.set(graph.instances[0], "stolen")
             errors.append(str(info.value))
@@ -321,7 +321,7 @@ def test_node_set_value_and_set_exception_outside_a_batch_are_rejected() -> None
 @pytest.mark.parametrize("style", ["node", "runtime"])
 def test_the_last_of_value_and_exception_wins(style: str) -> None:
     class Fickle(WarmupPlan):
-        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
             first, second = nodes
             if style == "node":
                 first.set_value(1)
@@ -348,7 +348,7 @@ def test_the_last_of_value_and_exception_wins(style: str) -> None:
 
 def test_a_node_without_a_result_fails_with_a_clear_message() -> None:
     class Forgetful(WarmupPlan):
-        def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+        def prepare(self, nodes: Sequence[WarmupNode]) -> None:
             nodes[0].set_value("only the first")
 
     plan = Forgetful("forgetful")
@@ -367,7 +367,7 @@ def test_prepare_raising_keeps_recorded_results_and_fails_the_rest() -> None:
     boom = RuntimeError("boom")
 
     class Crashing(WarmupPlan):
-        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
             runtime.set(nodes[0], "made it")
             runtime.set_exception(nodes[1], KeyError("own"))
             raise boom
@@ -443,7 +443,7 @@ def test_per_test_failure_blocks_only_that_tests_dependants() -> None:
     plan = Echo("db")
 
     class Context(WarmupPlan):
-        def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+        def prepare(self, nodes: Sequence[WarmupNode]) -> None:
             for node in nodes:
                 if node.test_id == TEST_A:
                     node.set_exception(RuntimeError("only in a"))
@@ -531,7 +531,7 @@ def test_prepare_without_runtime_parameter_is_called_with_nodes_only() -> None:
     calls: list[int] = []
 
     class Simple(WarmupPlan):
-        def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+        def prepare(self, nodes: Sequence[WarmupNode]) -> None:
             calls.append(len(nodes))
             for node in nodes:
                 node.set_value("simple")
@@ -578,7 +578,7 @@ def test_async_prepare_node_runs_concurrently_on_the_event_loop_thread() -> None
 
 def test_async_prepare_with_runtime_is_awaited() -> None:
     class AsyncPrepare(WarmupPlan):
-        async def prepare(  # type: ignore[override]
+        async def prepare(
             self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime
         ) -> None:
             await asyncio.sleep(0)
@@ -592,7 +592,7 @@ def test_async_prepare_with_runtime_is_awaited() -> None:
 
 def test_async_prepare_raising_fails_unresolved_nodes() -> None:
     class AsyncCrash(WarmupPlan):
-        async def prepare(self, nodes: Sequence[WarmupNode]) -> None:  # type: ignore[override]
+        async def prepare(self, nodes: Sequence[WarmupNode]) -> None:
             nodes[0].set_value("first")
             await asyncio.sleep(0)
             raise RuntimeError("async crash")
@@ -858,7 +858,7 @@ def test_keyboard_interrupt_in_prepare_cleans_up_created_nodes_and_propagates(wo
     cleaned: list[list[str]] = []
 
     class Interrupted(WarmupPlan):
-        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:  # type: ignore[override]
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
             runtime.set(nodes[0], "made before the interrupt")
             raise KeyboardInterrupt
 

@@ -20,7 +20,6 @@ from .errors import WarmupError
 
 if TYPE_CHECKING:
     from .nodes import WarmupNode
-    from .runtime import WarmupRuntime
 
 __all__ = ["WarmupPlan", "WarmupRequirement", "declaration_site", "set_declaration_site"]
 
@@ -205,16 +204,21 @@ class WarmupPlan:
 
     # -- preparation -------------------------------------------------------------------------
 
-    def prepare(
-        self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime | None = None
-    ) -> Awaitable[None] | None:
-        """Prepare one batch: ``before_prepare``, ``prepare_node`` per node, ``after_prepare``.
+    # ``*args, **kwargs`` so that subclasses may override with ``prepare(self, nodes)``,
+    # ``prepare(self, nodes, runtime)`` or ``async def prepare(...)`` under mypy --strict.
+    def prepare(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:
+        """Prepare one batch; the engine calls it as ``prepare(nodes, runtime)``.
 
-        A raise in ``before_prepare`` fails every node; a raise in ``prepare_node`` fails that
-        node; a raise in ``after_prepare`` fails every node that had a value. When any of the
-        three is ``async def`` the whole template runs on the plugin's event loop, and the
-        ``prepare_node`` calls of one batch run concurrently.
+        The default runs ``before_prepare(nodes)``, ``prepare_node(node)`` per node and
+        ``after_prepare(nodes)``. A raise in ``before_prepare`` fails every node; a raise in
+        ``prepare_node`` fails that node; a raise in ``after_prepare`` fails every node that had
+        a value. When any of the three is ``async def`` the whole template runs on the plugin's
+        event loop, and the ``prepare_node`` calls of one batch run concurrently.
+
+        Override it as ``prepare(self, nodes)`` to handle the batch yourself, completing every
+        node with ``node.set_value(...)`` / ``node.set_exception(...)``.
         """
+        nodes: Sequence[WarmupNode] = args[0] if args else kwargs["nodes"]
         if _any_coroutine(self.before_prepare, self.prepare_node, self.after_prepare):
             return self._prepare_async(nodes)
         try:
