@@ -98,7 +98,8 @@ def _wrap(
     original: Callable[..., Any], signature: inspect.Signature, bindings: tuple[Binding, ...]
 ) -> Callable[..., Any]:
     bound = {b.argument_name for b in bindings}
-    wants_request = "request" in signature.parameters
+    # A bound ``request`` is the binding's (and a collision, reported at injection).
+    wants_request = "request" in signature.parameters and "request" not in bound
     parameters = [p for p in signature.parameters.values() if p.name not in bound]
     if not wants_request:
         request_parameter = inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY)

@@ -6,7 +6,7 @@ callable's own arguments; else the one producer in the request's fixture closure
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -40,6 +40,7 @@ def inject(
         arguments=arguments,
         closure=request.fixturenames,
         value_of=request.getfixturevalue,
+        producers=_possible_producers(request, session),
     )
     test_id = request.node.nodeid
     return {
@@ -55,8 +56,12 @@ def resolve_producer(
     arguments: Mapping[str, Any],
     closure: Iterable[str],
     value_of: Callable[[str], Any],
+    producers: Container[str] | None = None,
 ) -> PreparedScope:
-    """Pick the prepared scope a callable's bindings read from (contract section 8)."""
+    """Pick the prepared scope a callable's bindings read from (contract section 8).
+
+    ``producers``: the closure names that may be producers (default: those that prepared).
+    """
     found = _unique(value for value in arguments.values() if isinstance(value, PreparedScope))
     if len(found) > 1 and named is None:
         raise WarmupError(_multiple(found))
@@ -75,9 +80,11 @@ def resolve_producer(
         return value
     if len(found) == 1:
         return found[0]
-    producers = [name for name in closure if name in session.producer_names]
+    known = session.producer_names if producers is None else producers
     candidates = _unique(
-        value for value in map(value_of, producers) if isinstance(value, PreparedScope)
+        value
+        for value in map(value_of, [name for name in closure if name in known])
+        if isinstance(value, PreparedScope)
     )
     if len(candidates) == 1:
         return candidates[0]
@@ -87,6 +94,22 @@ def resolve_producer(
         "no producer fixture found in pytest dependency chain; request a fixture that returns "
         "warmup_mgr.use(...).prepare() from this test or fixture"
     )
+
+
+def _possible_producers(request: pytest.FixtureRequest, session: WarmupSession) -> set[str]:
+    # A producer that pytest sets up after this fixture has not prepared yet, so the record of
+    # producers cannot know it: fixtures that request warmup_mgr are candidates as well.
+    # _pyfuncitem / _fixtureinfo: the definitions the test uses; no public API has them.
+    item = getattr(request, "_pyfuncitem", request.node)
+    info = getattr(item, "_fixtureinfo", None)
+    current = getattr(request, "fixturename", None)
+    names = set(session.producer_names)
+    if info is not None:
+        for name, definitions in info.name2fixturedefs.items():
+            if any("warmup_mgr" in d.argnames for d in definitions):
+                names.add(name)
+    names.discard(current)  # the fixture being set up cannot be its own producer
+    return names
 
 
 def producer_for_item(item: pytest.Item, bindings: Sequence[Binding]) -> PreparedScope | None:
@@ -143,7 +166,8 @@ def _definitions(request: pytest.FixtureRequest, name: str) -> Any:
 
 
 def _fixture_visible(request: pytest.FixtureRequest, name: str) -> bool:
-    return bool(_definitions(request, name))
+    # pytest resolves ``request`` itself, without a fixture definition.
+    return name == "request" or bool(_definitions(request, name))
 
 
 # The name -> definitions registry, across pytest 8.0 to 9.x.

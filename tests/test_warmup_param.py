@@ -1,0 +1,573 @@
+"""``@warmup_param``: checks when it is applied, the signature pytest sees, and injection."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+from pytest_warmup import WarmupPlan, WarmupRequirement, warmup_param
+from recording_plans import install
+
+PLAN = WarmupPlan("plan")
+REQUIREMENT = PLAN.require(id="req")
+
+SUITE_HEADER = """
+import pytest
+from pytest_warmup import warmup_param
+from plans import RecordingPlan, produce
+
+db = RecordingPlan("db")
+shared = db.require(id="shared")
+other = db.require(id="other")
+mine = db.require(id="mine", is_per_test=True)
+
+@pytest.fixture(scope="module")
+def prep(warmup_mgr):
+    return produce(warmup_mgr, db)
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    install(pytester)
+    return pytester
+
+
+def write_suite(pytester: pytest.Pytester, body: str) -> None:
+    pytester.makepyfile(test_suite=SUITE_HEADER + inspect.cleandoc(body))
+
+
+# -- when warmup_param(...) is called and applied -------------------------------------------
+
+
+@pytest.mark.parametrize("not_a_requirement", [object(), 42, None, {"id": "req"}])
+def test_non_requirement_fails_with_type_error_when_warmup_param_is_called(
+    not_a_requirement: Any,
+) -> None:
+    with pytest.raises(TypeError) as excinfo:
+        warmup_param("value", not_a_requirement)
+    assert str(excinfo.value) == "warmup_param binding requires a WarmupRequirement"
+
+
+def test_argument_bound_twice_is_a_collection_error(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("value", shared)
+        @warmup_param("value", other)
+        def test_twice(prep, value):
+            pass
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   *WarmupError: warmup_param argument 'value' is already bound on callable "
+            "'test_twice'"
+        ]
+    )
+
+
+def test_argument_missing_from_the_function_is_a_collection_error(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("valeu", shared)
+        def test_typo(prep, value):
+            pass
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["E   *WarmupError: warmup_param argument 'valeu' is missing from callable 'test_typo'"]
+    )
+
+
+def test_missing_argument_is_checked_against_the_original_signature_when_stacked(
+    suite: pytest.Pytester,
+) -> None:
+    # The outer layer sees the original signature, not the one the inner layer made visible.
+    write_suite(
+        suite,
+        """
+        @warmup_param("request", shared)
+        @warmup_param("value", other)
+        def test_no_request_parameter(prep, value):
+            pass
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   *WarmupError: warmup_param argument 'request' is missing from callable "
+            "'test_no_request_parameter'"
+        ]
+    )
+
+
+def test_two_different_producer_fixtures_on_one_callable_are_a_collection_error(
+    suite: pytest.Pytester,
+) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("first", shared, producer_fixture="prep")
+        @warmup_param("second", other, producer_fixture="other_prep")
+        def test_disagree(prep, first, second):
+            pass
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   *WarmupError: warmup_param bindings on callable 'test_disagree' must agree on "
+            "producer_fixture when one is specified*"
+        ]
+    )
+
+
+def test_one_named_producer_and_other_unnamed_bindings_are_accepted(
+    suite: pytest.Pytester,
+) -> None:
+    write_suite(
+        suite,
+        """
+        @pytest.fixture(scope="module")
+        def second_prep(warmup_mgr):
+            return produce(warmup_mgr, db)
+
+        @warmup_param("first", shared, producer_fixture="prep")
+        @warmup_param("second", other)
+        def test_named_resolves_every_binding(prep, second_prep, first, second):
+            assert first["id"] == "shared"
+            assert second["id"] == "other"
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_warmup_param_above_pytest_fixture_is_rejected(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("value", shared)
+        @pytest.fixture
+        def wrong_order(value):
+            return value
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["E   *WarmupError: warmup_param must be applied below @pytest.fixture*"]
+    )
+
+
+# -- the wrapped callable -------------------------------------------------------------------
+
+
+def test_visible_signature_drops_bound_arguments_and_appends_keyword_only_request() -> None:
+    @warmup_param("first", REQUIREMENT)
+    @warmup_param("second", PLAN.require())
+    def test_function(producer: object, first: object, other: object, second: object) -> None:
+        pass
+
+    parameters = inspect.signature(test_function).parameters
+    assert list(parameters) == ["producer", "other", "request"]
+    assert parameters["request"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_visible_signature_keeps_a_request_the_function_already_takes() -> None:
+    @warmup_param("value", REQUIREMENT)
+    def test_function(request: object, value: object) -> None:
+        pass
+
+    assert list(inspect.signature(test_function).parameters) == ["request"]
+
+
+def test_request_goes_before_var_keyword_arguments() -> None:
+    @warmup_param("value", REQUIREMENT)
+    def helper(value: object, **extra: object) -> None:
+        pass
+
+    assert list(inspect.signature(helper).parameters) == ["request", "extra"]
+
+
+def test_wrapper_keeps_name_and_docstring_and_hides_the_original() -> None:
+    def test_documented(value: object) -> None:
+        """Says what it checks."""
+
+    wrapped = warmup_param("value", REQUIREMENT)(test_documented)
+    assert wrapped.__name__ == "test_documented"
+    assert wrapped.__doc__ == "Says what it checks."
+    assert not hasattr(wrapped, "__wrapped__")
+
+
+def test_generators_and_coroutine_functions_keep_their_kind() -> None:
+    def generator(value: object) -> Any:
+        yield value
+
+    async def coroutine(value: object) -> None:
+        pass
+
+    async def async_generator(value: object) -> Any:
+        yield value
+
+    assert inspect.isgeneratorfunction(warmup_param("value", REQUIREMENT)(generator))
+    assert inspect.iscoroutinefunction(warmup_param("value", REQUIREMENT)(coroutine))
+    assert inspect.isasyncgenfunction(warmup_param("value", REQUIREMENT)(async_generator))
+
+
+def test_requirement_type_is_the_public_one() -> None:
+    assert isinstance(REQUIREMENT, WarmupRequirement)
+
+
+# -- injection ------------------------------------------------------------------------------
+
+
+def test_stacked_bindings_inject_every_argument(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @pytest.fixture
+        def ordinary():
+            return "ordinary"
+
+        @warmup_param("first", shared)
+        @warmup_param("second", other)
+        @warmup_param("own", mine)
+        def test_stacked(first, ordinary, second, own, prep):
+            assert first["id"] == "shared"
+            assert second["id"] == "other"
+            assert own == {"id": "mine", "test_id": "test_suite.py::test_stacked", "deps": {}}
+            assert ordinary == "ordinary"
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_request_is_passed_on_only_when_the_function_asks_for_it(
+    suite: pytest.Pytester,
+) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("value", shared)
+        def test_with_request(request, prep, value):
+            assert request.node.name == "test_with_request"
+            assert value["id"] == "shared"
+
+        @warmup_param("value", shared)
+        def test_without_request(prep, value):
+            assert value["id"] == "shared"
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=2)
+
+
+def test_fixture_side_binding_injects_into_the_fixture(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @pytest.fixture
+        @warmup_param("value", shared)
+        def client(prep, value):
+            return {"client for": value["id"]}
+
+        @pytest.fixture
+        @warmup_param("own", mine)
+        def own_value(prep, own):
+            return own
+
+        def test_uses_fixture(client, own_value):
+            assert client == {"client for": "shared"}
+            assert own_value["test_id"] == "test_suite.py::test_uses_fixture"
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_fixture_side_binding_on_parametrized_and_class_fixtures(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @pytest.fixture(params=[1, 2])
+        @warmup_param("own", mine)
+        def numbered(request, prep, own):
+            return request.param, own["test_id"]
+
+        def test_parametrized_fixture(numbered):
+            n, test_id = numbered
+            assert test_id == f"test_suite.py::test_parametrized_fixture[{n}]"
+
+        class TestInClass:
+            @pytest.fixture
+            @warmup_param("own", mine)
+            def method_fixture(self, prep, own):
+                return own["test_id"]
+
+            def test_method_fixture(self, method_fixture):
+                assert method_fixture == "test_suite.py::TestInClass::test_method_fixture"
+        """,
+    )
+    suite.runpytest().assert_outcomes(passed=3)
+
+
+def test_fixture_side_binding_finds_the_producer_in_the_tests_closure(
+    suite: pytest.Pytester,
+) -> None:
+    write_suite(
+        suite,
+        """
+        @pytest.fixture
+        @warmup_param("value", shared)
+        def client(value):
+            return value["id"]
+
+        def test_producer_requested_by_the_test(prep, client):
+            assert client == "shared"
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_module_fixture_binding_sees_shared_values_only(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @pytest.fixture(scope="module")
+        @warmup_param("own", mine)
+        def module_client(prep, own):
+            return own
+
+        def test_needs_per_test_value_from_module_fixture(module_client):
+            pass
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*no prepared runtime value for requirement 'mine' and test 'test_suite.py'*"]
+    )
+
+
+def test_generator_fixture_with_binding_runs_its_teardown(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        EVENTS = []
+
+        @pytest.fixture
+        @warmup_param("value", shared)
+        def session_like(prep, value):
+            EVENTS.append("setup " + value["id"])
+            yield value["id"]
+            EVENTS.append("teardown")
+
+        def test_uses_generator_fixture(session_like):
+            assert session_like == "shared"
+
+        def test_teardown_ran():
+            assert EVENTS == ["setup shared", "teardown"]
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=2)
+
+
+def test_generator_test_function_keeps_pytests_own_handling(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_plain="""
+        def test_generator():
+            yield 1
+        """,
+        test_bound=SUITE_HEADER
+        + inspect.cleandoc(
+            """
+            @warmup_param("value", shared)
+            def test_generator(prep, value):
+                yield value
+            """
+        ),
+    )
+    plain = suite.runpytest("test_plain.py")
+    bound = suite.runpytest("test_bound.py")
+    assert plain.parseoutcomes() == bound.parseoutcomes()
+    assert plain.ret == bound.ret
+    assert "yield" in bound.stdout.str()  # pytest's own message about yield tests
+    assert "WarmupError" not in bound.stdout.str()
+
+
+def test_async_test_without_an_async_plugin_gets_pytests_own_outcome(
+    suite: pytest.Pytester,
+) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("value", shared)
+        async def test_bound_coroutine(prep, value):
+            pass
+
+        async def test_plain_coroutine():
+            pass
+        """,
+    )
+    outcomes = suite.runpytest()
+    counts = outcomes.parseoutcomes()
+    counts.pop("warnings", None)
+    assert list(counts.values()) == [2], counts  # both tests get the same outcome
+    outcomes.stdout.fnmatch_lines(["*async def functions are not natively supported*"])
+    assert "INTERNALERROR" not in outcomes.stdout.str()
+
+
+def test_async_test_is_injected_when_an_async_plugin_runs_it(suite: pytest.Pytester) -> None:
+    suite.makeconftest(
+        """
+        import asyncio
+        import inspect
+
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_pyfunc_call(pyfuncitem):
+            # The smallest async plugin: run coroutine tests on a fresh event loop.
+            if not inspect.iscoroutinefunction(pyfuncitem.obj):
+                return None
+            names = pyfuncitem._fixtureinfo.argnames
+            asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
+            return True
+        """
+    )
+    write_suite(
+        suite,
+        """
+        import asyncio
+
+        @warmup_param("value", shared)
+        @warmup_param("own", mine)
+        async def test_coroutine(prep, value, own):
+            await asyncio.sleep(0)
+            assert value["id"] == "shared"
+            assert own["test_id"] == "test_suite.py::test_coroutine"
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_async_generator_fixture_binding_is_injected_by_an_async_plugin(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makeconftest(
+        """
+        import asyncio
+        import inspect
+
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_fixture_setup(fixturedef, request):
+            # The smallest async fixture support: drive an async generator on a fresh loop.
+            if not inspect.isasyncgenfunction(fixturedef.func):
+                return None
+            kwargs = {name: request.getfixturevalue(name) for name in fixturedef.argnames}
+            generator = fixturedef.func(**kwargs)
+            value = asyncio.run(generator.__anext__())
+            fixturedef.cached_result = (value, fixturedef.cache_key(request), None)
+            return value
+        """
+    )
+    write_suite(
+        suite,
+        """
+        @pytest.fixture
+        @warmup_param("value", shared)
+        async def async_client(prep, value):
+            yield "async " + value["id"]
+
+        def test_uses_async_fixture(async_client):
+            assert async_client == "async shared"
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_bound_name_that_is_also_a_fixture_fails_in_the_test(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @pytest.fixture
+        def value():
+            return "from pytest"
+
+        @warmup_param("value", shared)
+        def test_collides(prep, value):
+            pass
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   WarmupError: warmup_param-injected argument 'value' collides with ordinary "
+            "pytest fixture resolution*"
+        ]
+    )
+
+
+def test_bound_name_that_is_also_a_fixture_errors_in_a_fixture(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @pytest.fixture
+        def value():
+            return "from pytest"
+
+        @pytest.fixture
+        @warmup_param("value", shared)
+        def client(prep, value):
+            return value
+
+        def test_uses_client(client):
+            pass
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   WarmupError: warmup_param-injected argument 'value' collides with ordinary "
+            "pytest fixture resolution*"
+        ]
+    )
+
+
+def test_bound_request_argument_collides_with_pytests_request(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("request", shared)
+        def test_binds_request(prep, request):
+            pass
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   WarmupError: warmup_param-injected argument 'request' collides with ordinary "
+            "pytest fixture resolution*"
+        ]
+    )
