@@ -317,12 +317,6 @@ def test_only_tests_with_the_producer_in_their_closure_contribute_roots(
     ]
 
 
-@pytest.mark.xfail(
-    reason="bug: session._uses_definition counts every visible definition of the producer's "
-    "name, so a conftest producer overridden by a module fixture (that does not request it) "
-    "still covers that module's tests and prepares their roots",
-    strict=True,
-)
 def test_producer_overridden_in_a_module_does_not_cover_that_modules_tests(
     suite: pytest.Pytester,
 ) -> None:

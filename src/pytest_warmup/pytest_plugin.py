@@ -1,4 +1,16 @@
-"""Alias of :mod:`pytest_warmup.plugin` under the reference plugin's module name."""
+"""The reference plugin's module name: ``-p pytest_warmup.pytest_plugin`` loads pytest-warmup.
 
-from .plugin import *  # noqa: F403
-from .plugin import __all__ as __all__
+Installed normally, the ``pytest11`` entry point already loads :mod:`pytest_warmup.plugin`;
+this module then does nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import plugin
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    if not pluginmanager.is_registered(plugin):
+        pluginmanager.register(plugin, "pytest_warmup.plugin")
