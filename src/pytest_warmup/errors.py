@@ -32,3 +32,18 @@ class NodeFailedError(WarmupError):
 
     The original exception is chained as ``__cause__``.
     """
+
+
+class CatalogError(WarmupError):
+    """A warmup catalog (``warmup.yaml``) has problems; ``problems`` holds one line each.
+
+    Each line reads ``file:line:col: path.to.key: what is wrong``, sorted by file and position,
+    so every problem of every loaded file is reported at once.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+    def __reduce__(self) -> tuple[type[CatalogError], tuple[tuple[str, ...]]]:
+        return (type(self), (self.problems,))

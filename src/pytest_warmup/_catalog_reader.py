@@ -1,0 +1,902 @@
+"""Reading warmup.yaml files: YAML nodes -> declarations, each problem with its location.
+
+Private to :mod:`pytest_warmup.catalog`, which compiles what is read here into plans and
+requirements. Files are read with the safe loader; only the standard scalar, mapping and list
+tags are accepted. Nothing is imported from the user's code here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import os
+import posixpath
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal, NamedTuple, TypeVar, Union
+
+from yaml import MarkedYAMLError, YAMLError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import CatalogError
+
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:
+    from importlib.abc import Traversable
+
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # PyYAML built without libyaml: same results, slower
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+CATALOG_VERSION: Final = 1
+Scope = Literal["session", "package", "module", "class", "function"]
+SCOPES: Final[tuple[Scope, ...]] = ("session", "package", "module", "class", "function")
+CatalogPath = Union[str, "os.PathLike[str]"]
+PlanSource = Literal["class", "entry_point", "instance"]
+
+
+# -- problems ------------------------------------------------------------------------------------
+
+
+class Mark(NamedTuple):
+    """A position in a catalog file, 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    @property
+    def site(self) -> str:
+        """``file:line``, the form declaration sites use."""
+        return f"{self.file}:{self.line}"
+
+
+class Problems:
+    """Every problem found, reported together, sorted by file and position."""
+
+    def __init__(self) -> None:
+        self._found: set[tuple[str, int, int, str]] = set()
+
+    def add(self, mark: Mark, path: str, message: str) -> None:
+        text = f"{mark}: {path}: {message}" if path else f"{mark}: {message}"
+        self._found.add((mark.file, mark.line, mark.column, text))
+
+    def add_file(self, file: str, message: str) -> None:
+        self._found.add((file, 0, 0, f"{file}: {message}"))
+
+    def raise_if_any(self) -> None:
+        if self._found:
+            raise CatalogError([text for *_, text in sorted(self._found)])
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidate, or ``""``."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
+def exception_text(exc: BaseException) -> str:
+    """``ExcClass: first line of the message``."""
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
+
+
+# -- declarations, as read -----------------------------------------------------------------------
+
+
+class Text(NamedTuple):
+    """A string from the catalog and where it was written."""
+
+    value: str
+    mark: Mark
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A dependency: a catalog requirement id, or a Python requirement by import path."""
+
+    text: str
+    is_import: bool
+    mark: Mark
+    path: str
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A named declaration. ``complete`` is false when one of its fields had a problem: its
+    references are still checked, but it is not compiled."""
+
+    name: str
+    mark: Mark
+    complete: bool
+
+
+@dataclass(frozen=True)
+class PlanDecl(Declared):
+    source: PlanSource | None
+    target: Text | None
+    options: dict[str, Any] | None
+    options_mark: Mark | None
+
+
+@dataclass(frozen=True)
+class RequirementDecl(Declared):
+    plan: Text | None
+    payload: dict[str, Any]
+    dependencies: tuple[tuple[str, Reference | tuple[Reference, ...]], ...]
+    per_test: bool | None
+
+    def references(self) -> Iterator[Reference]:
+        for _, value in self.dependencies:
+            if isinstance(value, Reference):
+                yield value
+            else:
+                yield from value
+
+
+@dataclass(frozen=True)
+class ProducerDecl(Declared):
+    scope: Scope | None
+    plans: tuple[Text, ...]
+    snapshot_id: str | None
+
+
+@dataclass(frozen=True)
+class FixtureDecl(Declared):
+    requirement: Text | None
+    producer: Text | None
+    scope: Text | None
+
+
+D = TypeVar("D", bound=Declared)
+
+KINDS: Final = {
+    "plans": "plan",
+    "requirements": "requirement",
+    "producers": "producer",
+    "fixtures": "fixture",
+}
+
+
+class Declarations:
+    """The declarations of every file read, in reading order; names are global across files."""
+
+    def __init__(self, problems: Problems) -> None:
+        self._problems = problems
+        self.plans: dict[str, PlanDecl] = {}
+        self.requirements: dict[str, RequirementDecl] = {}
+        self.producers: dict[str, ProducerDecl] = {}
+        self.fixtures: dict[str, FixtureDecl] = {}
+
+    def add(self, table: dict[str, D], section: str, declaration: D) -> None:
+        first = table.get(declaration.name)
+        if first is None:
+            table[declaration.name] = declaration
+            return
+        self._problems.add(
+            declaration.mark,
+            f"{section}.{declaration.name}",
+            f"{KINDS[section]} {declaration.name!r} is already declared at {first.mark}; names "
+            "are shared by all included catalogs, rename one",
+        )
+
+
+# -- sources -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """One catalog file: where to read it, how messages name it, what identifies it."""
+
+    resource: Traversable
+    display: str
+    key: str
+    #: (package, path inside it) for package files that are not plain files on disk (zips)
+    package: tuple[str, str] | None = None
+
+
+class Unresolved(Exception):
+    """A path or include that names no readable catalog file; the message says why."""
+
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_DOTTED = rf"{_NAME}(?:\.{_NAME})*"
+IDENTIFIER: Final = re.compile(_NAME)
+IMPORT_PATH: Final = re.compile(rf"{_DOTTED}:{_DOTTED}")
+_PACKAGE_FILE = re.compile(rf"pkg:({_DOTTED})/(.+)")
+
+
+def _file_source(path: Path) -> Source:
+    absolute = Path(os.path.abspath(path))
+    return Source(absolute, _display_path(absolute), os.path.realpath(absolute))
+
+
+def _display_path(path: Path) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def package_source(spec: str) -> Source:
+    """The file ``pkg:<package>/<path>`` names, found with importlib.resources."""
+    match = _PACKAGE_FILE.fullmatch(spec)
+    if match is None:
+        raise Unresolved(f"expected 'pkg:<package>/<path inside it>', got {spec!r}")
+    package, resource = match.group(1), posixpath.normpath(match.group(2))
+    try:
+        root = importlib.resources.files(package)
+    except Exception as exc:  # whatever importing the package raises
+        raise Unresolved(
+            f"cannot import package {package!r} for {spec!r}: {exception_text(exc)}"
+        ) from None
+    target = root.joinpath(*resource.split("/"))
+    if not target.is_file():
+        raise Unresolved(f"package {package!r} has no file {resource!r} (looked in {root})")
+    if isinstance(target, Path):
+        return _file_source(target)
+    name = f"pkg:{package}/{resource}"
+    return Source(target, name, name, (package, resource))
+
+
+def root_source(path: CatalogPath) -> Source:
+    """A catalog named on the command line, in an ini file or in code."""
+    if isinstance(path, str) and path.startswith("pkg:"):
+        return package_source(path)
+    source = _file_source(Path(path))
+    if not source.resource.is_file():
+        raise Unresolved("catalog file not found")
+    return source
+
+
+def included_source(spec: str, including: Source) -> Source:
+    """The file an ``include`` entry names; relative paths start at the including file."""
+    if spec.startswith("pkg:"):
+        return package_source(spec)
+    if including.package is not None:
+        package, resource = including.package
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(resource), spec))
+        return package_source(f"pkg:{package}/{joined}")
+    assert isinstance(including.resource, Path)  # sources outside packages are plain files
+    source = _file_source(including.resource.parent / spec)
+    if not source.resource.is_file():
+        looked = "" if source.display == spec else f" (looked for {source.display})"
+        raise Unresolved(f"included file {spec!r} not found{looked}")
+    return source
+
+
+# -- YAML nodes ----------------------------------------------------------------------------------
+
+
+class _Loader(_SafeLoader):
+    """The safe loader. Only its composer and scalar constructors are used."""
+
+    def resolve(self, kind: type[Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        # Most catalog scalars are names and ids. A plain scalar whose first character starts
+        # no implicit type (int, bool, null, ...) is a string: skip the regex scan.
+        if (
+            kind is ScalarNode
+            and implicit[0]
+            and value
+            and value[0] not in _TYPED_FIRST
+            and not _ANY_TYPED
+        ):
+            return _STR
+        tag: str = super().resolve(kind, value, implicit)
+        return tag
+
+
+# Characters that can start an implicitly typed plain scalar (None: any character can).
+_TYPED_FIRST: Final = frozenset(_SafeLoader.yaml_implicit_resolvers)
+_ANY_TYPED: Final = None in _TYPED_FIRST
+
+
+_TAG = "tag:yaml.org,2002:"
+_STR = _TAG + "str"
+_INT = _TAG + "int"
+_FLOAT = _TAG + "float"
+_BOOL = _TAG + "bool"
+_NULL = _TAG + "null"
+_MAP = _TAG + "map"
+_SEQ = _TAG + "seq"
+_MERGE = _TAG + "merge"
+_TIMESTAMP = _TAG + "timestamp"
+_SCALAR_KINDS = {
+    _STR: "a string",
+    _INT: "an integer",
+    _FLOAT: "a number",
+    _BOOL: "a boolean",
+    _NULL: "null",
+    _TIMESTAMP: "a timestamp",
+}
+_PLAIN_DATA = "mappings, lists, strings, numbers, booleans and null"
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
+
+
+def _describe(node: Node) -> str:
+    if _is_mapping(node):
+        return "a mapping"
+    if _is_list(node):
+        return "a list"
+    if isinstance(node, ScalarNode) and node.tag == _STR and not node.value:
+        return "an empty string"
+    return _SCALAR_KINDS.get(node.tag, f"a value tagged {_short_tag(node.tag)!r}")
+
+
+def _is_mapping(node: Node) -> bool:
+    return isinstance(node, MappingNode) and node.tag == _MAP
+
+
+def _is_list(node: Node) -> bool:
+    return isinstance(node, SequenceNode) and node.tag == _SEQ
+
+
+class _Invalid:
+    """Stands in for a value that had a problem (already reported)."""
+
+
+INVALID: Final = _Invalid()
+
+Entries = dict[str, tuple[ScalarNode, Node]]
+
+_TOP_KEYS = ("fixtures", "include", "plans", "producers", "requirements", "version")
+_PLAN_SOURCES: tuple[PlanSource, ...] = ("class", "entry_point", "instance")
+_PLAN_KEYS = (*_PLAN_SOURCES, "options")
+_REQUIREMENT_KEYS = ("dependencies", "payload", "per_test", "plan")
+_PRODUCER_KEYS = ("plans", "scope", "snapshot_id")
+_FIXTURE_KEYS = ("producer", "requirement", "scope")
+_IMPORT_FORM = "an import path 'module:attribute'"
+_DEPENDENCY_FORM = "a requirement id or {import: 'module:attribute'}"
+
+
+class FileReader:
+    """Checks one file's node tree and turns it into declarations, recording every problem."""
+
+    def __init__(self, source: Source, loader: _Loader, problems: Problems) -> None:
+        self._file = source.display
+        self._loader = loader
+        self._problems = problems
+        self._data_done: dict[int, Any] = {}
+        self._data_active: set[int] = set()
+
+    # -- the document ---------------------------------------------------------------------------
+
+    def top_level(self, root: Node | None) -> Entries | None:
+        """The document's top-level entries, or ``None`` when nothing more can be read."""
+        if root is None:
+            self._problems.add(
+                Mark(self._file, 1, 1),
+                "",
+                f"catalog is empty; start it with 'version: {CATALOG_VERSION}'",
+            )
+            return None
+        entries = self.entries(root, "")
+        if entries is None:
+            return None
+        self.check_keys(entries, _TOP_KEYS, root, "", extensions=True)
+        version = entries.get("version")
+        if version is None:
+            self.problem(
+                root,
+                "",
+                f"missing required key 'version'; start the catalog with "
+                f"'version: {CATALOG_VERSION}'",
+            )
+            return entries
+        node = version[1]
+        if node.tag in (_INT, _FLOAT) and self._scalar(node) == CATALOG_VERSION:
+            return entries
+        if node.tag in (_INT, _FLOAT):
+            message = f"unsupported catalog version {node.value}"
+        else:
+            message = f"expected the integer {CATALOG_VERSION}, got {_describe(node)}"
+        self.problem(
+            node, "version", f"{message}; this pytest-warmup reads version {CATALOG_VERSION}"
+        )
+        return None
+
+    def includes(self, entries: Entries) -> list[tuple[str, Node, str]]:
+        """``(spec, node, path)`` of each include entry, in file order."""
+        found = entries.get("include")
+        if found is None:
+            return []
+        result = []
+        for index, item in enumerate(self.sequence(found[1], "include")):
+            path = f"include[{index}]"
+            spec = self.string(item, path)
+            if not isinstance(spec, _Invalid):
+                result.append((spec, item, path))
+        return result
+
+    def declarations(self, entries: Entries, into: Declarations) -> None:
+        for plan in self._section(entries, "plans", self._plan):
+            into.add(into.plans, "plans", plan)
+        for requirement in self._section(entries, "requirements", self._requirement):
+            into.add(into.requirements, "requirements", requirement)
+        for producer in self._section(entries, "producers", self._producer):
+            into.add(into.producers, "producers", producer)
+        for fixture in self._section(entries, "fixtures", self._fixture):
+            into.add(into.fixtures, "fixtures", fixture)
+
+    def _section(
+        self, entries: Entries, section: str, read: Callable[[str, ScalarNode, Node, str], D]
+    ) -> list[D]:
+        found = entries.get(section)
+        items = {} if found is None else self.entries(found[1], section) or {}
+        kind = KINDS[section]
+        result = []
+        for name, (key, value) in items.items():
+            path = f"{section}.{name}"
+            if not name:
+                self.problem(key, section, f"{kind} names must not be empty")
+            elif section in ("producers", "fixtures") and not IDENTIFIER.fullmatch(name):
+                self.problem(
+                    key,
+                    path,
+                    f"{kind} name {name!r} must be a Python identifier (letters, digits and "
+                    "underscores, not starting with a digit) so tests can request it",
+                )
+            else:
+                result.append(read(name, key, value, path))
+        return result
+
+    # -- sections -------------------------------------------------------------------------------
+
+    def _fields(
+        self,
+        node: Node,
+        key: ScalarNode,
+        path: str,
+        allowed: tuple[str, ...],
+        required: tuple[str, ...] = (),
+    ) -> Entries | None:
+        fields = self.entries(node, path)
+        if fields is not None:
+            self.check_keys(fields, allowed, key, path, required=required)
+        return fields
+
+    def _plan(self, name: str, key: ScalarNode, node: Node, path: str) -> PlanDecl:
+        mark = self.mark(key)
+        fields = self._fields(node, key, path, _PLAN_KEYS)
+        if fields is None:
+            return PlanDecl(name, mark, False, None, None, None, None)
+        sources = [source for source in _PLAN_SOURCES if source in fields]
+        if len(sources) != 1:
+            found = " and ".join(repr(s) for s in sources) if sources else "none"
+            self.problem(
+                key, path, f"needs exactly one of 'class', 'entry_point' or 'instance'; got {found}"
+            )
+            return PlanDecl(name, mark, False, None, None, None, None)
+        source = sources[0]
+        target_node = fields[source][1]
+        target = self.string(target_node, f"{path}.{source}")
+        if source != "entry_point" and not isinstance(target, _Invalid):
+            target = self.import_path(target, target_node, f"{path}.{source}")
+        options: Any = None
+        options_mark = None
+        if "options" in fields:
+            options_key, options_node = fields["options"]
+            options_mark = self.mark(options_key)
+            if source == "instance":
+                self.problem(
+                    options_key,
+                    f"{path}.options",
+                    "an 'instance' plan is already built and takes no options; remove 'options' "
+                    "or use 'class'",
+                )
+                options = INVALID
+            else:
+                options = self.data(options_node, f"{path}.options", expected_mapping=True)
+        if isinstance(target, _Invalid) or isinstance(options, _Invalid):
+            return PlanDecl(name, mark, False, source, None, None, None)
+        return PlanDecl(
+            name, mark, True, source, Text(target, self.mark(target_node)), options, options_mark
+        )
+
+    def _requirement(self, name: str, key: ScalarNode, node: Node, path: str) -> RequirementDecl:
+        mark = self.mark(key)
+        fields = self._fields(node, key, path, _REQUIREMENT_KEYS, required=("plan",))
+        if fields is None:
+            return RequirementDecl(name, mark, False, None, {}, (), None)
+        plan = self.text(fields, "plan", path)
+        payload: Any = {}
+        if "payload" in fields:
+            payload = self.data(fields["payload"][1], f"{path}.payload", expected_mapping=True)
+        dependencies, dependencies_complete = self._dependencies(fields, path)
+        per_test: bool | _Invalid | None = None
+        if "per_test" in fields:
+            per_test_node = fields["per_test"][1]
+            if per_test_node.tag in (_BOOL, _NULL):
+                per_test = self._scalar(per_test_node)
+            else:
+                self.wrong_type(per_test_node, f"{path}.per_test", "true, false or null")
+                per_test = INVALID
+        complete = (
+            isinstance(plan, Text)
+            and dependencies_complete
+            and not isinstance(payload, _Invalid)
+            and not isinstance(per_test, _Invalid)
+        )
+        return RequirementDecl(
+            name,
+            mark,
+            complete,
+            plan if isinstance(plan, Text) else None,
+            payload if isinstance(payload, dict) else {},
+            dependencies,
+            None if isinstance(per_test, _Invalid) else per_test,
+        )
+
+    def _dependencies(
+        self, fields: Entries, path: str
+    ) -> tuple[tuple[tuple[str, Reference | tuple[Reference, ...]], ...], bool]:
+        """The dependency slots that could be read, and whether all could."""
+        if "dependencies" not in fields:
+            return (), True
+        slots = self.entries(fields["dependencies"][1], f"{path}.dependencies")
+        if slots is None:
+            return (), False
+        result: list[tuple[str, Reference | tuple[Reference, ...]]] = []
+        complete = True
+        for slot, (_, value) in slots.items():
+            slot_path = f"{path}.dependencies.{slot}"
+            if _is_list(value):
+                members = [
+                    self._reference(item, f"{slot_path}[{index}]", _DEPENDENCY_FORM)
+                    for index, item in enumerate(value.value)
+                ]
+                found = tuple(m for m in members if m is not None)
+                complete = complete and len(found) == len(members)
+                result.append((slot, found))
+            else:
+                reference = self._reference(
+                    value, slot_path, f"{_DEPENDENCY_FORM}, or a list of them"
+                )
+                if reference is None:
+                    complete = False
+                else:
+                    result.append((slot, reference))
+        return tuple(result), complete
+
+    def _reference(self, node: Node, path: str, expected: str) -> Reference | None:
+        if isinstance(node, ScalarNode) and node.tag == _STR and node.value:
+            return Reference(node.value, False, self.mark(node), path)
+        if not _is_mapping(node):
+            self.wrong_type(node, path, expected)
+            return None
+        fields = self.entries(node, path)
+        if fields is None or set(fields) != {"import"}:
+            self.wrong_type(node, path, expected)
+            return None
+        target_node = fields["import"][1]
+        target = self.string(target_node, f"{path}.import")
+        if not isinstance(target, _Invalid):
+            target = self.import_path(target, target_node, f"{path}.import")
+        if isinstance(target, _Invalid):
+            return None
+        return Reference(target, True, self.mark(target_node), path)
+
+    def _producer(self, name: str, key: ScalarNode, node: Node, path: str) -> ProducerDecl:
+        mark = self.mark(key)
+        fields = self._fields(node, key, path, _PRODUCER_KEYS, required=("plans", "scope"))
+        if fields is None:
+            return ProducerDecl(name, mark, False, None, (), None)
+        scope = self.scope(fields, path)
+        plans: list[Text] = []
+        complete = isinstance(scope, Text) and "plans" in fields
+        if "plans" in fields:
+            plans_node = fields["plans"][1]
+            items = self.sequence(plans_node, f"{path}.plans")
+            for index, item in enumerate(items):
+                plan = self.string(item, f"{path}.plans[{index}]")
+                if isinstance(plan, _Invalid):
+                    complete = False
+                else:
+                    plans.append(Text(plan, self.mark(item)))
+            if _is_list(plans_node) and not items:
+                self.problem(
+                    plans_node,
+                    f"{path}.plans",
+                    "expected at least one plan name, got an empty list",
+                )
+            complete = complete and bool(items)
+        snapshot_id: str | _Invalid | None = None
+        if "snapshot_id" in fields:
+            snapshot_id = self.string(fields["snapshot_id"][1], f"{path}.snapshot_id")
+            complete = complete and not isinstance(snapshot_id, _Invalid)
+        return ProducerDecl(
+            name,
+            mark,
+            complete,
+            scope.value if isinstance(scope, Text) else None,  # type: ignore[arg-type]
+            tuple(plans),
+            snapshot_id if isinstance(snapshot_id, str) else None,
+        )
+
+    def _fixture(self, name: str, key: ScalarNode, node: Node, path: str) -> FixtureDecl:
+        mark = self.mark(key)
+        required = ("producer", "requirement")
+        fields = self._fields(node, key, path, _FIXTURE_KEYS, required=required)
+        if fields is None:
+            return FixtureDecl(name, mark, False, None, None, None)
+        requirement = self.text(fields, "requirement", path)
+        producer = self.text(fields, "producer", path)
+        scope = self.scope(fields, path)
+        return FixtureDecl(
+            name,
+            mark,
+            isinstance(requirement, Text)
+            and isinstance(producer, Text)
+            and not isinstance(scope, _Invalid),
+            requirement if isinstance(requirement, Text) else None,
+            producer if isinstance(producer, Text) else None,
+            scope if isinstance(scope, Text) else None,
+        )
+
+    # -- shapes ---------------------------------------------------------------------------------
+
+    def entries(self, node: Node, path: str) -> Entries | None:
+        """A mapping's string keys -> (key node, value node), merge keys (``<<``) applied."""
+        if not isinstance(node, MappingNode) or node.tag != _MAP:
+            self.wrong_type(node, path, "a mapping")
+            return None
+        return self._entries(node, path, frozenset())
+
+    def _entries(self, node: MappingNode, path: str, merging: frozenset[int]) -> Entries:
+        explicit: Entries = {}
+        merged: Entries = {}
+        for key, value in node.value:
+            if key.tag == _MERGE:
+                merged.update(self._merged(value, path, merging | {id(node)}))
+                continue
+            if not (isinstance(key, ScalarNode) and key.tag == _STR):
+                shown = key.value if isinstance(key, ScalarNode) else _describe(key)
+                self.problem(key, path, f"key {shown} must be a string; quote it")
+                continue
+            first = explicit.get(key.value)
+            if first is not None:
+                line = first[0].start_mark.line + 1
+                self.problem(
+                    key, path, f"duplicate key {key.value!r} (first at line {line}); keep one"
+                )
+                continue
+            explicit[key.value] = (key, value)
+        if not merged:
+            return explicit
+        # A mapping's own keys win over merged ones (YAML merge-key rules).
+        merged.update(explicit)
+        return merged
+
+    def _merged(self, value: Node, path: str, merging: frozenset[int]) -> Entries:
+        sources = value.value if _is_list(value) else [value]
+        result: Entries = {}
+        # Earlier mappings of a merge list win.
+        for source in reversed(sources):
+            if not isinstance(source, MappingNode) or source.tag != _MAP:
+                self.problem(value, path, f"'<<' merges mappings, got {_describe(source)}")
+            elif id(source) in merging:
+                self.problem(value, path, "'<<' merges a mapping into itself")
+            else:
+                result.update(self._entries(source, path, merging))
+        return result
+
+    def check_keys(
+        self,
+        entries: Entries,
+        allowed: tuple[str, ...],
+        owner: Node,
+        path: str,
+        *,
+        required: tuple[str, ...] = (),
+        extensions: bool = False,
+    ) -> None:
+        """Report unknown keys (``x-...`` keys are free where ``extensions``) and missing ones."""
+        for name, (key, _) in entries.items():
+            if name in allowed or (extensions and name.startswith("x-")):
+                continue
+            hint = did_you_mean(name, allowed) or f"; expected one of: {', '.join(allowed)}"
+            self.problem(key, path, f"unknown key {name!r}{hint}")
+        for name in required:
+            if name not in entries:
+                self.problem(owner, path, f"missing required key {name!r}")
+
+    def sequence(self, node: Node, path: str) -> list[Node]:
+        if isinstance(node, SequenceNode) and node.tag == _SEQ:
+            return list(node.value)
+        self.wrong_type(node, path, "a list")
+        return []
+
+    def string(self, node: Node, path: str) -> str | _Invalid:
+        if isinstance(node, ScalarNode) and node.tag == _STR and node.value:
+            return str(node.value)
+        self.wrong_type(node, path, "a non-empty string")
+        return INVALID
+
+    def import_path(self, value: str, node: Node, path: str) -> str | _Invalid:
+        if IMPORT_PATH.fullmatch(value):
+            return value
+        self.problem(node, path, f"expected {_IMPORT_FORM}, got {value!r}")
+        return INVALID
+
+    def text(self, fields: Entries, key: str, path: str) -> Text | _Invalid | None:
+        """The string under ``key`` with its mark; ``None`` when absent."""
+        found = fields.get(key)
+        if found is None:
+            return None
+        value = self.string(found[1], f"{path}.{key}")
+        return value if isinstance(value, _Invalid) else Text(value, self.mark(found[1]))
+
+    def scope(self, fields: Entries, path: str) -> Text | _Invalid | None:
+        found = self.text(fields, "scope", path)
+        if isinstance(found, Text) and found.value not in SCOPES:
+            self._problems.add(
+                found.mark,
+                f"{path}.scope",
+                f"expected one of {', '.join(SCOPES)}, got {found.value!r}"
+                f"{did_you_mean(found.value, SCOPES)}",
+            )
+            return INVALID
+        return found
+
+    def data(self, node: Node, path: str, *, expected_mapping: bool = False) -> Any:
+        """Plain data (mappings with string keys, lists, scalars), or ``INVALID``."""
+        if expected_mapping and not _is_mapping(node):
+            self.wrong_type(node, path, "a mapping")
+            return INVALID
+        if isinstance(node, ScalarNode):
+            if node.tag == _STR:
+                return node.value
+            if node.tag in (_INT, _FLOAT, _BOOL, _NULL):
+                return self._scalar(node)
+            if node.tag == _TIMESTAMP:
+                self.problem(
+                    node,
+                    path,
+                    f"timestamp {node.value} is not plain data; quote it to keep it a string",
+                )
+                return INVALID
+        # An alias shares its anchor's node: build it once, so alias bombs stay linear.
+        key = id(node)
+        if key in self._data_done:
+            return self._data_done[key]
+        if key in self._data_active:
+            self.problem(
+                node,
+                path,
+                "an alias refers to a value that contains it; data must not be recursive",
+            )
+            return INVALID
+        self._data_active.add(key)
+        result: Any
+        if _is_mapping(node):
+            assert isinstance(node, MappingNode)
+            result = {}
+            for name, (_, value) in self._entries(node, path, frozenset()).items():
+                # Strings inline: payloads are mostly strings, and a call per value adds up.
+                if value.tag == _STR and isinstance(value, ScalarNode):
+                    result[name] = value.value
+                else:
+                    result[name] = self.data(value, f"{path}.{name}")
+            valid = not any(isinstance(value, _Invalid) for value in result.values())
+        elif _is_list(node):
+            result = [self.data(item, f"{path}[{index}]") for index, item in enumerate(node.value)]
+            valid = not any(isinstance(value, _Invalid) for value in result)
+        else:
+            self.problem(
+                node,
+                path,
+                f"unsupported YAML tag {_short_tag(node.tag)!r}; use plain data: {_PLAIN_DATA}",
+            )
+            valid = False
+        self._data_active.discard(key)
+        self._data_done[key] = result if valid else INVALID
+        return self._data_done[key]
+
+    def _scalar(self, node: Node) -> Any:
+        value = node.value
+        # Plain decimal integers are most numbers in catalogs; the constructor handles the rest
+        # (YAML 1.1 reads a leading 0 as octal, and allows 0x.., 1_000, 1:30).
+        if (
+            node.tag == _INT
+            and value.isdecimal()
+            and value.isascii()
+            and (value == "0" or value[0] != "0")
+        ):
+            return int(value)
+        return self._loader.construct_object(node)
+
+    # -- reporting ------------------------------------------------------------------------------
+
+    def mark(self, node: Node) -> Mark:
+        start = node.start_mark
+        return Mark(self._file, start.line + 1, start.column + 1)
+
+    def problem(self, node: Node, path: str, message: str) -> None:
+        self._problems.add(self.mark(node), path, message)
+
+    def wrong_type(self, node: Node, path: str, expected: str) -> None:
+        self.problem(node, path, f"expected {expected}, got {_describe(node)}")
+
+
+# -- files and includes --------------------------------------------------------------------------
+
+
+class CatalogFiles:
+    """Reads root catalogs and their includes: each file once, includes before the includer."""
+
+    def __init__(self) -> None:
+        self.problems = Problems()
+        self.declarations = Declarations(self.problems)
+        self.files: list[str] = []
+        self._read: set[str] = set()
+
+    def read_root(self, path: CatalogPath) -> None:
+        try:
+            source = root_source(path)
+        except Unresolved as unresolved:
+            self.problems.add_file(os.fspath(path), str(unresolved))
+            return
+        if source.key not in self._read:
+            self._read_file(source, ())
+
+    def _read_file(self, source: Source, chain: tuple[Source, ...]) -> None:
+        self._read.add(source.key)
+        self.files.append(source.display)
+        try:
+            data = source.resource.read_bytes()
+        except OSError as exc:
+            self.problems.add_file(source.display, f"cannot read catalog: {exception_text(exc)}")
+            return
+        loader = _Loader(data)
+        try:
+            self._read_document(source, loader, chain)
+        finally:
+            loader.dispose()
+
+    def _read_document(self, source: Source, loader: _Loader, chain: tuple[Source, ...]) -> None:
+        try:
+            root = loader.get_single_node()
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            problem = exc.problem or exc.context or "cannot parse"
+            self.problems.add(Mark(source.display, line, column), "", f"invalid YAML: {problem}")
+            return
+        except YAMLError as exc:  # unreadable bytes; no position to show
+            self.problems.add_file(source.display, f"invalid YAML: {exception_text(exc)}")
+            return
+        reader = FileReader(source, loader, self.problems)
+        entries = reader.top_level(root)
+        if entries is None:
+            return
+        here = (*chain, source)
+        for spec, node, path in reader.includes(entries):
+            try:
+                included = included_source(spec, source)
+            except Unresolved as unresolved:
+                reader.problem(node, path, str(unresolved))
+                continue
+            keys = [visited.key for visited in here]
+            if included.key in keys:
+                loop = [s.display for s in here[keys.index(included.key) :]]
+                reader.problem(
+                    node,
+                    path,
+                    f"include loop: {' -> '.join([*loop, included.display])}; "
+                    "remove one of these includes",
+                )
+            elif included.key not in self._read:
+                self._read_file(included, here)
+        reader.declarations(entries, self.declarations)
