@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ class FakeClient:
 
 
 @pytest.fixture(scope="module")
-def prepared_accounts(warmup_mgr):
+def prepared_accounts(warmup_mgr: Any) -> Any:
     return warmup_mgr.use(accounts).prepare()
 
 
@@ -48,25 +49,25 @@ def prepared_accounts(warmup_mgr):
 # producer, and its requirement is prepared in the producer's batch.
 @pytest.fixture
 @warmup_param("account", admin_account)
-def admin_client(prepared_accounts, account):
+def admin_client(prepared_accounts: object, account: dict[str, str]) -> FakeClient:
     return FakeClient(account)
 
 
 # Generator fixtures work too: the value is injected before the fixture's setup code runs.
 @pytest.fixture
 @warmup_param("account", viewer_account)
-def viewer_client(prepared_accounts, account) -> Iterator[FakeClient]:
+def viewer_client(prepared_accounts: object, account: dict[str, str]) -> Iterator[FakeClient]:
     client = FakeClient(account)
     yield client
     client.closed = True
 
 
 # These tests only see ordinary fixtures.
-def test_admin_client_acts_as_admin(admin_client):
+def test_admin_client_acts_as_admin(admin_client: FakeClient) -> None:
     assert admin_client.send("hello") == "admin: hello"
 
 
-def test_viewer_client_acts_as_viewer(viewer_client):
+def test_viewer_client_acts_as_viewer(viewer_client: FakeClient) -> None:
     assert viewer_client.account["role"] == "viewer"
     assert viewer_client.send("hi") == "viewer: hi"
 
@@ -74,5 +75,7 @@ def test_viewer_client_acts_as_viewer(viewer_client):
 # A test can mix a bound fixture with its own binding; both read the same producer, so the
 # fixture's client and the test's argument hold the very same prepared account.
 @warmup_param("account", admin_account)
-def test_fixture_and_test_share_one_prepared_value(admin_client, account):
+def test_fixture_and_test_share_one_prepared_value(
+    admin_client: FakeClient, account: dict[str, str]
+) -> None:
     assert admin_client.account is account

@@ -78,25 +78,29 @@ coffee_doc = documents.require(payload={"text": "coffee from brazil"}, id="coffe
 # A class-scoped producer: used from a test class, its documents live while the tests of that
 # class run and are deleted as soon as the last of them has finished.
 @pytest.fixture(scope="class")
-def indexed_documents(warmup_mgr):
+def indexed_documents(warmup_mgr: Any) -> Any:
     return warmup_mgr.use(documents).prepare()
 
 
 class TestSearch:
     @warmup_param("doc", tea_doc)
-    def test_new_document_is_searchable(self, indexed_documents, doc):
+    def test_new_document_is_searchable(
+        self, indexed_documents: object, doc: dict[str, str]
+    ) -> None:
         # Searchable right away, because after_prepare waited for the index.
         assert service.search("tea") == [doc["doc_id"]]
 
     @warmup_param("tea", tea_doc)
     @warmup_param("coffee", coffee_doc)
-    def test_one_index_wait_for_the_whole_batch(self, indexed_documents, tea, coffee):
+    def test_one_index_wait_for_the_whole_batch(
+        self, indexed_documents: object, tea: dict[str, str], coffee: dict[str, str]
+    ) -> None:
         assert service.search("from") == [tea["doc_id"], coffee["doc_id"]]
         assert service.index_waits == 1
 
 
 # pytest finishes the class (and so tears down its producer) before it runs the next test of
 # the module, so this test sees the state after cleanup.
-def test_every_created_document_was_deleted():
+def test_every_created_document_was_deleted() -> None:
     assert service.documents == {}
     assert sorted(service.deleted) == sorted(service.created)

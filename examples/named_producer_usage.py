@@ -30,18 +30,18 @@ tea = products.require(payload={"sku": "TEA-1"}, id="tea")
 # Two producers that prepare the same plan. Each one prepares only the bindings of the tests
 # it covers that either name no producer or name this one.
 @pytest.fixture(scope="module")
-def shop_catalog(warmup_mgr):
+def shop_catalog(warmup_mgr: Any) -> Any:
     return warmup_mgr.use(products).prepare()
 
 
 @pytest.fixture
-def scratch_catalog(warmup_mgr):
+def scratch_catalog(warmup_mgr: Any) -> Any:
     return warmup_mgr.use(products).prepare()
 
 
 # Only one producer in the chain: no name needed.
 @warmup_param("product", tea)
-def test_reads_the_shared_product(shop_catalog, product):
+def test_reads_the_shared_product(shop_catalog: object, product: dict[str, Any]) -> None:
     assert product["sku"] == "TEA-1"
     assert product["stock"] == 10
 
@@ -49,7 +49,7 @@ def test_reads_the_shared_product(shop_catalog, product):
 # A fixture that always reads the module-wide product, whatever else the test requests.
 @pytest.fixture
 @warmup_param("product", tea, producer_fixture="shop_catalog")
-def shared_tea(shop_catalog, product):
+def shared_tea(shop_catalog: object, product: dict[str, Any]) -> dict[str, Any]:
     return product
 
 
@@ -57,7 +57,12 @@ def shared_tea(shop_catalog, product):
 # "multiple producer fixtures found in pytest dependency chain"; naming scratch_catalog gives
 # the test its own copy of the product, while shared_tea still reads the module-wide one.
 @warmup_param("product", tea, producer_fixture="scratch_catalog")
-def test_changes_a_private_copy(shop_catalog, scratch_catalog, shared_tea, product):
+def test_changes_a_private_copy(
+    shop_catalog: object,
+    scratch_catalog: object,
+    shared_tea: dict[str, Any],
+    product: dict[str, Any],
+) -> None:
     product["stock"] -= 3
     assert product["stock"] == 7
     assert product["serial"] != shared_tea["serial"]
@@ -66,5 +71,5 @@ def test_changes_a_private_copy(shop_catalog, scratch_catalog, shared_tea, produ
 
 # The change above stayed in the private copy.
 @warmup_param("product", tea, producer_fixture="shop_catalog")
-def test_shared_product_is_unchanged(shop_catalog, product):
+def test_shared_product_is_unchanged(shop_catalog: object, product: dict[str, Any]) -> None:
     assert product["stock"] == 10

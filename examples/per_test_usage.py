@@ -47,7 +47,7 @@ receipt = receipts.require(dependencies={"line": line})
 
 
 @pytest.fixture(scope="module")
-def prepared_shop(warmup_mgr):
+def prepared_shop(warmup_mgr: Any) -> Any:
     return warmup_mgr.use(carts, lines, receipts).prepare()
 
 
@@ -57,7 +57,12 @@ SEEN: dict[str, tuple[int, int]] = {}
 
 @warmup_param("shared_cart", cart)
 @warmup_param("own_line", line)
-def test_first_buyer(prepared_shop, request, shared_cart, own_line):
+def test_first_buyer(
+    prepared_shop: object,
+    request: pytest.FixtureRequest,
+    shared_cart: dict[str, Any],
+    own_line: dict[str, Any],
+) -> None:
     assert shared_cart["for_test"] is None
     assert own_line["for_test"] == request.node.nodeid
     SEEN[request.node.nodeid] = (shared_cart["serial"], own_line["serial"])
@@ -65,7 +70,12 @@ def test_first_buyer(prepared_shop, request, shared_cart, own_line):
 
 @warmup_param("shared_cart", cart)
 @warmup_param("own_line", line)
-def test_second_buyer(prepared_shop, request, shared_cart, own_line):
+def test_second_buyer(
+    prepared_shop: object,
+    request: pytest.FixtureRequest,
+    shared_cart: dict[str, Any],
+    own_line: dict[str, Any],
+) -> None:
     assert own_line["for_test"] == request.node.nodeid
     SEEN[request.node.nodeid] = (shared_cart["serial"], own_line["serial"])
 
@@ -74,7 +84,13 @@ def test_second_buyer(prepared_shop, request, shared_cart, own_line):
 @pytest.mark.parametrize("quantity", [1, 2])
 @warmup_param("shared_cart", cart)
 @warmup_param("own_receipt", receipt)
-def test_parametrized_buyers(prepared_shop, request, quantity, shared_cart, own_receipt):
+def test_parametrized_buyers(
+    prepared_shop: object,
+    request: pytest.FixtureRequest,
+    quantity: int,
+    shared_cart: dict[str, Any],
+    own_receipt: dict[str, Any],
+) -> None:
     own_line = own_receipt["line"]
     assert own_line["for_test"] == own_receipt["for_test"] == request.node.nodeid
     # The per-test line is built on the shared cart, the same one every test sees.
@@ -85,7 +101,12 @@ def test_parametrized_buyers(prepared_shop, request, quantity, shared_cart, own_
 # pytest runs a module's tests in file order, so this one sees what the others recorded.
 @warmup_param("shared_cart", cart)
 @warmup_param("own_line", line)
-def test_one_cart_for_all_and_one_line_per_test(prepared_shop, request, shared_cart, own_line):
+def test_one_cart_for_all_and_one_line_per_test(
+    prepared_shop: object,
+    request: pytest.FixtureRequest,
+    shared_cart: dict[str, Any],
+    own_line: dict[str, Any],
+) -> None:
     SEEN[request.node.nodeid] = (shared_cart["serial"], own_line["serial"])
     cart_serials = {cart_serial for cart_serial, _ in SEEN.values()}
     line_serials = {line_serial for _, line_serial in SEEN.values()}

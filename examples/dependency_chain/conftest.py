@@ -6,11 +6,13 @@ the dependencies of a bound requirement are always prepared, whatever plan they 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from .plans import facilities, orders, programs
 
 
 @pytest.fixture(scope="session")
-def booking_data(warmup_mgr):
+def booking_data(warmup_mgr: Any) -> Any:
     return warmup_mgr.use(facilities, programs, orders).prepare()

@@ -3,16 +3,13 @@
 Each plan adds a ``declare`` factory with typed keyword arguments that calls ``require``, so
 declarations read like the domain (``programs.declare(title=..., facility=...)``) and the
 dependency slots are spelled out once, here.
-
-``prepare`` takes the optional ``runtime`` argument of ``WarmupPlan.prepare`` only to keep the
-signature the same as the base class's for type checkers; these plans do not use it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pytest_warmup import WarmupNode, WarmupPlan, WarmupRequirement, WarmupRuntime
+from pytest_warmup import WarmupNode, WarmupPlan, WarmupRequirement
 
 from .fake_api import api
 
@@ -21,7 +18,7 @@ class FacilityPlan(WarmupPlan):
     def declare(self, *, name: str, id: str | None = None) -> WarmupRequirement:
         return self.require(payload={"name": name}, id=id)
 
-    def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime | None = None) -> None:
+    def prepare(self, nodes: Sequence[WarmupNode]) -> None:
         ids = api.create_facilities([node.payload["name"] for node in nodes])
         for node, facility_id in zip(nodes, ids, strict=True):
             node.set_value({"facility_id": facility_id, "name": node.payload["name"]})
@@ -33,7 +30,7 @@ class ProgramPlan(WarmupPlan):
     ) -> WarmupRequirement:
         return self.require(payload={"title": title}, dependencies={"facility": facility}, id=id)
 
-    def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime | None = None) -> None:
+    def prepare(self, nodes: Sequence[WarmupNode]) -> None:
         # node.deps holds the prepared values of the dependencies, by slot name: by the time
         # this runs, every facility of the batch already exists.
         ids = api.create_programs(
@@ -64,7 +61,7 @@ class OrderPlan(WarmupPlan):
             payload={"seats": seats}, dependencies={"program": program}, id=id, is_per_test=True
         )
 
-    def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime | None = None) -> None:
+    def prepare(self, nodes: Sequence[WarmupNode]) -> None:
         ids = api.create_orders(
             [
                 {"seats": node.payload["seats"], "program_id": node.deps["program"]["program_id"]}
