@@ -291,7 +291,8 @@ class _Loader(_SafeLoader):
             and not _ANY_TYPED
         ):
             return _STR
-        tag: str = super().resolve(kind, value, implicit)
+        # types-PyYAML leaves BaseResolver.resolve unannotated.
+        tag: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         return tag
 
 
@@ -385,7 +386,6 @@ class FileReader:
         entries = self.entries(root, "")
         if entries is None:
             return None
-        self.check_keys(entries, _TOP_KEYS, root, "", extensions=True)
         version = entries.get("version")
         if version is None:
             self.problem(
@@ -394,18 +394,23 @@ class FileReader:
                 f"missing required key 'version'; start the catalog with "
                 f"'version: {CATALOG_VERSION}'",
             )
-            return entries
-        node = version[1]
-        if node.tag in (_INT, _FLOAT) and self._scalar(node) == CATALOG_VERSION:
-            return entries
-        if node.tag in (_INT, _FLOAT):
+        elif not self._reads_version(version[1]):
+            return None  # another version may mean anything: say which one we read, no more
+        self.check_keys(entries, _TOP_KEYS, root, "", extensions=True)
+        return entries
+
+    def _reads_version(self, node: Node) -> bool:
+        number = node.tag in (_INT, _FLOAT)
+        if number and self._scalar(node) == CATALOG_VERSION:
+            return True
+        if number:
             message = f"unsupported catalog version {node.value}"
         else:
             message = f"expected the integer {CATALOG_VERSION}, got {_describe(node)}"
         self.problem(
             node, "version", f"{message}; this pytest-warmup reads version {CATALOG_VERSION}"
         )
-        return None
+        return False
 
     def includes(self, entries: Entries) -> list[tuple[str, Node, str]]:
         """``(spec, node, path)`` of each include entry, in file order."""
@@ -871,7 +876,7 @@ class CatalogFiles:
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-            problem = exc.problem or exc.context or "cannot parse"
+            problem = ", ".join(part for part in (exc.context, exc.problem) if part)
             self.problems.add(Mark(source.display, line, column), "", f"invalid YAML: {problem}")
             return
         except YAMLError as exc:  # unreadable bytes; no position to show
