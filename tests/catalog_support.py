@@ -9,6 +9,7 @@ the schema test checks each of them against the JSON Schema too.
 
 from __future__ import annotations
 
+import importlib
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -63,6 +64,7 @@ def write_distribution(
     write(info / "entry_points.txt", "[pytest_warmup.plans]\n" + "\n".join(lines) + "\n")
     for relative, text in (files or {}).items():
         write(root / relative, text)
+    importlib.invalidate_caches()  # the import system may have listed ``root`` already
 
 
 PLANS = """

@@ -858,7 +858,6 @@ class CatalogFiles:
 
     def _read_file(self, source: Source, chain: tuple[Source, ...]) -> None:
         self._read.add(source.key)
-        self.files.append(source.display)
         try:
             data = source.resource.read_bytes()
         except OSError as exc:
@@ -869,6 +868,7 @@ class CatalogFiles:
             self._read_document(source, loader, chain)
         finally:
             loader.dispose()
+        self.files.append(source.display)  # after its includes, like its declarations
 
     def _read_document(self, source: Source, loader: _Loader, chain: tuple[Source, ...]) -> None:
         try:

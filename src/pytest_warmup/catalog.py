@@ -436,7 +436,9 @@ class _Compiler:
     def _cycle(self, cycle: list[str], closing: Reference) -> None:
         marks = [self._declarations.requirements[rid].mark for rid in cycle]
         if len({mark.file for mark in marks}) > 1:
+            # The last step repeats the first: its site is known by then.
             steps = [f"{rid!r} ({mark.site})" for rid, mark in zip(cycle, marks, strict=True)]
+            steps[-1] = repr(cycle[-1])
         else:
             steps = [repr(rid) for rid in cycle]
         self._problems.add(
