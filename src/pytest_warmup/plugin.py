@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import traceback
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ import pytest
 from .binding import bindings_of
 from .errors import NodeFailedError, WarmupError
 from .resolution import producer_for_item
-from .session import SESSION_KEY, WarmupManager, WarmupSession
+from .session import SESSION_KEY, WORKER_OUTPUT_KEY, WarmupManager, WarmupSession
+from .snapshots import check_target_spec, given, parse_targets
 
 __all__ = ["warmup_mgr"]
 
@@ -32,6 +34,28 @@ def worker_count(value: str) -> int:
             f"expected a whole number of at least 1 (1 = strictly sequential), got {value!r}"
         )
     return number
+
+
+def snapshot_file(value: str) -> str:
+    """argparse type for ``--warmup-snapshot``: an existing file (empty = not given)."""
+    if given(value) and not Path(value.strip()).is_file():
+        raise argparse.ArgumentTypeError(f"snapshot file does not exist: {value!r}")
+    return value
+
+
+def snapshot_target(value: str) -> str:
+    """argparse type for ``--warmup-snapshot-for``: ``SNAPSHOT_ID=PATH`` naming an existing file."""
+    try:
+        return check_target_spec(value)
+    except WarmupError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def output_file(value: str) -> str:
+    """argparse type for the debug outputs: a file path, not a directory."""
+    if given(value) and Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"expected a file path, got the directory {value!r}")
+    return value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,6 +82,57 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=str(DEFAULT_MAX_WORKERS),
     )
     parser.addini("warmup_keep", help="default for --warmup-keep", type="bool", default=False)
+    group.addoption(
+        "--warmup-snapshot",
+        dest="warmup_snapshot",
+        type=snapshot_file,
+        default=None,
+        metavar="PATH",
+        help="override prepared values from a snapshot bundle (JSON, or YAML by .yaml/.yml), "
+        "one section per producer scope id",
+    )
+    group.addoption(
+        "--warmup-snapshot-for",
+        dest="warmup_snapshot_for",
+        type=snapshot_target,
+        action="append",
+        default=[],
+        metavar="SNAPSHOT_ID=PATH",
+        help="override the values of the producer that calls prepare(snapshot_id=SNAPSHOT_ID) "
+        "from one snapshot fragment (repeatable)",
+    )
+    group.addoption(
+        "--warmup-export-template",
+        dest="warmup_export_template",
+        type=output_file,
+        default=None,
+        metavar="PATH",
+        help="write a snapshot template (an empty entry per addressable node) to fill in and "
+        "pass back with --warmup-snapshot; the run continues",
+    )
+    group.addoption(
+        "--warmup-report",
+        dest="warmup_report",
+        type=output_file,
+        default=None,
+        metavar="PATH",
+        help="write what every producer selected, built and ran: roots, nodes, instances, "
+        "overrides, trace, batch timings, error",
+    )
+    group.addoption(
+        "--warmup-save-on-fail",
+        dest="warmup_save_on_fail",
+        type=output_file,
+        default=None,
+        metavar="PATH",
+        help="when a producer fails, write a snapshot with every value it had already prepared",
+    )
+    parser.addini(
+        "warmup_snapshot_strict",
+        help="treat snapshot entries and scopes that match nothing as errors, not warnings",
+        type="bool",
+        default=False,
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,11 +146,41 @@ def pytest_configure(config: pytest.Config) -> None:
     keep = config.option.warmup_keep
     if keep is None:
         keep = bool(config.getini("warmup_keep"))
-    config.stash[SESSION_KEY] = WarmupSession(config, max_workers=workers, keep=keep)
+    _check_debug_options(config)
+    config.stash[SESSION_KEY] = WarmupSession(
+        config,
+        max_workers=workers,
+        keep=keep,
+        strict_snapshots=bool(config.getini("warmup_snapshot_strict")),
+    )
+
+
+def _check_debug_options(config: pytest.Config) -> None:
+    """Relations between options that argparse checks one by one."""
+    try:
+        parse_targets(config.option.warmup_snapshot_for)
+    except WarmupError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    flags: dict[Path, str] = {}
+    for flag in ("--warmup-export-template", "--warmup-report", "--warmup-save-on-fail"):
+        value = getattr(config.option, flag[2:].replace("-", "_"))
+        if not given(value):
+            continue
+        path = Path(config.invocation_params.dir, value).resolve()
+        if path in flags:
+            raise pytest.UsageError(
+                f"{flags[path]} and {flag} both write {value!r}; give each its own file"
+            )
+        flags[path] = flag
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     session.config.stash[SESSION_KEY].set_items(session.items)
+
+
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash[SESSION_KEY].add_deselected(items)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -123,7 +228,32 @@ def pytest_runtest_makereport(
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    session.config.stash[SESSION_KEY].finish_all()
+    config = session.config
+    state = config.stash[SESSION_KEY]
+    state.finish_all()
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller writes and checks
+        workeroutput[WORKER_OUTPUT_KEY] = state.worker_output()
+        return
+    usage_error = state.end_run(check_targets=not config.option.collectonly)
+    if usage_error and session.exitstatus in (0, 1, 5):
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    node.config.stash[SESSION_KEY].add_worker_output(node.gateway.id, output)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = terminalreporter.config.stash[SESSION_KEY].summary
+    if not lines:
+        return
+    red = any(error for _, error in lines)
+    terminalreporter.write_sep("=", "pytest-warmup", red=red, yellow=not red)
+    for text, error in lines:
+        terminalreporter.line(text, red=error, yellow=not error)
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,10 @@ class PrepareRecord:
     #: raw override values as read from the snapshot: {"shared": {id: raw}, "tests": {...}}
     overrides: dict[str, Any] = field(default_factory=lambda: {"shared": {}, "tests": {}})
     error: BaseException | None = None
+    #: the save-on-fail section, captured when this prepare() failed (values as they were then)
+    saved_on_fail: dict[str, Any] | None = None
+    #: why saved_on_fail holds the plain template instead of values
+    save_on_fail_problem: str | None = None
     cleanup_errors: list[tuple[str, BaseException]] = field(default_factory=list)
 
     @property
@@ -51,6 +55,12 @@ class RunRecord:
     """Every ``prepare()`` of this process, in the order they ran."""
 
     prepares: list[PrepareRecord] = field(default_factory=list)
+    #: snapshot entries and scopes that matched nothing, for the terminal summary (no repeats)
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, record: PrepareRecord) -> None:
         self.prepares.append(record)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)

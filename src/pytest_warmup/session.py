@@ -8,24 +8,36 @@ producer's record, and what must be cleaned up.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, final
 
 import pytest
 
+from . import reports, snapshots
 from .binding import Binding, bindings_of
 from .declarations import WarmupPlan, WarmupRequirement
 from .errors import WarmupError
 from .graph import Root, build_graph
 from .record import PrepareRecord, RunRecord
 from .runtime import EventLoopThread, Preparation, PreparedScope, WarmupRuntime
+from .snapshots import CollectedTest, SnapshotInputs, SnapshotState, TestState
 
 __all__ = ["SESSION_KEY", "PrepareBuilder", "WarmupManager", "WarmupSession"]
 
 SUPPORTED_SCOPES = ("session", "package", "module", "class", "function")
+
+#: the key of this plugin's data in an xdist worker's ``workeroutput``
+WORKER_OUTPUT_KEY = "pytest_warmup"
+
+XDIST_UNSUPPORTED = (
+    "debug artifact outputs are not supported when pytest-xdist is active; disable "
+    "--warmup-export-template/--warmup-report/--warmup-save-on-fail or run without xdist"
+)
 
 
 @dataclass(frozen=True)
@@ -64,17 +76,34 @@ class _ItemIndex:
 class WarmupSession:
     """Everything pytest-warmup knows about the current run."""
 
-    def __init__(self, config: pytest.Config, *, max_workers: int, keep: bool) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        *,
+        max_workers: int,
+        keep: bool,
+        strict_snapshots: bool = False,
+    ) -> None:
         self.config = config
         self.max_workers = max_workers
         self.keep = keep
+        self.strict_snapshots = strict_snapshots
         self.record = RunRecord()
+        self.snapshots = SnapshotState()
+        #: what xdist workers sent back, by worker id (the controller's side)
+        self.worker_outputs: dict[str, dict[str, Any]] = {}
+        #: xdist workers that went down without sending their part (a crash)
+        self.lost_workers: list[str] = []
+        #: lines for the ``pytest-warmup`` terminal section: (text, is an error)
+        self.summary: list[tuple[str, bool]] = []
         self.producer_names: set[str] = set()
         self.loop = EventLoopThread()
         self.resolve_catalog_id: Callable[[str], WarmupRequirement] | None = None
         self._setups: list[tuple[pytest.FixtureDef[Any], pytest.FixtureRequest]] = []
         self._items: Sequence[pytest.Item] = ()
+        self._deselected: list[pytest.Item] = []
         self._index: _ItemIndex | None = None
+        self._views: dict[tuple[pytest.FixtureDef[Any], tuple[WarmupPlan, ...]], _ProducerView] = {}
         self._item_bindings: dict[pytest.Item, list[_ItemBinding]] = {}
         self._live: dict[Preparation, PrepareRecord] = {}
 
@@ -84,6 +113,17 @@ class WarmupSession:
         self._items = items
         self._index = None
         self._item_bindings.clear()
+        self._views.clear()
+
+    def add_deselected(self, items: Iterable[pytest.Item]) -> None:
+        """Tests filtered out by -k, -m, --deselect: not typos in snapshot files."""
+        self._deselected.extend(items)
+        self._views.clear()
+
+    @property
+    def collected(self) -> list[pytest.Item]:
+        """Every test collected in this run, deselected ones included."""
+        return [*self._items, *self._deselected]
 
     def enter_setup(self, fixturedef: pytest.FixtureDef[Any], request: Any) -> None:
         self._setups.append((fixturedef, request))
@@ -144,6 +184,7 @@ class WarmupSession:
         name = fixturedef.argname
         if scope not in SUPPORTED_SCOPES:
             raise WarmupError(f"unsupported producer scope '{scope}'")
+        self._check_can_report()
         self.producer_names.add(name)
         record = PrepareRecord(
             producer_name=name,
@@ -153,11 +194,19 @@ class WarmupSession:
         )
         self.record.add(record)
         try:
+            option = self.config.option
+            self.snapshots.use_options(
+                getattr(option, "warmup_snapshot", None), getattr(option, "warmup_snapshot_for", [])
+            )
+            if snapshot_id is not None:
+                self.snapshots.claim(snapshot_id, fixturedef, _describe_producer(fixturedef))
             covered = self._covered_tests(scope, request.node, fixturedef)
             record.selected_test_ids = tuple(item.nodeid for item in covered)
             record.roots = self._roots(covered, plans, name)
             record.graph = build_graph(record.roots)
             record.runtime = WarmupRuntime(scope, record.selected_test_ids)
+            if self.snapshots.active:
+                self._apply_snapshot(record, plans, fixturedef)
             record.preparation = Preparation(
                 record.graph, record.runtime, max_workers=self.max_workers, loop=self.loop
             )
@@ -165,10 +214,164 @@ class WarmupSession:
             record.preparation.run()
         except BaseException as exc:
             record.error = exc
+            self._save_on_fail(record)
             raise
+        if record.status == "failed":
+            self._save_on_fail(record)
         prepared = PreparedScope(record.scope_id, name, record.graph, record.preparation)
         request.addfinalizer(lambda: self.finish(record))
         return prepared
+
+    def _check_can_report(self) -> None:
+        # An xdist worker hands its sections to the controller through workeroutput; a
+        # distributed run without it has no way to get them into one file.
+        config = self.config
+        if not hasattr(config, "workerinput") or hasattr(config, "workeroutput"):
+            return
+        if any(
+            snapshots.given(getattr(config.option, o, None)) for o in reports.OPTION_OF.values()
+        ):
+            raise WarmupError(XDIST_UNSUPPORTED)
+
+    def _apply_snapshot(
+        self, record: PrepareRecord, plans: tuple[WarmupPlan, ...], fixturedef: Any
+    ) -> None:
+        """Steps 9-11 up to the batches: take this producer's section, check it, preset values."""
+        graph, runtime = record.graph, record.runtime
+        assert graph is not None
+        assert runtime is not None
+        inputs = self.snapshots.inputs(self._check_scopes)
+        section = snapshots.choose_section(inputs, record.scope_id, record.snapshot_id)
+        if section is None:
+            return
+        overrides = snapshots.select_overrides(
+            section,
+            graph,
+            _reach(record.roots, graph, set(section.tests) & set(record.selected_test_ids)),
+            self._view(fixturedef, plans),
+            strict=self.strict_snapshots,
+        )
+        for warning in overrides.warnings:
+            self.record.warn(warning)
+        if overrides.errors:
+            raise WarmupError("\n".join(overrides.errors))
+        shared, tests = snapshots.deserialize_overrides(overrides, section.where)
+        test_local = overrides.test_local()
+        if test_local:
+            record.graph = graph = build_graph(record.roots, test_local=test_local)
+            # the rebuilt graph has new GraphNode objects: find the overridden ones again
+            by_key = {node.key: node for node in graph.nodes}
+            overrides.shared = [(by_key[node.key], raw) for node, raw in overrides.shared]
+            overrides.tests = [(by_key[n.key], test, raw) for n, test, raw in overrides.tests]
+        record.overrides = snapshots.apply_overrides(graph, runtime, overrides, shared, tests)
+
+    def _check_scopes(self, inputs: SnapshotInputs) -> None:
+        if inputs.bundle_path is None or not inputs.scopes:
+            return
+        collected = [
+            CollectedTest(item.nodeid, frozenset(getattr(item, "fixturenames", ())))
+            for item in self.collected
+        ]
+        rootpath = self.config.rootpath
+        messages = snapshots.unknown_scopes(
+            inputs.scopes, collected, lambda path: (rootpath / path).exists(), inputs.bundle_path
+        )
+        if messages and self.strict_snapshots:
+            raise WarmupError("\n".join(messages))
+        for message in messages:
+            self.record.warn(message)
+
+    def _view(
+        self, fixturedef: pytest.FixtureDef[Any], plans: tuple[WarmupPlan, ...]
+    ) -> _ProducerView:
+        key = (fixturedef, plans)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = _ProducerView(self, fixturedef, plans)
+        return view
+
+    def _save_on_fail(self, record: PrepareRecord) -> None:
+        """Capture the save-on-fail section now, while the values are as the failure left
+        them. Best effort: nothing here may hide the failure itself."""
+        if not snapshots.given(getattr(self.config.option, "warmup_save_on_fail", None)):
+            return
+        try:
+            record.saved_on_fail, record.save_on_fail_problem = reports.save_on_fail_section(record)
+        except Exception as exc:  # a bug in our own code must not mask the producer's error
+            record.saved_on_fail = {"shared": {}, "tests": {}}
+            record.save_on_fail_problem = f"{type(exc).__name__}: {exc}"
+        if record.save_on_fail_problem is not None:
+            self.record.warn(
+                f"--warmup-save-on-fail: scope {record.scope_id!r} is saved without values: "
+                f"{record.save_on_fail_problem}"
+            )
+
+    # -- end of the run -------------------------------------------------------------------------
+
+    def _wanted_kinds(self) -> list[str]:
+        option = self.config.option
+        return [
+            kind
+            for kind, name in reports.OPTION_OF.items()
+            if snapshots.given(getattr(option, name, None))
+        ]
+
+    def worker_output(self) -> dict[str, Any]:
+        """This process's part of the run: sections, snapshot_id claims and warnings (plain data,
+        so an xdist worker can send it to the controller)."""
+        return {
+            "sections": reports.run_sections(self.record, self._wanted_kinds()),
+            "claimed": sorted(self.snapshots.claimed),
+            "warnings": list(self.record.warnings),
+        }
+
+    def add_worker_output(self, worker_id: str, output: dict[str, Any] | None) -> None:
+        """The controller's side: keep what a finished xdist worker sent."""
+        if output is None:
+            self.lost_workers.append(worker_id)
+        else:
+            self.worker_outputs[worker_id] = output
+
+    def end_run(self, *, check_targets: bool) -> bool:
+        """Write the debug files (merged with the workers' parts) and check for unused
+        ``--warmup-snapshot-for`` targets. Returns whether the run must end as a usage error."""
+        parts = [self.worker_output()]
+        parts.extend(
+            self.worker_outputs[worker]
+            for worker in sorted(self.worker_outputs, key=lambda name: (len(name), name))
+        )
+        merged = reports.merge_sections(part["sections"] for part in parts)
+        warnings = list(dict.fromkeys(w for part in parts for w in part["warnings"]))
+        self.summary[:0] = [(warning, False) for warning in warnings]
+        option = self.config.option
+        for kind, name in reports.OPTION_OF.items():
+            path = getattr(option, name, None)
+            if not snapshots.given(path):
+                continue
+            target = Path(self.config.invocation_params.dir, str(path))
+            try:
+                reports.write_document(target, reports.document(merged.get(kind, {})))
+            except OSError as exc:
+                flag = "--" + name.replace("_", "-")
+                self.summary.append((f"could not write {flag} file {path!r}: {exc}", True))
+        targets = getattr(option, "warmup_snapshot_for", None)
+        if self.lost_workers and (self._wanted_kinds() or targets):
+            self.summary.append(
+                (
+                    f"xdist worker(s) {', '.join(self.lost_workers)} went down without reporting "
+                    "back; pytest-warmup files miss their sections and unused "
+                    "--warmup-snapshot-for targets are not checked",
+                    True,
+                )
+            )
+        if not check_targets or self.lost_workers:
+            return False
+        claimed = {snapshot_id for part in parts for snapshot_id in part["claimed"]}
+        message = snapshots.unused_targets_message(targets, claimed)
+        if message is None:
+            return False
+        self.summary.append((message, True))
+        return True
 
     def finish(self, record: PrepareRecord) -> None:
         """The producer's scope ended: clean up what its plans created."""
@@ -251,6 +454,129 @@ class WarmupSession:
 
 
 SESSION_KEY = pytest.StashKey[WarmupSession]()
+
+
+@final
+class _ProducerView:
+    """What the whole run (deselected tests included) knows about one producer definition:
+    the tests that use it and the ids their bindings reach through it."""
+
+    def __init__(
+        self,
+        session: WarmupSession,
+        fixturedef: pytest.FixtureDef[Any],
+        plans: tuple[WarmupPlan, ...],
+    ) -> None:
+        self._session = session
+        self._fixturedef = fixturedef
+        self._plans = set(plans)
+        self.producer = fixturedef.argname
+        self._ids_by_root: dict[WarmupRequirement, frozenset[str]] = {}
+
+    @cached_property
+    def complete(self) -> bool:
+        config = self._session.config
+        option = config.option
+        if config.args_source == pytest.Config.ArgsSource.ARGS:
+            return False
+        return not any(getattr(option, name, None) for name in ("lf", "ignore", "ignore_glob"))
+
+    @cached_property
+    def _ids_by_test(self) -> dict[str, frozenset[str]]:
+        session, name = self._session, self.producer
+        found: dict[str, frozenset[str]] = {}
+        for item in session.collected:
+            bindings = session.bindings_for(item)
+            if not _uses_definition(item, name, self._fixturedef) and not any(
+                b.binding.producer_fixture == name for b in bindings
+            ):
+                continue
+            ids: set[str] = set()
+            for entry in bindings:
+                if entry.binding.producer_fixture not in (None, name):
+                    continue
+                try:
+                    requirement = session.requirement_of(entry.binding)
+                except WarmupError:
+                    continue  # an unresolvable catalog id of a test this prepare() does not run
+                if requirement.owner_plan in self._plans:
+                    ids.update(self._ids_from(requirement))
+            found[item.nodeid] = frozenset(ids)
+        return found
+
+    def _ids_from(self, root: WarmupRequirement) -> frozenset[str]:
+        known = self._ids_by_root.get(root)
+        if known is None:
+            seen: set[WarmupRequirement] = set()
+            todo = [root]
+            while todo:
+                requirement = todo.pop()
+                if requirement in seen:
+                    continue
+                seen.add(requirement)
+                todo.extend(requirement.iter_dependency_requirements())
+            known = frozenset(r.id for r in seen if r.id is not None)
+            self._ids_by_root[root] = known
+        return known
+
+    @cached_property
+    def _collected_ids(self) -> frozenset[str]:
+        return frozenset(item.nodeid for item in self._session.collected)
+
+    @cached_property
+    def _collected_files(self) -> frozenset[str]:
+        return frozenset(nodeid.split("::", 1)[0] for nodeid in self._collected_ids)
+
+    def ids_of_test(self, test_id: str) -> frozenset[str] | None:
+        return self._ids_by_test.get(test_id)
+
+    def shared_ids(self) -> frozenset[str]:
+        return frozenset().union(*self._ids_by_test.values())
+
+    def test_ids(self) -> frozenset[str]:
+        return frozenset(self._ids_by_test)
+
+    def test_state(self, test_id: str) -> TestState:
+        if test_id in self._collected_ids:
+            return "collected"
+        file = test_id.split("::", 1)[0]
+        narrowed = any("::" in str(arg) for arg in self._session.config.args)
+        if file in self._collected_files and not narrowed:
+            return "missing"
+        if file and (self._session.config.rootpath / file).exists():
+            return "outside"
+        return "missing"
+
+
+def _reach(roots: Sequence[Root], graph: Any, tests: set[str]) -> dict[str, frozenset[str]]:
+    """The ids each of ``tests`` reaches in ``graph`` through its roots."""
+    reach: dict[str, set[str]] = {test: set() for test in tests}
+    for root in roots:
+        ids = reach.get(root.consumer_id)
+        if ids is None:
+            continue
+        todo = [graph.by_requirement[root.requirement]]
+        seen = set()
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            if node.requirement.id is not None:
+                ids.add(node.requirement.id)
+            todo.extend(node.iter_dependencies())
+    return {test: frozenset(ids) for test, ids in reach.items()}
+
+
+def _describe_producer(fixturedef: pytest.FixtureDef[Any]) -> str:
+    code = getattr(inspect.unwrap(fixturedef.func), "__code__", None)
+    if code is None:
+        return repr(fixturedef.argname)
+    try:
+        filename = os.path.relpath(code.co_filename)
+    except ValueError:  # another drive on Windows
+        filename = code.co_filename
+    return f"{fixturedef.argname!r} (defined at {filename}:{code.co_firstlineno})"
 
 
 def _closure_definitions(item: pytest.Item) -> list[tuple[str, pytest.FixtureDef[Any]]]:

@@ -1,0 +1,321 @@
+"""Debug documents out: template, report and save-on-fail sections, merged and written once.
+
+Every section is built from a :class:`~pytest_warmup.record.PrepareRecord` and is plain data
+(str keys, lists, JSON scalars), so xdist workers can send it to the controller unchanged. A
+document is ``{"scopes": {<scope id>: <section>}, "version": 1}``, written at session end as JSON,
+or YAML when the path ends in ``.yaml``/``.yml``: keys sorted, indent 2, trailing newline,
+through a temporary file renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import WarmupError
+from .graph import GraphNode
+from .nodes import WarmupNode
+from .record import PrepareRecord, RunRecord
+from .snapshots import FORMAT_VERSION, is_yaml_path
+
+try:
+    from yaml import CSafeDumper as _SafeDumper
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
+
+__all__ = [
+    "KINDS",
+    "OPTION_OF",
+    "document",
+    "merge_sections",
+    "render",
+    "report_section",
+    "run_sections",
+    "save_on_fail_section",
+    "template_section",
+    "to_plain",
+    "write_document",
+]
+
+#: the three documents, by the ``config.option`` name of their path
+OPTION_OF = {
+    "template": "warmup_export_template",
+    "report": "warmup_report",
+    "save_on_fail": "warmup_save_on_fail",
+}
+KINDS = tuple(OPTION_OF)
+
+
+def to_plain(value: Any) -> Any:
+    """A JSON-compatible copy: tuples become lists, keys strings, anything else its ``repr``."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Mapping):
+        return {_plain_key(key): to_plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(item) for item in value]
+    return repr(value)
+
+
+def _plain_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool):
+        return json.dumps(key)  # what json.dumps would have written: null, true, false
+    if isinstance(key, (int, float)):
+        return str(key)
+    return repr(key)
+
+
+# -- sections -----------------------------------------------------------------------------------
+
+
+def _addressable(instance: WarmupNode) -> str | None:
+    """Where an instance with an id goes: ``shared``, ``tests``, or ``None`` (no id)."""
+    if instance.public_id is None:
+        return None
+    return "shared" if instance.test_id is None else "tests"
+
+
+def template_section(record: PrepareRecord) -> dict[str, Any] | None:
+    """Every id-carrying instance as an empty entry, or ``None`` before the graph existed."""
+    if record.graph is None:
+        return None
+    shared: dict[str, Any] = {}
+    tests: dict[str, dict[str, Any]] = {}
+    for instance in record.graph.instances:
+        where = _addressable(instance)
+        if where == "shared":
+            shared[instance.public_id] = {}  # type: ignore[index]
+        elif where == "tests" and instance.per_test:  # test-local overrides came from a file
+            tests.setdefault(instance.test_id, {})[instance.public_id] = {}  # type: ignore[arg-type,index]
+    return {"shared": shared, "tests": tests}
+
+
+def save_on_fail_section(record: PrepareRecord) -> tuple[dict[str, Any], str | None]:
+    """The template where each instance with a value carries it, through the plan's
+    ``serialize_snapshot_value``; test-local overrides appear under ``tests``.
+
+    If any value cannot be serialized the plain template is returned, with the reason.
+    """
+    plain = template_section(record) or {"shared": {}, "tests": {}}
+    if record.graph is None:
+        return plain, None
+    shared: dict[str, Any] = {}
+    tests: dict[str, dict[str, Any]] = {}
+    try:
+        for instance in record.graph.instances:
+            where = _addressable(instance)
+            if where is None:
+                continue
+            entry = {"value": _serialized(instance)} if instance.has_value else {}
+            if where == "shared":
+                shared[instance.public_id] = entry  # type: ignore[index]
+            else:
+                tests.setdefault(instance.test_id, {})[instance.public_id] = entry  # type: ignore[arg-type,index]
+    except WarmupError as exc:
+        return plain, str(exc)
+    return {"shared": shared, "tests": tests}, None
+
+
+def _serialized(instance: WarmupNode) -> Any:
+    requirement = instance.requirement
+    try:
+        value = requirement.owner_plan.serialize_snapshot_value(requirement, instance.value)
+        json.dumps(value)
+    except Exception as exc:
+        raise WarmupError(
+            f"value of {instance.public_id!r} ({instance.runtime_key}) cannot be saved: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    # json.dumps accepted it, so it is JSON data; to_plain only turns tuples into lists.
+    return to_plain(value)
+
+
+def report_section(record: PrepareRecord) -> dict[str, Any]:
+    """Everything one ``prepare()`` selected, built and ran; a reduced section if that fails."""
+    try:
+        return _full_report(record)
+    except Exception as exc:
+        return {
+            "scope_id": record.scope_id,
+            "status": "failed",
+            "producer_scope": record.producer_scope,
+            "selected_test_ids": list(record.selected_test_ids),
+            "error": _error_of(record),
+            "report_error": f"{type(exc).__name__}: {exc}",
+            "trace": list(record.runtime.trace) if record.runtime is not None else [],
+        }
+
+
+def _full_report(record: PrepareRecord) -> dict[str, Any]:
+    graph = record.graph
+    runtime = record.runtime
+    return {
+        "scope_id": record.scope_id,
+        "producer_scope": record.producer_scope,
+        "status": record.status,
+        "selected_test_ids": list(record.selected_test_ids),
+        "selected_roots": [
+            {
+                "consumer_id": root.consumer_id,
+                "source_kind": root.source_kind,
+                "source_name": root.source_name,
+                "argument_name": root.argument_name,
+                "plan": root.requirement.owner_plan.name,
+                "public_id": root.requirement.id,
+                "producer_fixture": root.producer_fixture,
+            }
+            for root in record.roots
+        ],
+        "normalized_nodes": [_node(node) for node in graph.nodes] if graph else [],
+        "runtime_instances": [_instance(node) for node in graph.instances] if graph else [],
+        "overrides": to_plain(record.overrides),
+        "batch_reports": [
+            {
+                "plan": batch.plan,
+                "node_count": batch.node_count,
+                "runtime_keys": list(batch.runtime_keys),
+                "duration_ms": batch.duration_ms,
+            }
+            for batch in (runtime.batch_reports if runtime is not None else ())
+        ],
+        "trace": list(runtime.trace) if runtime is not None else [],
+        "error": _error_of(record),
+    }
+
+
+def _node(node: GraphNode) -> dict[str, Any]:
+    keys: dict[str, Any] = {}
+    for slot, value in node.dependencies.items():
+        keys[slot] = value.key if isinstance(value, GraphNode) else [dep.key for dep in value]
+    return {
+        "node_key": node.key,
+        "plan": node.plan_name,
+        "public_id": node.requirement.id,
+        "payload": to_plain(node.requirement.payload),
+        "dependency_keys": keys,
+        "declared_per_test": node.requirement.is_per_test,
+        "effective_per_test": node.per_test,
+    }
+
+
+def _instance(instance: WarmupNode) -> dict[str, Any]:
+    keys: dict[str, Any] = {}
+    for slot, value in instance.dependencies.items():
+        if isinstance(value, WarmupNode):
+            keys[slot] = value.runtime_key
+        else:
+            keys[slot] = [dep.runtime_key for dep in value]
+    return {
+        "runtime_key": instance.runtime_key,
+        "node_key": instance.graph_node.key,
+        "plan": instance.requirement.owner_plan.name,
+        "public_id": instance.public_id,
+        "test_id": instance.test_id,
+        "per_test": instance.per_test,
+        "dependency_runtime_keys": keys,
+        "status": instance.status,
+    }
+
+
+def _error_of(record: PrepareRecord) -> dict[str, str] | None:
+    """The first failure: the producer's error, else the first failed instance's exception."""
+    error = record.error
+    if error is None and record.graph is not None:
+        error = next(
+            (node.exception for node in record.graph.instances if node.exception is not None),
+            None,
+        )
+    if error is None:
+        return None
+    return {"type": type(error).__name__, "message": str(error)}
+
+
+# -- documents ----------------------------------------------------------------------------------
+
+
+def run_sections(run: RunRecord, kinds: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """kind -> scope id -> section, for this process; a later ``prepare()`` of one scope id
+    replaces an earlier one."""
+    wanted = set(kinds)
+    sections: dict[str, dict[str, Any]] = {kind: {} for kind in wanted}
+    for record in run.prepares:
+        if "template" in wanted:
+            template = template_section(record)
+            if template is not None:
+                sections["template"][record.scope_id] = template
+        if "report" in wanted:
+            sections["report"][record.scope_id] = report_section(record)
+        if "save_on_fail" in wanted and record.saved_on_fail is not None:
+            sections["save_on_fail"][record.scope_id] = record.saved_on_fail
+    return sections
+
+
+def merge_sections(
+    parts: Iterable[Mapping[str, Mapping[str, Any]]],
+) -> dict[str, dict[str, Any]]:
+    """Merge the sections of several processes (controller first, then workers by id).
+
+    One scope id prepared on two workers keeps the first section, except that a failed report
+    replaces a prepared one: the file then shows what went wrong.
+    """
+    merged: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for kind, sections in part.items():
+            target = merged.setdefault(kind, {})
+            for scope_id, section in sections.items():
+                existing = target.get(scope_id)
+                if existing is None or (
+                    kind == "report"
+                    and existing.get("status") == "prepared"
+                    and section.get("status") == "failed"
+                ):
+                    target[scope_id] = section
+    return merged
+
+
+def document(sections: Mapping[str, Any]) -> dict[str, Any]:
+    return {"version": FORMAT_VERSION, "scopes": dict(sections)}
+
+
+def render(data: Any, path: str | Path) -> str:
+    """The text of a document: YAML for ``.yaml``/``.yml`` paths, else JSON."""
+    if is_yaml_path(path):
+        text: str = yaml.dump(
+            data,
+            Dumper=_SafeDumper,
+            sort_keys=True,
+            indent=2,
+            default_flow_style=False,
+            allow_unicode=True,
+            width=1 << 30,  # never fold long test ids over two lines
+        )
+        return text
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_document(path: Path, data: Any) -> None:
+    """Write atomically: a temporary file beside ``path``, renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = render(data, path)
+    # open(..., "x") instead of tempfile.mkstemp: the file gets the usual umask permissions.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise

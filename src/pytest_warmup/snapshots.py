@@ -1,0 +1,754 @@
+"""Snapshot files in: bundles and fragments, their checks, and the overrides a producer applies.
+
+A bundle (``--warmup-snapshot PATH``) holds one section per producer scope id; a fragment
+(``--warmup-snapshot-for ID=PATH``) is the one section of the producer that calls
+``prepare(snapshot_id=ID)``. Both are JSON, or YAML when the path ends in ``.yaml``/``.yml``
+(safe loading only, same shapes). Nothing here knows pytest: the session hands in what the run
+collected, through :class:`ProducerView` and :class:`CollectedTest`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, final
+
+import yaml
+
+from .declarations import WarmupRequirement
+from .errors import WarmupError
+from .graph import Graph, GraphNode
+from .runtime import WarmupRuntime
+
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SCOPE_KINDS",
+    "CollectedTest",
+    "Entry",
+    "Overrides",
+    "ProducerView",
+    "Section",
+    "SnapshotInputs",
+    "SnapshotState",
+    "TestState",
+    "apply_overrides",
+    "check_target_spec",
+    "choose_section",
+    "deserialize_overrides",
+    "given",
+    "is_yaml_path",
+    "load_document",
+    "load_inputs",
+    "parse_target",
+    "parse_targets",
+    "read_bundle",
+    "read_fragment",
+    "select_overrides",
+    "unknown_scopes",
+    "unused_targets_message",
+]
+
+FORMAT_VERSION = 1
+SCOPE_KINDS = ("session", "package", "module", "class", "function")
+YAML_SUFFIXES = (".yaml", ".yml")
+_MAX_LISTED = 10
+
+
+# -- reading files ------------------------------------------------------------------------------
+
+
+class _Loader(_SafeLoader):
+    """PyYAML's safe loader, minus two traps for snapshot files.
+
+    Timestamps stay strings (a date is not a JSON value, so it would fail validation after a
+    round trip), and a key given twice in one mapping is an error instead of "last one wins".
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key = (key_node.tag, key_node.value)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key_node.value!r}",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+    def construct_timestamp_as_text(self, node: yaml.ScalarNode) -> str:
+        return self.construct_yaml_str(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_timestamp_as_text)
+
+
+def is_yaml_path(path: str | Path) -> bool:
+    """Whether ``path`` is read and written as YAML (by its suffix), else JSON."""
+    return str(path).lower().endswith(YAML_SUFFIXES)
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def load_document(path: str, context: str) -> dict[Any, Any]:
+    """Parse the JSON or YAML mapping at ``path`` (as given; relative to the working directory).
+
+    ``context`` names the file in messages: ``snapshot file`` or
+    ``targeted snapshot file for '<id>'``.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise WarmupError(f"{context} does not exist: {path!r}")
+    language = "YAML" if is_yaml_path(path) else "JSON"
+    try:
+        text = file.read_text(encoding="utf-8")
+        if language == "YAML":
+            data = yaml.load(text, Loader=_Loader)  # _Loader derives from the safe loader
+        else:
+            data = json.loads(text, object_pairs_hook=_reject_duplicates)
+    except OSError as exc:
+        raise WarmupError(f"{context} {path!r} cannot be read: {exc}") from None
+    except (ValueError, yaml.YAMLError) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
+        detail = " ".join(str(exc).split())
+        raise WarmupError(f"{context} {path!r} is not valid {language}: {detail}") from None
+    if not isinstance(data, dict):
+        expected = "a YAML mapping" if language == "YAML" else "a JSON object"
+        raise WarmupError(f"{context} content must be {expected}, found {_kind(data)}")
+    return data
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+# -- shapes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One addressed node: ``{}`` (addressable, no override) or ``{"value": ...}``."""
+
+    has_value: bool
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """What one producer may override: ``shared`` ids and ``tests`` -> ids."""
+
+    where: str
+    shared: Mapping[str, Entry] = field(default_factory=dict)
+    tests: Mapping[str, Mapping[str, Entry]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SnapshotInputs:
+    """Every snapshot file of the run, read and checked."""
+
+    bundle_path: str | None = None
+    scopes: Mapping[str, Section] = field(default_factory=dict)
+    #: snapshot_id -> fragment
+    fragments: Mapping[str, Section] = field(default_factory=dict)
+    #: snapshot_id -> path as given
+    targets: Mapping[str, str] = field(default_factory=dict)
+
+
+def _unexpected(keys: Iterable[Any], allowed: Sequence[str]) -> str | None:
+    extra = sorted((key for key in keys if key not in allowed), key=str)
+    if not extra:
+        return None
+    hints = []
+    for key in extra:
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        if close:
+            hints.append(f"{key!r} -> {close[0]!r}?")
+    expected = ", ".join(repr(name) for name in allowed)
+    hint = f"; did you mean {', '.join(hints)}" if hints else ""
+    return f"{extra!r} (expected only {expected}{hint})"
+
+
+def _read_entry(data: object, label: str, problems: list[str]) -> Entry | None:
+    if not isinstance(data, dict):
+        problems.append(f"{label} must be a mapping, found {_kind(data)}")
+        return None
+    extra = _unexpected(data, ("value",))
+    if extra is not None:
+        problems.append(f"{label} contains unexpected fields: {extra}")
+        return None
+    if "value" in data:
+        return Entry(True, data["value"])
+    return Entry(False)
+
+
+def _string_keys(data: dict[Any, Any], label: str, problems: list[str]) -> bool:
+    bad = [key for key in data if not isinstance(key, str)]
+    for key in bad:
+        problems.append(f"{label} has key {key!r} that is not a string; quote it")
+    return not bad
+
+
+def _read_section(data: object, context: str, where: str, problems: list[str]) -> Section | None:
+    """Check one section; ``context`` is the ``<c>`` prefix of the contract's messages."""
+    if not isinstance(data, dict):
+        problems.append(f"{context} must be a mapping, found {_kind(data)}")
+        return None
+    extra = _unexpected(data, ("shared", "tests"))
+    if extra is not None:
+        problems.append(f"{context} contains unexpected fields: {extra}")
+    return _read_parts(data, context, where, problems)
+
+
+def _read_parts(
+    data: dict[Any, Any], context: str, where: str, problems: list[str]
+) -> Section | None:
+    before = len(problems)
+    shared: dict[str, Entry] = {}
+    tests: dict[str, dict[str, Entry]] = {}
+    raw_shared = data.get("shared", {})
+    if not isinstance(raw_shared, dict):
+        problems.append(f"{context} field 'shared' must be a mapping, found {_kind(raw_shared)}")
+    elif _string_keys(raw_shared, f"{context} field 'shared'", problems):
+        for public_id, raw in raw_shared.items():
+            entry = _read_entry(raw, f"{context} shared entry {public_id!r}", problems)
+            if entry is not None:
+                shared[public_id] = entry
+    raw_tests = data.get("tests", {})
+    if not isinstance(raw_tests, dict):
+        problems.append(f"{context} field 'tests' must be a mapping, found {_kind(raw_tests)}")
+    elif _string_keys(raw_tests, f"{context} field 'tests'", problems):
+        for test_id, raw_entries in raw_tests.items():
+            label = f"{context} per-test entry {test_id!r}"
+            if not isinstance(raw_entries, dict):
+                problems.append(f"{label} must be a mapping, found {_kind(raw_entries)}")
+                continue
+            if not _string_keys(raw_entries, label, problems):
+                continue
+            entries: dict[str, Entry] = {}
+            for public_id, raw in raw_entries.items():
+                entry = _read_entry(raw, f"{label} override {public_id!r}", problems)
+                if entry is not None:
+                    entries[public_id] = entry
+            tests[test_id] = entries
+    if len(problems) > before:
+        return None
+    return Section(where, shared, tests)
+
+
+def _version_problem(data: dict[Any, Any], message: str) -> str | None:
+    version = data.get("version")
+    if type(version) is int and version == FORMAT_VERSION:
+        return None
+    found = "no 'version'" if "version" not in data else repr(version)
+    return f"{message} (found {found}; this pytest-warmup reads snapshot format version 1)"
+
+
+def read_bundle(path: str) -> dict[str, Section]:
+    """Read and check a ``--warmup-snapshot`` bundle: scope id -> section."""
+    data = load_document(path, "snapshot file")
+    problems: list[str] = []
+    version = _version_problem(data, "snapshot file field 'version' must be 1")
+    if version is not None:
+        problems.append(version)
+    extra = _unexpected(data, ("scopes", "version"))
+    if extra is not None:
+        problems.append(f"snapshot file contains unexpected top-level fields: {extra}")
+    scopes: dict[str, Section] = {}
+    raw_scopes = data.get("scopes", {})
+    if not isinstance(raw_scopes, dict):
+        problems.append(
+            f"snapshot file field 'scopes' must be a mapping, found {_kind(raw_scopes)}"
+        )
+    elif _string_keys(raw_scopes, "snapshot file field 'scopes'", problems):
+        for scope_id, raw in raw_scopes.items():
+            context = f"snapshot scope {scope_id!r}"
+            section = _read_section(raw, context, f"{context} of {path!r}", problems)
+            if section is not None:
+                scopes[scope_id] = section
+    _raise_problems(problems)
+    return scopes
+
+
+def read_fragment(snapshot_id: str, path: str) -> Section:
+    """Read and check the ``--warmup-snapshot-for`` fragment for ``snapshot_id``."""
+    context = f"targeted snapshot file for {snapshot_id!r}"
+    data = load_document(path, context)
+    problems: list[str] = []
+    version = _version_problem(data, f"{context} must set 'version' to 1")
+    if version is not None:
+        problems.append(version)
+    extra = _unexpected(data, ("shared", "tests", "version"))
+    if extra is not None:
+        problems.append(f"{context} contains unexpected top-level fields: {extra}")
+    section = _read_parts(data, context, f"{context} ({path!r})", problems)
+    _raise_problems(problems)
+    assert section is not None  # no problems means every part was read
+    return section
+
+
+def _raise_problems(problems: Sequence[str]) -> None:
+    if problems:
+        raise WarmupError("\n".join(problems))
+
+
+# -- targets ------------------------------------------------------------------------------------
+
+
+def parse_target(spec: str) -> tuple[str, str]:
+    """Split ``SNAPSHOT_ID=PATH`` at the first ``=``; both halves stripped."""
+    if "=" not in spec:
+        raise WarmupError(f"snapshot target must use the form '<snapshot_id>=<path>', got {spec!r}")
+    snapshot_id, _, path = (part.strip() for part in spec.partition("="))
+    if not snapshot_id:
+        raise WarmupError(f"snapshot target is missing snapshot_id before '=', got {spec!r}")
+    if not path:
+        raise WarmupError(f"snapshot target is missing file path after '=', got {spec!r}")
+    return snapshot_id, path
+
+
+def given(value: str | None) -> bool:
+    """Option values that count as given: empty strings do not."""
+    return bool(value and value.strip())
+
+
+def parse_targets(specs: Iterable[str] | None) -> dict[str, str]:
+    """``--warmup-snapshot-for`` values -> snapshot_id -> path, rejecting duplicate ids."""
+    targets: dict[str, str] = {}
+    for spec in specs or ():
+        if not given(spec):
+            continue
+        snapshot_id, path = parse_target(spec)
+        if snapshot_id in targets:
+            raise WarmupError(
+                f"duplicate CLI snapshot target for snapshot_id {snapshot_id!r} "
+                f"({targets[snapshot_id]!r} and {path!r}); pass one file per snapshot_id"
+            )
+        targets[snapshot_id] = path
+    return targets
+
+
+def check_target_spec(spec: str) -> str:
+    """Startup check of one ``--warmup-snapshot-for`` value: its form and that the file exists."""
+    if given(spec):
+        snapshot_id, path = parse_target(spec)
+        if not Path(path).is_file():
+            raise WarmupError(
+                f"targeted snapshot file for {snapshot_id!r} does not exist: {path!r}"
+            )
+    return spec
+
+
+def load_inputs(bundle: str | None, specs: Iterable[str] | None) -> SnapshotInputs:
+    """Read every snapshot file the options name; report the problems of all of them at once."""
+    problems: list[str] = []
+    targets: dict[str, str] = {}
+    try:
+        targets = parse_targets(specs)
+    except WarmupError as exc:
+        problems.append(str(exc))
+    scopes: dict[str, Section] = {}
+    bundle_path = bundle.strip() if bundle and given(bundle) else None
+    if bundle_path is not None:
+        try:
+            scopes = read_bundle(bundle_path)
+        except WarmupError as exc:
+            problems.append(str(exc))
+    fragments: dict[str, Section] = {}
+    for snapshot_id, path in targets.items():
+        try:
+            fragments[snapshot_id] = read_fragment(snapshot_id, path)
+        except WarmupError as exc:
+            problems.append(str(exc))
+    _raise_problems(problems)
+    return SnapshotInputs(bundle_path, scopes, fragments, targets)
+
+
+# -- state across producers ---------------------------------------------------------------------
+
+
+@final
+class SnapshotState:
+    """The loaded inputs and the snapshot_id claims, for the current option values.
+
+    Code may assign ``config.option.warmup_snapshot`` / ``warmup_snapshot_for`` while the run
+    goes on: new values drop the cached files and the claims.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[str | None, tuple[str, ...]] | None = None
+        self._inputs: SnapshotInputs | None = None
+        #: snapshot_id -> (producer definition, its description for messages)
+        self._claims: dict[str, tuple[object, str]] = {}
+
+    def use_options(self, bundle: str | None, specs: Sequence[str] | str | None) -> None:
+        if isinstance(specs, str):  # one value assigned by code instead of a list
+            specs = [specs]
+        key = (bundle if given(bundle) else None, tuple(s for s in specs or () if given(s)))
+        if key != self._key:
+            self._key = key
+            self._inputs = None
+            self._claims.clear()
+
+    @property
+    def active(self) -> bool:
+        """Whether any snapshot file is given."""
+        return self._key is not None and (self._key[0] is not None or bool(self._key[1]))
+
+    def claim(self, snapshot_id: str, owner: object, description: str) -> None:
+        """Reserve ``snapshot_id`` for one producer fixture definition (all its instances)."""
+        claimed = self._claims.get(snapshot_id)
+        if claimed is None:
+            self._claims[snapshot_id] = (owner, description)
+        elif claimed[0] is not owner:
+            raise WarmupError(
+                f"snapshot_id {snapshot_id!r} is already used by producer {claimed[1]}; give "
+                "each producer fixture its own snapshot_id"
+            )
+
+    @property
+    def claimed(self) -> frozenset[str]:
+        return frozenset(self._claims)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return self._key[1] if self._key is not None else ()
+
+    def inputs(self, check: Callable[[SnapshotInputs], None]) -> SnapshotInputs:
+        """The files for the current options, read once; ``check`` runs before caching them."""
+        if self._inputs is None:
+            assert self._key is not None, "use_options() comes first"
+            inputs = load_inputs(*self._key)
+            check(inputs)
+            self._inputs = inputs
+        return self._inputs
+
+
+def choose_section(
+    inputs: SnapshotInputs, scope_id: str, snapshot_id: str | None
+) -> Section | None:
+    """The section a producer uses: its fragment, or the bundle section of its scope id."""
+    from_bundle = inputs.scopes.get(scope_id)
+    from_fragment = inputs.fragments.get(snapshot_id) if snapshot_id is not None else None
+    if from_bundle is not None and from_fragment is not None:
+        raise WarmupError(
+            f"producer scope {scope_id!r} matches both --warmup-snapshot and "
+            f"--warmup-snapshot-for {snapshot_id!r}; move its overrides into one of the two files"
+        )
+    return from_fragment if from_fragment is not None else from_bundle
+
+
+def unused_targets_message(specs: Sequence[str] | str | None, claimed: Iterable[str]) -> str | None:
+    """The session-end message for ``--warmup-snapshot-for`` ids nobody claimed, if any."""
+    ids = set()
+    for spec in [specs] if isinstance(specs, str) else specs or ():
+        if given(spec) and "=" in spec:
+            ids.add(spec.partition("=")[0].strip())
+    unused = sorted(ids - set(claimed) - {""})
+    if not unused:
+        return None
+    return (
+        f"unused --warmup-snapshot-for targets: {', '.join(map(repr, unused))}; no producer "
+        "executed prepare(snapshot_id=...) with these ids in this run"
+    )
+
+
+# -- whole-run checks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollectedTest:
+    """One test collected in this run (deselected ones included) and its fixture closure."""
+
+    nodeid: str
+    fixturenames: frozenset[str]
+
+
+def _under(nodeid: str, anchor: str) -> bool:
+    if anchor in ("", "."):
+        return True
+    return nodeid == anchor or nodeid.startswith((anchor + "::", anchor + "/"))
+
+
+def unknown_scopes(
+    scope_ids: Iterable[str],
+    collected: Sequence[CollectedTest],
+    exists: Callable[[str], bool],
+    bundle_path: str,
+) -> list[str]:
+    """Bundle scope ids that no producer of this run could ever match, with nearest names.
+
+    A scope id could match when a collected test under its anchor has a fixture of its name in
+    its closure. Scopes whose anchor lies outside this run (an existing file or directory that
+    was not collected) are not judged.
+    """
+    messages = []
+    for scope_id in scope_ids:
+        kind, _, rest = scope_id.partition(":")
+        anchor, separator, name = rest.rpartition("::")
+        where = f"unknown snapshot scope {scope_id!r} in {bundle_path!r}"
+        if kind not in SCOPE_KINDS or not separator or not name:
+            messages.append(
+                f"{where}: expected '<scope>:<anchor>::<producer fixture>' with <scope> one of "
+                f"{', '.join(SCOPE_KINDS)}"
+            )
+            continue
+        inside = [test for test in collected if _under(test.nodeid, anchor)]
+        if any(name in test.fixturenames for test in inside):
+            continue
+        if inside:
+            fixtures = sorted({fixture for test in inside for fixture in test.fixturenames})
+            close = difflib.get_close_matches(name, fixtures, n=3)
+            suggestions = [f"{kind}:{anchor}::{fixture}" for fixture in close]
+            messages.append(
+                f"{where}: no test collected under {anchor or '.'!r} uses a fixture named "
+                f"{name!r}{_did_you_mean(suggestions)}"
+            )
+            continue
+        path = anchor.split("::", 1)[0]
+        if exists(path):
+            continue  # outside this run (a narrower selection of paths)
+        anchors = sorted({found for test in collected for found in _anchors_of(test.nodeid, kind)})
+        close = difflib.get_close_matches(anchor, anchors, n=3)
+        suggestions = [f"{kind}:{found}::{name}" for found in close]
+        messages.append(
+            f"{where}: {path!r} does not exist under the rootdir{_did_you_mean(suggestions)}"
+        )
+    return messages
+
+
+def _anchors_of(nodeid: str, kind: str) -> list[str]:
+    """The anchors a producer of scope ``kind`` could have for a test ``nodeid``."""
+    parts = nodeid.split("::")
+    if kind == "module":
+        return [parts[0]]
+    if kind == "function":
+        return [nodeid]
+    if kind == "class":
+        return ["::".join(parts[:end]) for end in range(2, len(parts) + 1)]
+    folders = parts[0].split("/")[:-1]
+    return [".", *("/".join(folders[: end + 1]) for end in range(len(folders)))]
+
+
+def _did_you_mean(names: Sequence[str]) -> str:
+    if not names:
+        return ""
+    return f" (did you mean {' or '.join(map(repr, names))}?)"
+
+
+def _listed(names: Iterable[str]) -> str:
+    ordered = sorted(names)
+    if not ordered:
+        return "none"
+    shown = ", ".join(map(repr, ordered[:_MAX_LISTED]))
+    if len(ordered) > _MAX_LISTED:
+        shown += f", ... ({len(ordered)} in total)"
+    return shown
+
+
+TestState = Literal["collected", "missing", "outside"]
+
+
+class ProducerView(Protocol):
+    """What the whole run knows about one producer fixture definition (deselected tests too)."""
+
+    @property
+    def producer(self) -> str: ...
+
+    #: whether the run collected its usual set of tests (no path arguments, no --lf)
+    @property
+    def complete(self) -> bool: ...
+
+    def ids_of_test(self, test_id: str) -> frozenset[str] | None:
+        """Ids the bindings of a collected test reach through this producer, or ``None`` when
+        the test was not collected or does not use this producer."""
+
+    def shared_ids(self) -> frozenset[str]:
+        """Ids reached through this producer by any collected test."""
+
+    def test_ids(self) -> frozenset[str]:
+        """Collected tests that use this producer."""
+
+    def test_state(self, test_id: str) -> TestState:
+        """For a test id not using this producer: ``collected`` (it exists but does not use
+        the producer), ``missing`` (no such test: a typo) or ``outside`` (its file exists but
+        was not collected in this run)."""
+
+
+@dataclass
+class Overrides:
+    """The entries of one section that apply to one ``prepare()``, values still raw."""
+
+    shared: list[tuple[GraphNode, Any]] = field(default_factory=list)
+    tests: list[tuple[GraphNode, str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def test_local(self) -> list[tuple[WarmupRequirement, str]]:
+        """Test overrides of shared nodes: they need a test-local instance."""
+        return [(node.requirement, test_id) for node, test_id, _ in self.tests if not node.per_test]
+
+
+def select_overrides(
+    section: Section,
+    graph: Graph,
+    reach: Mapping[str, frozenset[str]],
+    view: ProducerView,
+    *,
+    strict: bool,
+) -> Overrides:
+    """Check a section against the run and pick the entries this ``prepare()`` applies.
+
+    ``reach``: the ids each test of this prepare reaches. Entries for known tests and ids
+    outside this graph (deselected tests, other instances of the producer) are skipped. An
+    unknown entry with a value is an error; an empty one (``{}``) a warning; an unknown shared
+    id is only a warning when the run collected part of the suite. ``strict`` makes every
+    warning an error.
+    """
+    result = Overrides()
+    by_id = {node.requirement.id: node for node in graph.nodes if node.requirement.id is not None}
+    where = section.where
+
+    def unknown(message: str, *, certain: bool) -> None:
+        (result.errors if certain or strict else result.warnings).append(message)
+
+    for public_id, entry in section.shared.items():
+        node = by_id.get(public_id)
+        if node is not None:
+            if node.per_test:
+                result.errors.append(
+                    f"shared override {public_id!r} targets a per-test runtime node in {where}; "
+                    "address it per test under 'tests' instead"
+                )
+            elif entry.has_value:
+                result.shared.append((node, entry.value))
+            continue
+        known = view.shared_ids()
+        if public_id in known:
+            continue
+        hint = "" if view.complete else "; this run collected only part of the suite"
+        unknown(
+            f"unknown shared override id {public_id!r} in {where}"
+            f"{_did_you_mean(difflib.get_close_matches(public_id, known, n=3))}; "
+            f"known ids of producer {view.producer!r}: {_listed(known)}{hint}",
+            certain=entry.has_value and view.complete,
+        )
+
+    for test_id, entries in section.tests.items():
+        own = reach.get(test_id)
+        known_ids = own if own is not None else view.ids_of_test(test_id)
+        if known_ids is not None:
+            for public_id, entry in entries.items():
+                if public_id not in known_ids:
+                    close = difflib.get_close_matches(public_id, known_ids, n=3)
+                    unknown(
+                        f"unknown per-test override id {public_id!r} for test {test_id!r} in "
+                        f"{where}{_did_you_mean(close)}; known ids for this test: "
+                        f"{_listed(known_ids)}",
+                        certain=entry.has_value,
+                    )
+                elif own is not None and entry.has_value:
+                    result.tests.append((by_id[public_id], test_id, entry.value))
+            continue
+        state = view.test_state(test_id)
+        if state == "outside":
+            continue
+        reason = {
+            "collected": f"the test does not use producer {view.producer!r}",
+            "missing": "no such test was collected",
+        }[state]
+        tests = view.test_ids()
+        unknown(
+            f"unknown test id in overrides: {test_id!r} in {where}: {reason}"
+            f"{_did_you_mean(difflib.get_close_matches(test_id, tests, n=3))}; known test ids "
+            f"of producer {view.producer!r}: {_listed(tests)}",
+            certain=any(entry.has_value for entry in entries.values()),
+        )
+    order = {node: index for index, node in enumerate(graph.nodes)}
+    result.shared.sort(key=lambda item: order[item[0]])
+    result.tests.sort(key=lambda item: (item[1], order[item[0]]))
+    return result
+
+
+def deserialize_overrides(overrides: Overrides, where: str) -> tuple[list[Any], list[Any]]:
+    """Run each raw value through its plan's ``validate_snapshot_value`` and
+    ``deserialize_snapshot_value``; report every rejected value at once."""
+    problems: list[str] = []
+    first_cause: BaseException | None = None
+
+    def convert(node: GraphNode, raw: Any, what: str) -> Any:
+        nonlocal first_cause
+        requirement = node.requirement
+        plan = requirement.owner_plan
+        try:
+            plan.validate_snapshot_value(requirement, raw)
+            return plan.deserialize_snapshot_value(requirement, raw)
+        except WarmupError as exc:
+            problems.append(f"{exc} ({what} in {where})")
+        except Exception as exc:
+            first_cause = first_cause or exc
+            problems.append(
+                f"plan {plan.name!r} rejected the snapshot value of {what} in {where}: "
+                f"{type(exc).__name__}: {exc}"
+            )
+        return None
+
+    shared = [
+        convert(node, raw, f"shared override {node.label!r}") for node, raw in overrides.shared
+    ]
+    tests = [
+        convert(node, raw, f"override {node.label!r} of test {test_id!r}")
+        for node, test_id, raw in overrides.tests
+    ]
+    if problems:
+        raise WarmupError("\n".join(problems)) from first_cause
+    return shared, tests
+
+
+def apply_overrides(
+    graph: Graph,
+    runtime: WarmupRuntime,
+    overrides: Overrides,
+    shared_values: Sequence[Any],
+    test_values: Sequence[Any],
+) -> dict[str, Any]:
+    """Preset the overridden instances before any batch; return the raw values for the report."""
+    applied: dict[str, Any] = {"shared": {}, "tests": {}}
+    for (node, raw), value in zip(overrides.shared, shared_values, strict=True):
+        graph.shared[node].preset(value)
+        runtime.record(f"override_shared:{node.label}")
+        applied["shared"][node.label] = raw
+    for (node, test_id, raw), value in zip(overrides.tests, test_values, strict=True):
+        graph.per_test[(node, test_id)].preset(value)
+        runtime.record(f"override_test:{test_id}:{node.label}")
+        applied["tests"].setdefault(test_id, {})[node.label] = raw
+    return applied
