@@ -276,3 +276,26 @@ class TestBundleScopes:
         result.stdout.fnmatch_lines(
             ["E   WarmupError: unknown snapshot scope 'module:test_module.py::prepare_dat' *"]
         )
+
+    def test_scope_of_a_missing_class_in_a_collected_file_is_a_warning(
+        self, suite: pytest.Pytester
+    ) -> None:
+        scope_id = "class:test_module.py::TestCase::prepare_data"
+        write(suite, "snapshot.json", bundle({scope_id: {}}))
+        result = suite.runpytest("--warmup-snapshot", "snapshot.json")
+        result.assert_outcomes(passed=2)
+        result.stdout.fnmatch_lines(
+            [
+                f"unknown snapshot scope '{scope_id}' in 'snapshot.json': no test was collected "
+                "under 'test_module.py::TestCase' (did you mean "
+                "'class:test_module.py::test_case::prepare_data' or "
+                "'class:test_module.py::test_other::prepare_data'?)"
+            ]
+        )
+
+    def test_scope_in_a_file_collected_in_part_is_not_judged(self, suite: pytest.Pytester) -> None:
+        scope_id = "function:test_module.py::test_other::prepare_data"
+        write(suite, "snapshot.json", bundle({scope_id: {}}))
+        result = suite.runpytest("--warmup-snapshot", "snapshot.json", CASE)
+        result.assert_outcomes(passed=1)
+        assert "pytest-warmup" not in result.stdout.str()

@@ -274,7 +274,11 @@ class WarmupSession:
         ]
         rootpath = self.config.rootpath
         messages = snapshots.unknown_scopes(
-            inputs.scopes, collected, lambda path: (rootpath / path).exists(), inputs.bundle_path
+            inputs.scopes,
+            collected,
+            lambda path: (rootpath / path).exists(),
+            inputs.bundle_path,
+            narrowed=_narrowed(self.config),
         )
         if messages and self.strict_snapshots:
             raise WarmupError("\n".join(messages))
@@ -530,8 +534,12 @@ class _ProducerView:
     def ids_of_test(self, test_id: str) -> frozenset[str] | None:
         return self._ids_by_test.get(test_id)
 
-    def shared_ids(self) -> frozenset[str]:
+    @cached_property
+    def _shared_ids(self) -> frozenset[str]:
         return frozenset().union(*self._ids_by_test.values())
+
+    def shared_ids(self) -> frozenset[str]:
+        return self._shared_ids
 
     def test_ids(self) -> frozenset[str]:
         return frozenset(self._ids_by_test)
@@ -540,12 +548,16 @@ class _ProducerView:
         if test_id in self._collected_ids:
             return "collected"
         file = test_id.split("::", 1)[0]
-        narrowed = any("::" in str(arg) for arg in self._session.config.args)
-        if file in self._collected_files and not narrowed:
+        if file in self._collected_files and not _narrowed(self._session.config):
             return "missing"
         if file and (self._session.config.rootpath / file).exists():
             return "outside"
         return "missing"
+
+
+def _narrowed(config: pytest.Config) -> bool:
+    """Whether node ids on the command line collected part of a file (``file.py::test``)."""
+    return any("::" in str(arg) for arg in config.args)
 
 
 def _reach(roots: Sequence[Root], graph: Any, tests: set[str]) -> dict[str, frozenset[str]]:

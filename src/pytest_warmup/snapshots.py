@@ -504,14 +504,17 @@ def unknown_scopes(
     collected: Sequence[CollectedTest],
     exists: Callable[[str], bool],
     bundle_path: str,
+    *,
+    narrowed: bool = False,
 ) -> list[str]:
     """Bundle scope ids that no producer of this run could ever match, with nearest names.
 
     A scope id could match when a collected test under its anchor has a fixture of its name in
-    its closure. Scopes whose anchor lies outside this run (an existing file or directory that
-    was not collected) are not judged.
+    its closure. Not judged: anchors outside this run (an existing file or directory that was
+    not collected, or a file collected only in part because ``narrowed`` node ids were given).
     """
     messages = []
+    files = {test.nodeid.split("::", 1)[0] for test in collected}
     for scope_id in scope_ids:
         kind, _, rest = scope_id.partition(":")
         anchor, separator, name = rest.rpartition("::")
@@ -535,26 +538,29 @@ def unknown_scopes(
             )
             continue
         path = anchor.split("::", 1)[0]
-        if exists(path):
-            continue  # outside this run (a narrower selection of paths)
+        if path in files and not narrowed:
+            problem = f"no test was collected under {anchor!r}"
+        elif not exists(path):
+            problem = f"{path!r} does not exist under the rootdir"
+        else:
+            continue  # outside this run: a narrower selection of paths
         anchors = sorted({found for test in collected for found in _anchors_of(test.nodeid, kind)})
         close = difflib.get_close_matches(anchor, anchors, n=3)
         suggestions = [f"{kind}:{found}::{name}" for found in close]
-        messages.append(
-            f"{where}: {path!r} does not exist under the rootdir{_did_you_mean(suggestions)}"
-        )
+        messages.append(f"{where}: {problem}{_did_you_mean(suggestions)}")
     return messages
 
 
 def _anchors_of(nodeid: str, kind: str) -> list[str]:
-    """The anchors a producer of scope ``kind`` could have for a test ``nodeid``."""
+    """The anchor a producer of scope ``kind`` has for a test ``nodeid`` (several for
+    package and session scopes: every enclosing directory)."""
     parts = nodeid.split("::")
     if kind == "module":
         return [parts[0]]
     if kind == "function":
         return [nodeid]
-    if kind == "class":
-        return ["::".join(parts[:end]) for end in range(2, len(parts) + 1)]
+    if kind == "class":  # the innermost class, or the test itself outside a class
+        return ["::".join(parts[:-1]) if len(parts) > 2 else nodeid]
     folders = parts[0].split("/")[:-1]
     return [".", *("/".join(folders[: end + 1]) for end in range(len(folders)))]
 

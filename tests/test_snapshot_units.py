@@ -1,0 +1,190 @@
+"""The snapshot engine without pytest: section checks against a fake run, state, scope checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from pytest_warmup import WarmupError, WarmupPlan
+from pytest_warmup.graph import Root, build_graph
+from pytest_warmup.runtime import WarmupRuntime
+from pytest_warmup.snapshots import (
+    CollectedTest,
+    Entry,
+    Section,
+    SnapshotState,
+    TestState,
+    apply_overrides,
+    deserialize_overrides,
+    select_overrides,
+    unknown_scopes,
+    unused_targets_message,
+)
+
+PLAN = WarmupPlan("plan")
+DB = PLAN.require(id="db")
+USER = PLAN.require(id="user", dependencies={"db": DB}, is_per_test=True)
+
+
+@dataclass
+class FakeView:
+    """A run where ``tests`` use the producer and reach the given ids."""
+
+    tests: dict[str, frozenset[str]] = field(default_factory=dict)
+    states: dict[str, TestState] = field(default_factory=dict)
+    complete: bool = True
+    producer: str = "prep"
+
+    def ids_of_test(self, test_id: str) -> frozenset[str] | None:
+        return self.tests.get(test_id)
+
+    def shared_ids(self) -> frozenset[str]:
+        return frozenset().union(*self.tests.values())
+
+    def test_ids(self) -> frozenset[str]:
+        return frozenset(self.tests)
+
+    def test_state(self, test_id: str) -> TestState:
+        return self.states.get(test_id, "missing")
+
+
+def graph_for(*tests: str):  # type: ignore[no-untyped-def]
+    return build_graph([Root(test, "test", test, "user", USER) for test in tests])
+
+
+def section(**parts: object) -> Section:
+    return Section("the section", **parts)  # type: ignore[arg-type]
+
+
+def test_entries_for_this_prepare_are_selected_in_graph_order() -> None:
+    graph = graph_for("t::b", "t::a")
+    chosen = select_overrides(
+        section(
+            shared={"db": Entry(True, 1)},
+            tests={"t::b": {"user": Entry(True, "b")}, "t::a": {"db": Entry(True, "a")}},
+        ),
+        graph,
+        {"t::a": frozenset({"db", "user"}), "t::b": frozenset({"db", "user"})},
+        FakeView(),
+        strict=False,
+    )
+    assert chosen.errors == chosen.warnings == []
+    assert [(node.label, raw) for node, raw in chosen.shared] == [("db", 1)]
+    assert [(node.label, test, raw) for node, test, raw in chosen.tests] == [
+        ("db", "t::a", "a"),
+        ("user", "t::b", "b"),
+    ]
+    assert [(r.id, test) for r, test in chosen.test_local()] == [("db", "t::a")]
+
+
+def test_overrides_are_preset_and_traced() -> None:
+    graph = graph_for("t::a")
+    chosen = select_overrides(
+        section(shared={"db": Entry(True, "raw db")}, tests={"t::a": {"user": Entry(True, 2)}}),
+        graph,
+        {"t::a": frozenset({"db", "user"})},
+        FakeView(),
+        strict=False,
+    )
+    shared, tests = deserialize_overrides(chosen, "the section")
+    runtime = WarmupRuntime("module", ["t::a"])
+    applied = apply_overrides(graph, runtime, chosen, shared, tests)
+    assert applied == {"shared": {"db": "raw db"}, "tests": {"t::a": {"user": 2}}}
+    assert runtime.trace == ["override_shared:db", "override_test:t::a:user"]
+    assert [node.value for node in graph.instances] == ["raw db", 2]
+    assert all(node.overridden for node in graph.instances)
+
+
+def test_known_names_are_listed_up_to_ten() -> None:
+    view = FakeView(tests={f"t::{n:02}": frozenset() for n in range(12)})
+    chosen = select_overrides(
+        section(tests={"t::x": {"db": Entry(True, 1)}}), graph_for(), {}, view, strict=False
+    )
+    (message,) = chosen.errors
+    assert message.endswith("'t::07', 't::08', 't::09', ... (12 in total)")
+
+
+def test_strict_turns_every_warning_into_an_error() -> None:
+    loose = select_overrides(
+        section(shared={"dbb": Entry(False)}), graph_for(), {}, FakeView(), strict=False
+    )
+    strict = select_overrides(
+        section(shared={"dbb": Entry(False)}), graph_for(), {}, FakeView(), strict=True
+    )
+    assert loose.errors == strict.warnings == []
+    assert loose.warnings == strict.errors
+    assert loose.warnings[0].startswith("unknown shared override id 'dbb' in the section")
+
+
+def test_rejected_values_carry_the_first_foreign_cause() -> None:
+    class Picky(WarmupPlan):
+        def deserialize_snapshot_value(self, requirement: object, raw: object) -> object:
+            raise LookupError(raw)
+
+    value = Picky("picky").require(id="v")
+    graph = build_graph([Root("t::a", "test", "t::a", "v", value)])
+    chosen = select_overrides(
+        section(shared={"v": Entry(True, 5)}), graph, {}, FakeView(), strict=False
+    )
+    with pytest.raises(WarmupError) as caught:
+        deserialize_overrides(chosen, "the section")
+    assert str(caught.value) == (
+        "plan 'picky' rejected the snapshot value of shared override 'v' in the section: "
+        "LookupError: 5"
+    )
+    assert isinstance(caught.value.__cause__, LookupError)
+
+
+def test_new_option_values_drop_claims() -> None:
+    state = SnapshotState()
+    owner, intruder = object(), object()
+    state.use_options(None, ["main=a.json"])
+    state.claim("main", owner, "'prep'")
+    state.claim("main", owner, "'prep'")  # the same definition again: fine
+    with pytest.raises(WarmupError, match="already used by producer 'prep'"):
+        state.claim("main", intruder, "'other'")
+    state.use_options(None, "main=b.json")  # code may assign one string
+    assert state.targets == ("main=b.json",)
+    assert state.claimed == frozenset()
+    state.claim("main", intruder, "'other'")
+
+
+def test_state_is_inactive_without_files() -> None:
+    state = SnapshotState()
+    state.use_options("", ["", "  "])
+    assert not state.active
+
+
+def test_unused_targets_message_ignores_malformed_values() -> None:
+    assert unused_targets_message(["b=x", "a=y", "junk", ""], {"b"}) == (
+        "unused --warmup-snapshot-for targets: 'a'; no producer executed "
+        "prepare(snapshot_id=...) with these ids in this run"
+    )
+    assert unused_targets_message("a=y", {"a"}) is None
+
+
+@pytest.mark.parametrize(
+    ("scope_id", "suggestion"),
+    [
+        ("session:srcs::prep", "session:src::prep"),
+        ("package:src/pkgg::prep", "package:src/pkg::prep"),
+        ("class:src/pkg/test_a.py::TestKK::prep", "class:src/pkg/test_a.py::TestK::prep"),
+        (
+            "function:src/pkg/test_a.py::TestK::test_x[2]::prep",
+            "function:src/pkg/test_a.py::TestK::test_x[1]::prep",
+        ),
+    ],
+)
+def test_unknown_scope_anchor_suggests_anchors_of_the_same_kind(
+    scope_id: str, suggestion: str
+) -> None:
+    collected = [CollectedTest("src/pkg/test_a.py::TestK::test_x[1]", frozenset({"prep"}))]
+    (message,) = unknown_scopes([scope_id], collected, lambda path: False, "b.json")
+    assert message.endswith(f"(did you mean {suggestion!r}?)")
+
+
+def test_scopes_that_could_match_are_not_reported() -> None:
+    collected = [CollectedTest("src/test_a.py::test_x", frozenset({"prep"}))]
+    scopes = ["session:.::prep", "package:src::prep", "module:src/test_a.py::prep"]
+    assert unknown_scopes(scopes, collected, lambda path: False, "b.json") == []
