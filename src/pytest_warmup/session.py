@@ -609,8 +609,15 @@ def _uses_definition(item: pytest.Item, name: str, fixturedef: pytest.FixtureDef
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return False
-    definitions = info.name2fixturedefs.get(name)
-    return bool(definitions) and fixturedef in definitions
+    definitions = info.name2fixturedefs.get(name) or ()
+    # The last definition applies; an earlier one is used only when the one after it requests
+    # its own name (an override that extends the fixture it overrides).
+    for definition in reversed(definitions):
+        if definition is fixturedef:
+            return True
+        if name not in definition.argnames:
+            return False
+    return False
 
 
 def scope_id_of(scope: str, node: Any, fixturedef: pytest.FixtureDef[Any], config: Any) -> str:
