@@ -9,7 +9,14 @@ import pytest
 
 from catalog_support import FULL, PLANS, EchoPlan, python_requirement, shared_plan, write
 from pytest_warmup import WarmupError, WarmupPlan, WarmupRequirement
-from pytest_warmup.catalog import Catalog, FixtureSpec, ProducerSpec, load_catalog, load_catalogs
+from pytest_warmup.catalog import (
+    Catalog,
+    FixtureSpec,
+    ProducerSpec,
+    load_catalog,
+    load_catalogs,
+    resolve_catalog_path,
+)
 from pytest_warmup.declarations import declaration_site
 
 
@@ -227,6 +234,12 @@ def test_several_catalogs_share_one_namespace_and_a_file_is_read_once() -> None:
     catalog = load_catalogs(["plans.yaml", Path("more.yaml"), "./plans.yaml"])
     assert catalog.files == ("plans.yaml", "more.yaml")
     assert catalog.requirement("one").owner_plan is catalog.plans["echo"]
+
+
+def test_configured_paths_resolve_against_a_base_except_package_files(tmp_path: Path) -> None:
+    assert resolve_catalog_path("ci/warmup.yaml", tmp_path) == tmp_path / "ci/warmup.yaml"
+    assert resolve_catalog_path("/etc/warmup.yaml", tmp_path) == Path("/etc/warmup.yaml")
+    assert resolve_catalog_path("pkg:acme/warmup.yaml", tmp_path) == "pkg:acme/warmup.yaml"
 
 
 def test_no_paths_give_the_empty_catalog() -> None:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final, final
 
 from ._catalog_reader import (
@@ -56,6 +58,7 @@ __all__ = [
     "Scope",
     "load_catalog",
     "load_catalogs",
+    "resolve_catalog_path",
 ]
 
 #: Entry-point group in which installed distributions publish plans by name.
@@ -155,6 +158,15 @@ def load_catalogs(paths: Iterable[CatalogPath]) -> Catalog:
         catalog = _Compiler(files.declarations, files.problems).compile(tuple(files.files))
     files.problems.raise_if_any()
     return catalog
+
+
+def resolve_catalog_path(path: str, base: str | os.PathLike[str]) -> CatalogPath:
+    """A catalog path as written in an ini file or on the command line.
+
+    A relative file path is joined to ``base`` (the ini file's directory, or the directory
+    pytest was invoked from); ``pkg:<package>/<path>`` is kept as it is.
+    """
+    return path if path.startswith("pkg:") else Path(base, path)
 
 
 @contextmanager
