@@ -112,8 +112,19 @@ class Reference(NamedTuple):
     @property
     def path(self) -> str:
         """``requirements.<id>.dependencies.<slot>[<position>]``, for messages."""
-        position = "" if self.position is None else f"[{self.position}]"
-        return f"{self.requirement_path}.dependencies.{self.slot}{position}"
+        return _dependency_path(self.requirement_path, self.slot, self.position)
+
+
+def _dependency_path(requirement_path: str, slot: str, position: int | None) -> str:
+    suffix = "" if position is None else f"[{position}]"
+    return f"{requirement_path}.dependencies.{slot}{suffix}"
+
+
+class ScopeText(NamedTuple):
+    """A scope name from the catalog, checked, and where it was written."""
+
+    value: Scope
+    mark: Mark
 
 
 @dataclass(frozen=True)
@@ -160,7 +171,7 @@ class ProducerDecl(Declared):
 class FixtureDecl(Declared):
     requirement: Text | None
     producer: Text | None
-    scope: Text | None
+    scope: ScopeText | None
 
 
 D = TypeVar("D", bound=Declared)
@@ -284,6 +295,28 @@ def included_source(spec: str, including: Source) -> Source:
 # -- YAML nodes ----------------------------------------------------------------------------------
 
 
+_TAG = "tag:yaml.org,2002:"
+_STR = _TAG + "str"
+_INT = _TAG + "int"
+_FLOAT = _TAG + "float"
+_BOOL = _TAG + "bool"
+_NULL = _TAG + "null"
+_MAP = _TAG + "map"
+_SEQ = _TAG + "seq"
+_MERGE = _TAG + "merge"
+_TIMESTAMP = _TAG + "timestamp"
+_SCALAR_KINDS = {
+    _STR: "a string",
+    _INT: "an integer",
+    _FLOAT: "a number",
+    _BOOL: "a boolean",
+    _NULL: "null",
+    _TIMESTAMP: "a timestamp",
+}
+_PLAIN_SCALARS = frozenset((_INT, _FLOAT, _BOOL, _NULL))
+_PLAIN_DATA = "mappings, lists, strings, numbers, booleans and null"
+
+
 class _Loader(_SafeLoader):
     """The safe loader. Only its composer and scalar constructors are used."""
 
@@ -306,28 +339,6 @@ class _Loader(_SafeLoader):
 # Characters that can start an implicitly typed plain scalar (None: any character can).
 _TYPED_FIRST: Final = frozenset(_SafeLoader.yaml_implicit_resolvers)
 _ANY_TYPED: Final = None in _TYPED_FIRST
-
-
-_TAG = "tag:yaml.org,2002:"
-_STR = _TAG + "str"
-_INT = _TAG + "int"
-_FLOAT = _TAG + "float"
-_BOOL = _TAG + "bool"
-_NULL = _TAG + "null"
-_MAP = _TAG + "map"
-_SEQ = _TAG + "seq"
-_MERGE = _TAG + "merge"
-_TIMESTAMP = _TAG + "timestamp"
-_SCALAR_KINDS = {
-    _STR: "a string",
-    _INT: "an integer",
-    _FLOAT: "a number",
-    _BOOL: "a boolean",
-    _NULL: "null",
-    _TIMESTAMP: "a timestamp",
-}
-_PLAIN_SCALARS = frozenset((_INT, _FLOAT, _BOOL, _NULL))
-_PLAIN_DATA = "mappings, lists, strings, numbers, booleans and null"
 
 
 def _short_tag(tag: str) -> str:
@@ -586,7 +597,7 @@ class FileReader:
     ) -> Reference | None:
         if node.tag == _STR and isinstance(node, ScalarNode) and node.value:
             return Reference(node.value, False, self.mark(node), requirement_path, slot, position)
-        path = Reference("", False, self.mark(node), requirement_path, slot, position).path
+        path = _dependency_path(requirement_path, slot, position)
         expected = (
             _DEPENDENCY_FORM if position is not None else f"{_DEPENDENCY_FORM}, or a list of them"
         )
@@ -612,7 +623,7 @@ class FileReader:
             return ProducerDecl(name, mark, False, None, (), None)
         scope = self.scope(fields, path)
         plans: list[Text] = []
-        complete = isinstance(scope, Text) and "plans" in fields
+        complete = isinstance(scope, ScopeText) and "plans" in fields
         if "plans" in fields:
             plans_node = fields["plans"][1]
             items = self.sequence(plans_node, f"{path}.plans")
@@ -637,7 +648,7 @@ class FileReader:
             name,
             mark,
             complete,
-            scope.value if isinstance(scope, Text) else None,  # type: ignore[arg-type]
+            scope.value if isinstance(scope, ScopeText) else None,
             tuple(plans),
             snapshot_id if isinstance(snapshot_id, str) else None,
         )
@@ -659,7 +670,7 @@ class FileReader:
             and not isinstance(scope, _Invalid),
             requirement if isinstance(requirement, Text) else None,
             producer if isinstance(producer, Text) else None,
-            scope if isinstance(scope, Text) else None,
+            scope if isinstance(scope, ScopeText) else None,
         )
 
     # -- shapes ---------------------------------------------------------------------------------
@@ -758,17 +769,20 @@ class FileReader:
         self.wrong_type(node, f"{path}.{key}", "a non-empty string")
         return INVALID
 
-    def scope(self, fields: Entries, path: str) -> Text | _Invalid | None:
+    def scope(self, fields: Entries, path: str) -> ScopeText | _Invalid | None:
         found = self.text(fields, "scope", path)
-        if isinstance(found, Text) and found.value not in SCOPES:
-            self._problems.add(
-                found.mark,
-                f"{path}.scope",
-                f"expected one of {', '.join(SCOPES)}, got {found.value!r}"
-                f"{did_you_mean(found.value, SCOPES)}",
-            )
-            return INVALID
-        return found
+        if not isinstance(found, Text):
+            return found
+        for scope in SCOPES:
+            if found.value == scope:
+                return ScopeText(scope, found.mark)
+        self._problems.add(
+            found.mark,
+            f"{path}.scope",
+            f"expected one of {', '.join(SCOPES)}, got {found.value!r}"
+            f"{did_you_mean(found.value, SCOPES)}",
+        )
+        return INVALID
 
     def data(self, node: Node, path: str, *, expected_mapping: bool = False) -> Any:
         """Plain data (mappings with string keys, lists, scalars), or ``INVALID``."""

@@ -507,7 +507,7 @@ class _Compiler:
                     self._unknown(
                         decl.producer, f"{path}.producer", "producers", declared.producers
                     )
-            scope: Scope = "function" if decl.scope is None else decl.scope.value  # type: ignore[assignment]
+            scope: Scope = "function" if decl.scope is None else decl.scope.value
             if (
                 decl.scope is not None
                 and producer_decl is not None
