@@ -686,21 +686,20 @@ class FileReader:
         explicit: Entries = {}
         merged: Entries = {}
         for key, value in node.value:
-            if key.tag == _MERGE:
-                merged.update(self._merged(value, path, merging | {id(node)}))
-                continue
-            if not (isinstance(key, ScalarNode) and key.tag == _STR):
-                shown = key.value if isinstance(key, ScalarNode) else _describe(key)
-                self.problem(key, path, f"key {shown} must be a string; quote it")
-                continue
-            first = explicit.get(key.value)
-            if first is not None:
+            if key.tag == _STR and isinstance(key, ScalarNode):
+                first = explicit.get(key.value)
+                if first is None:
+                    explicit[key.value] = (key, value)
+                    continue
                 line = first[0].start_mark.line + 1
                 self.problem(
                     key, path, f"duplicate key {key.value!r} (first at line {line}); keep one"
                 )
-                continue
-            explicit[key.value] = (key, value)
+            elif key.tag == _MERGE:
+                merged.update(self._merged(value, path, merging | {id(node)}))
+            else:
+                shown = key.value if isinstance(key, ScalarNode) else _describe(key)
+                self.problem(key, path, f"key {shown} must be a string; quote it")
         if not merged:
             return explicit
         # A mapping's own keys win over merged ones (YAML merge-key rules).
@@ -731,6 +730,8 @@ class FileReader:
         extensions: bool = False,
     ) -> None:
         """Report unknown keys (``x-...`` keys are free where ``extensions``) and missing ones."""
+        if entries.keys() <= set(allowed) and entries.keys() >= set(required):
+            return  # the usual case, checked in C
         for name, (key, _) in entries.items():
             if name in allowed or (extensions and name.startswith("x-")):
                 continue
@@ -814,6 +815,7 @@ class FileReader:
             return INVALID
         self._data_active.add(key)
         result: Any
+        valid = True
         if _is_mapping(node):
             assert isinstance(node, MappingNode)
             result = {}
@@ -824,11 +826,11 @@ class FileReader:
                 elif value.tag in _PLAIN_SCALARS and isinstance(value, ScalarNode):
                     result[name] = self._scalar(value)
                 else:
-                    result[name] = self.data(value, f"{path}.{name}")
-            valid = not any(isinstance(value, _Invalid) for value in result.values())
+                    result[name] = item = self.data(value, f"{path}.{name}")
+                    valid = valid and not isinstance(item, _Invalid)
         elif _is_list(node):
             result = [self.data(item, f"{path}[{index}]") for index, item in enumerate(node.value)]
-            valid = not any(isinstance(value, _Invalid) for value in result)
+            valid = not any(isinstance(item, _Invalid) for item in result)
         else:
             self.problem(
                 node,
