@@ -20,15 +20,17 @@ fixture of the same name overrides them.
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 from typing import Any
 
 import pytest
 
 from .binding import warmup_param
-from .catalog import Catalog, FixtureSpec, ProducerSpec
+from .catalog import Catalog, FixtureSpec, ProducerSpec, load_catalogs, resolve_catalog_path
+from .errors import WarmupError
 
-__all__ = ["catalog_plugin"]
+__all__ = ["catalog_plugin", "load_run_catalog"]
 
 # The argument a value fixture's binding fills; hidden from pytest by warmup_param.
 _VALUE_ARGUMENT = "_warmup_catalog_value"
@@ -84,3 +86,31 @@ def _name(function: Any, name: str, doc: str) -> None:
     function.__name__ = name
     function.__qualname__ = name
     function.__doc__ = doc
+
+
+def load_run_catalog(config: pytest.Config) -> Catalog:
+    """The catalogs of this run: ini ``warmup_catalogs``, ``--warmup-catalog``, else the
+    rootdir's ``warmup.yaml``. A catalog with problems is a usage error listing all of them."""
+    ini_base = config.inipath.parent if config.inipath else config.rootpath
+    paths = [resolve_catalog_path(path, ini_base) for path in config.getini("warmup_catalogs")]
+    paths += [
+        resolve_catalog_path(path, config.invocation_params.dir)
+        for path in config.option.warmup_catalog
+    ]
+    default = config.rootpath / "warmup.yaml"
+    if not paths and default.is_file():
+        paths = [default]
+    if not paths:
+        return Catalog()
+    # Plan classes are named by import path from the project root, as in `pytest-warmup check`.
+    root = str(config.rootpath)
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
+    try:
+        return load_catalogs(paths)
+    except WarmupError as error:
+        raise pytest.UsageError(f"invalid warmup catalog:\n{error}") from None
+    finally:
+        if added:
+            sys.path.remove(root)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from .binding import bindings_of
+from .catalog_fixtures import catalog_plugin, load_run_catalog
 from .errors import NodeFailedError, WarmupError
 from .resolution import producer_for_item
 from .session import SESSION_KEY, WORKER_OUTPUT_KEY, WarmupManager, WarmupSession
@@ -127,6 +128,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="when a producer fails, write a snapshot with every value it had already prepared",
     )
+    group.addoption(
+        "--warmup-catalog",
+        dest="warmup_catalog",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="load a warmup.yaml catalog (repeatable; a path or pkg:<package>/<file>); "
+        "default: warmup.yaml in the rootdir",
+    )
+    # linelist, not paths: "pkg:..." entries are not file system paths.
+    parser.addini(
+        "warmup_catalogs",
+        help="warmup.yaml catalogs to load, relative to the ini file (or pkg:<package>/<file>)",
+        type="linelist",
+        default=[],
+    )
     parser.addini(
         "warmup_snapshot_strict",
         help="treat snapshot entries and scopes that match nothing as errors, not warnings",
@@ -147,12 +164,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if keep is None:
         keep = bool(config.getini("warmup_keep"))
     _check_debug_options(config)
-    config.stash[SESSION_KEY] = WarmupSession(
+    session = WarmupSession(
         config,
         max_workers=workers,
         keep=keep,
         strict_snapshots=bool(config.getini("warmup_snapshot_strict")),
     )
+    catalog = load_run_catalog(config)
+    session.resolve_catalog_id = catalog.requirement
+    if catalog.producers or catalog.fixtures:
+        config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
+    config.stash[SESSION_KEY] = session
 
 
 def _check_debug_options(config: pytest.Config) -> None:
@@ -197,6 +219,7 @@ def pytest_fixture_setup(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    item.config.stash[SESSION_KEY].check_catalog_ids(item)
     yield
     # A test whose own binding needs a node that failed errors in setup, like a fixture would.
     bindings = bindings_of(getattr(item, "obj", None))

@@ -156,6 +156,19 @@ class WarmupSession:
             )
         return self.resolve_catalog_id(binding.requirement)
 
+    def check_catalog_ids(self, item: pytest.Item) -> None:
+        """Fail ``item`` when one of its bindings names a catalog id that no catalog declares."""
+        for found in self.bindings_for(item):
+            if isinstance(found.binding.requirement, WarmupRequirement):
+                continue
+            try:
+                self.requirement_of(found.binding)
+            except WarmupError as error:
+                raise WarmupError(
+                    f"{found.source_kind} '{found.source_name}' binds argument "
+                    f"'{found.binding.argument_name}' to {error}"
+                ) from None
+
     def bindings_for(self, item: pytest.Item) -> list[_ItemBinding]:
         """The item's test bindings, then its closure fixtures' bindings, in closure order."""
         cached = self._item_bindings.get(item)
@@ -441,7 +454,10 @@ class WarmupSession:
                 binding = found.binding
                 if binding.producer_fixture not in (None, producer):
                     continue
-                requirement = self.requirement_of(binding)
+                try:
+                    requirement = self.requirement_of(binding)
+                except WarmupError:
+                    continue  # an unknown catalog id: that test errors in its own setup
                 if requirement.owner_plan not in wanted:
                     continue
                 roots.append(
