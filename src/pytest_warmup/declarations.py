@@ -8,6 +8,7 @@ Requirements compare and hash by identity: one object is one resource wherever i
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import os
@@ -100,7 +101,10 @@ class WarmupRequirement:
 
 def declaration_site(requirement: WarmupRequirement) -> str | None:
     """Where ``requirement`` was declared, as ``file:line``, when known."""
-    site: str | None = getattr(requirement, "_site", None)
+    site: str | tuple[str, int] | None = getattr(requirement, "_site", None)
+    if isinstance(site, tuple):
+        filename, line = site
+        return f"{_relative(filename)}:{line}"
     return site
 
 
@@ -109,21 +113,32 @@ def set_declaration_site(requirement: WarmupRequirement, site: str) -> None:
     object.__setattr__(requirement, "_site", site)
 
 
-def _caller_site() -> str | None:
+def _caller_site() -> tuple[str, int] | None:
     # The first frame outside this package and outside ``require`` wrappers and other factory
     # methods of plan subclasses is the line a user would look for. Frame 3 is the caller of
     # the dataclass-generated ``__init__`` (``<string>``), which calls ``__post_init__``.
+    # Only the file name and line are kept here; making them relative waits until a message
+    # needs them, so declaring 10,000 requirements stays cheap.
     frame = sys._getframe(3)
     while frame is not None:
-        filename = frame.f_code.co_filename
+        code = frame.f_code
         if (
-            not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep)
-            and frame.f_code.co_name != "require"
-            and not isinstance(frame.f_locals.get("self"), WarmupPlan)
+            not _is_internal(code.co_filename)
+            and code.co_name != "require"
+            and not (
+                code.co_argcount
+                and code.co_varnames[0] == "self"
+                and isinstance(frame.f_locals.get("self"), WarmupPlan)
+            )
         ):
-            return f"{_relative(filename)}:{frame.f_lineno}"
+            return code.co_filename, frame.f_lineno
         frame = frame.f_back  # type: ignore[assignment]
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _is_internal(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep)
 
 
 def _relative(filename: str) -> str:
