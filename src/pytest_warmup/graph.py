@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Root:
     """One binding of a covered test that this producer prepares."""
 
@@ -38,7 +38,7 @@ class Root:
     producer_fixture: str | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class GraphNode:
     """One requirement of the reachable subgraph, numbered in emission order."""
 
@@ -59,6 +59,11 @@ class GraphNode:
     def plan_name(self) -> str:
         return self.requirement.owner_plan.name
 
+    def __repr__(self) -> str:
+        # Not the dataclass repr: it would recurse through the dependencies, which fails on
+        # deep chains (RecursionError) and floods tracebacks shown with --showlocals.
+        return f"<GraphNode {self.key} {self.label}>"
+
 
 @dataclass(eq=False)
 class Graph:
@@ -70,6 +75,9 @@ class Graph:
     #: (graph node, test id) -> the test's own instance: per-test, or a test-local override
     per_test: dict[tuple[GraphNode, str], WarmupNode] = field(default_factory=dict)
     by_requirement: dict[WarmupRequirement, GraphNode] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<Graph {len(self.nodes)} nodes, {len(self.instances)} instances>"
 
 
 def requirement_label(requirement: WarmupRequirement) -> str:

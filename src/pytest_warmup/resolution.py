@@ -38,9 +38,9 @@ def inject(
         session,
         named=named,
         arguments=arguments,
-        closure=request.fixturenames,
+        closure=lambda: request.fixturenames,
         value_of=request.getfixturevalue,
-        producers=_possible_producers(request, session),
+        producers=lambda: _possible_producers(request, session),
     )
     test_id = request.node.nodeid
     return {
@@ -54,19 +54,21 @@ def resolve_producer(
     *,
     named: str | None,
     arguments: Mapping[str, Any],
-    closure: Iterable[str],
+    closure: Callable[[], Iterable[str]],
     value_of: Callable[[str], Any],
-    producers: Container[str] | None = None,
+    producers: Callable[[], Container[str]] | None = None,
 ) -> PreparedScope:
     """Pick the prepared scope a callable's bindings read from (contract section 8).
 
-    ``producers``: the closure names that may be producers (default: those that prepared).
+    ``closure`` gives the fixture names of the request; ``producers`` the closure names that
+    may be producers (default: those that prepared). Both are called only when needed: the
+    common case, a producer among the callable's own arguments, never looks at the closure.
     """
     found = _unique(value for value in arguments.values() if isinstance(value, PreparedScope))
     if len(found) > 1 and named is None:
         raise WarmupError(_multiple(found))
     if named is not None:
-        if named not in closure:
+        if named not in closure():
             raise WarmupError(
                 f"producer fixture '{named}' is not in this dependency chain; request it as an "
                 "argument of the test or of one of its fixtures"
@@ -80,10 +82,10 @@ def resolve_producer(
         return value
     if len(found) == 1:
         return found[0]
-    known = session.producer_names if producers is None else producers
+    known = session.producer_names if producers is None else producers()
     candidates = _unique(
         value
-        for value in map(value_of, [name for name in closure if name in known])
+        for value in map(value_of, [name for name in closure() if name in known])
         if isinstance(value, PreparedScope)
     )
     if len(candidates) == 1:
@@ -123,7 +125,7 @@ def producer_for_item(item: pytest.Item, bindings: Sequence[Binding]) -> Prepare
             session,
             named=_named_producer(bindings),
             arguments=direct,
-            closure=[name for name in values if name in getattr(item, "fixturenames", ())],
+            closure=lambda: [name for name in values if name in getattr(item, "fixturenames", ())],
             value_of=values.__getitem__,
         )
     except (WarmupError, KeyError):
