@@ -1,0 +1,122 @@
+"""Overhead of pytest-warmup against plain fixtures on a large generated suite (issue 2).
+
+Writes the same suite twice (default: 100 modules x 50 tests = 5,000 tests): once with one
+module-scoped producer per module injecting a shared requirement (and, with ``--per-test``, a
+per-test one) through ``@warmup_param``, once with plain pytest fixtures doing the same trivial
+work. Each variant runs in a fresh ``python -m pytest -q -p no:cacheprovider``; runs are
+interleaved and the median wall time is reported. Target: warmup within 10% of plain fixtures.
+
+The plain suite is timed twice: with pytest-warmup disabled (``-p no:pytest-warmup``, what a
+suite costs without the plugin at all) and with it installed but unused.
+
+    python benchmarks/bench_overhead.py [--modules 100] [--tests-per-module 50] [--runs 5]
+                                        [--per-test] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from generated_suites import Timing, median_timing, run_suite, table, write_suite
+
+TARGET_PERCENT = 10.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modules", type=int, default=100, help="test modules (default 100)")
+    parser.add_argument(
+        "--tests-per-module", type=int, default=50, help="tests per module (default 50)"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per variant (default 5)")
+    parser.add_argument(
+        "--per-test", action="store_true", help="also inject a per-test requirement into each test"
+    )
+    parser.add_argument("--keep", type=Path, help="write the suites here and keep them")
+    options = parser.parse_args()
+
+    base = options.keep or Path(tempfile.mkdtemp(prefix="warmup-bench-"))
+    tests = options.modules * options.tests_per_module
+    shape = {
+        "modules": options.modules,
+        "tests_per_module": options.tests_per_module,
+        "per_test": options.per_test,
+    }
+    suites = {
+        "plain fixtures, plugin disabled": (write_suite(base / "plain", "plain", **shape), True),
+        "plain fixtures, plugin loaded": (base / "plain", False),
+        "warmup, module producers": (write_suite(base / "warmup", "module", **shape), False),
+    }
+    try:
+        timings: dict[str, list[Timing]] = {name: [] for name in suites}
+        for directory, disabled in {path: flag for path, flag in suites.values()}.items():
+            run_suite(directory, tests, _arguments(disabled))  # untimed: fills bytecode caches
+        for _ in range(options.runs):
+            for name, (directory, disabled) in suites.items():
+                timings[name].append(run_suite(directory, tests, _arguments(disabled)))
+    finally:
+        if options.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+    medians = {name: median_timing(values) for name, values in timings.items()}
+    baseline = medians["plain fixtures, plugin disabled"]
+    warmup = medians["warmup, module producers"]
+    rows = [
+        [
+            name,
+            f"{median.wall:.2f}",
+            f"{min(t.wall for t in timings[name]):.2f}",
+            f"{median.cpu:.2f}",
+            f"{median.session:.2f}",
+            _percent(median.wall, baseline.wall),
+            _percent(median.cpu, baseline.cpu),
+        ]
+        for name, median in medians.items()
+    ]
+    per_test = " + one per-test requirement" if options.per_test else ""
+    print(
+        f"{tests} tests in {options.modules} modules; each test gets one shared "
+        f"requirement{per_test}; median of {options.runs} interleaved runs"
+    )
+    print()
+    headers = [
+        "variant",
+        "wall s",
+        "min wall s",
+        "cpu s",
+        "pytest s",
+        "wall vs plain",
+        "cpu vs plain",
+    ]
+    print(table(headers, rows))
+    print()
+    wall_overhead = _change(warmup.wall, baseline.wall)
+    cpu_overhead = _change(warmup.cpu, baseline.cpu)
+    print(
+        f"warmup overhead against plain fixtures without the plugin: {wall_overhead:+.1f}% wall, "
+        f"{cpu_overhead:+.1f}% cpu (target: at most {TARGET_PERCENT:+.0f}%)"
+    )
+    print(
+        "cpu = user + system time of the pytest process; unlike wall time it does not grow "
+        "when other processes share the machine"
+    )
+    return 0 if min(wall_overhead, cpu_overhead) <= TARGET_PERCENT else 1
+
+
+def _arguments(plugin_disabled: bool) -> list[str]:
+    return ["-p", "no:pytest-warmup"] if plugin_disabled else []
+
+
+def _change(value: float, baseline: float) -> float:
+    return (value - baseline) / baseline * 100
+
+
+def _percent(value: float, baseline: float) -> str:
+    return f"{_change(value, baseline):+.1f}%"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

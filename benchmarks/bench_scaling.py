@@ -1,0 +1,207 @@
+"""Scaling of pytest-warmup (issue 2): a 5,000-deep dependency chain, and linear growth in tests.
+
+1. chain: one producer prepares a chain of ``--depth`` requirements (each depends on the previous
+   one), first in-process through the engine alone, then as a pytest run where tests bind the
+   end of the chain. Each level is its own batch, so this is the worst case for the scheduler;
+   it must finish without ``RecursionError``. A per-test variant makes the head per-test, so two
+   tests get their own ``depth``-long chains (``2 x depth`` runtime instances).
+2. scaling: the generated suite of ``bench_overhead.py`` (shared + per-test requirement per test)
+   at 2,500, 5,000 and 10,000 tests, with plain fixtures, module producers and one session
+   producer covering every test. Doubling the tests should roughly double the time; the
+   ``x prev`` column shows the factor, and the plugin's extra time over plain fixtures should
+   double too (nothing quadratic in tests or nodes).
+
+    python benchmarks/bench_scaling.py [--depth 5000] [--sizes 2500 5000 10000] [--runs 1]
+                                       [--only chain|scaling]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from generated_suites import Timing, median_timing, run_suite, table, write_suite
+
+from pytest_warmup import WarmupNode, WarmupPlan, WarmupRequirement
+from pytest_warmup.graph import Root, build_graph
+from pytest_warmup.runtime import Preparation, WarmupRuntime
+
+TESTS_PER_MODULE = 50
+
+_CHAIN_MODULE = """\
+import pytest
+
+from pytest_warmup import WarmupPlan, warmup_param
+
+DEPTH = {depth}
+
+
+class ChainPlan(WarmupPlan):
+    def prepare_node(self, node):
+        return node.deps["previous"] + 1 if node.deps else 0
+
+
+chain = ChainPlan("chain")
+levels = [chain.require(id="level-0", is_per_test={per_test})]
+for level in range(1, DEPTH):
+    levels.append(chain.require(id=f"level-{{level}}", dependencies={{"previous": levels[-1]}}))
+
+
+@pytest.fixture(scope="module")
+def prepared(warmup_mgr):
+    return warmup_mgr.use(chain).prepare()
+
+
+@warmup_param("last", levels[-1])
+def test_end_of_chain(prepared, last):
+    assert last == DEPTH - 1
+
+
+@warmup_param("last", levels[-1])
+@warmup_param("middle", levels[DEPTH // 2])
+def test_middle_and_end(prepared, middle, last):
+    assert (middle, last) == (DEPTH // 2, DEPTH - 1)
+"""
+
+
+class _ChainPlan(WarmupPlan):
+    def prepare_node(self, node: WarmupNode) -> int:
+        previous: int = node.deps["previous"] if node.deps else -1
+        return previous + 1
+
+
+def engine_chain(depth: int, workers: int) -> float:
+    """Seconds to declare, normalise and prepare a ``depth``-long chain without pytest."""
+    started = time.perf_counter()
+    plan = _ChainPlan("chain")
+    last: WarmupRequirement = plan.require()
+    for _ in range(1, depth):
+        last = plan.require(dependencies={"previous": last})
+    graph = build_graph([Root("test_chain", "test", "test_chain", "last", last)])
+    Preparation(graph, WarmupRuntime("module", ("test_chain",)), max_workers=workers).run()
+    value = graph.shared[graph.by_requirement[last]].value
+    if value != depth - 1:
+        raise AssertionError(f"end of chain is {value}, expected {depth - 1}")
+    return time.perf_counter() - started
+
+
+def run_chain(base: Path, depth: int) -> None:
+    print(f"1. dependency chain, {depth} deep, one plan (one batch per level)")
+    print()
+    rows = []
+    for workers in (1, 4):
+        seconds = engine_chain(depth, workers)
+        rows.append([f"engine only, {workers} worker(s)", str(depth), f"{seconds:.2f}"])
+    for per_test in (False, True):
+        directory = base / f"chain-{'per-test' if per_test else 'shared'}"
+        directory.mkdir(parents=True)
+        (directory / "pytest.ini").write_text("[pytest]\n")
+        (directory / "test_chain.py").write_text(
+            _CHAIN_MODULE.format(depth=depth, per_test=per_test)
+        )
+        timing = run_suite(directory, 2)
+        instances = depth * 2 if per_test else depth
+        label = "pytest, per-test head (2 tests)" if per_test else "pytest, shared chain"
+        rows.append([label, str(instances), f"{timing.wall:.2f}"])
+    print(table(["run", "runtime instances", "seconds"], rows))
+    print()
+
+
+def run_scaling(base: Path, sizes: Sequence[int], runs: int) -> None:
+    print(
+        f"2. scaling: shared + per-test requirement per test, {TESTS_PER_MODULE} tests per "
+        f"module, median of {runs} run(s) per suite, wall seconds"
+    )
+    print()
+    variants = {
+        "plain fixtures": "plain",
+        "module producers": "module",
+        "one session producer": "session",
+    }
+    results: dict[str, dict[int, Timing]] = {name: {} for name in variants}
+    for size in sizes:
+        modules = max(1, size // TESTS_PER_MODULE)
+        tests = modules * TESTS_PER_MODULE
+        suites = {
+            name: write_suite(
+                base / f"{variant}-{tests}",
+                variant,
+                modules=modules,
+                tests_per_module=TESTS_PER_MODULE,
+                per_test=True,
+            )
+            for name, variant in variants.items()
+        }
+        for directory in suites.values():  # untimed: fills the bytecode caches
+            run_suite(directory, tests, ["--collect-only"])
+        timings: dict[str, list[Timing]] = {name: [] for name in suites}
+        for _ in range(runs):
+            for name, directory in suites.items():
+                timings[name].append(run_suite(directory, tests))
+        for name in suites:
+            results[name][tests] = median_timing(timings[name])
+        for directory in suites.values():
+            shutil.rmtree(directory, ignore_errors=True)
+
+    rows = []
+    plain = results["plain fixtures"]
+    for name, by_size in results.items():
+        previous: tuple[int, float] | None = None
+        previous_extra: float | None = None
+        for tests, timing in by_size.items():
+            extra = timing.wall - plain[tests].wall
+            growth = f"x{timing.wall / previous[1]:.2f}" if previous else ""
+            extra_growth = (
+                f"x{extra / previous_extra:.2f}"
+                if name != "plain fixtures" and previous_extra and previous_extra > 0
+                else ""
+            )
+            rows.append(
+                [
+                    name,
+                    str(tests),
+                    f"{timing.wall:.2f}",
+                    f"{timing.wall / tests * 1e6:.0f}",
+                    growth,
+                    f"{extra:+.2f}" if name != "plain fixtures" else "",
+                    extra_growth,
+                ]
+            )
+            previous = (tests, timing.wall)
+            previous_extra = extra
+    headers = ["variant", "tests", "wall s", "us/test", "x prev", "extra s", "extra x prev"]
+    print(table(headers, rows))
+    print()
+    print("extra s = wall time above plain fixtures of the same size")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--depth", type=int, default=5000, help="chain depth (default 5000)")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[2500, 5000, 10000], help="suite sizes in tests"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="timed runs per suite, median taken (default 1)"
+    )
+    parser.add_argument("--only", choices=["chain", "scaling"], help="run one part only")
+    options = parser.parse_args()
+    sys.setrecursionlimit(1000)  # the default: deep chains must not need more
+    base = Path(tempfile.mkdtemp(prefix="warmup-scaling-"))
+    try:
+        if options.only in (None, "chain"):
+            run_chain(base, options.depth)
+        if options.only in (None, "scaling"):
+            run_scaling(base, options.sizes, options.runs)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

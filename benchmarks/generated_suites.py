@@ -1,0 +1,195 @@
+"""Shared helpers of the benchmarks: write generated pytest suites, run and time them.
+
+A generated suite is a folder with its own ``pytest.ini`` (so the repository's settings do not
+apply), a ``bench_support.py`` with the trivial work and the plan, and ``N`` test modules.
+Every variant does the same work per test; only the way values reach the tests differs:
+
+- ``plain``: a module-scoped fixture for the shared value, a function-scoped one per test;
+- ``module``: one module-scoped producer per module, values injected with ``@warmup_param``;
+- ``session``: one session-scoped producer (in ``conftest.py``) for every test of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+VARIANTS = ("plain", "module", "session")
+
+_INI = """\
+[pytest]
+python_files = test_*.py
+"""
+
+_SUPPORT = '''\
+"""Trivial work and the plan the warmup variants use to do it."""
+
+from pytest_warmup import WarmupPlan
+
+
+def work(number):
+    return number + 1
+
+
+class TrivialPlan(WarmupPlan):
+    def prepare_node(self, node):
+        return work(node.payload["n"])
+
+
+plan = TrivialPlan("trivial")
+'''
+
+_SESSION_CONFTEST = """\
+import pytest
+
+from bench_support import plan
+
+
+@pytest.fixture(scope="session")
+def prepared(warmup_mgr):
+    return warmup_mgr.use(plan).prepare()
+"""
+
+
+def _module_source(variant: str, tests: int, per_test: bool) -> str:
+    lines = ["import pytest", ""]
+    if variant == "plain":
+        lines += [
+            "from bench_support import work",
+            "",
+            "",
+            '@pytest.fixture(scope="module")',
+            "def value():",
+            "    return work(1)",
+            "",
+        ]
+        if per_test:
+            lines += ["", "@pytest.fixture", "def own_value():", "    return work(2)", ""]
+    else:
+        lines += [
+            "from pytest_warmup import warmup_param",
+            "",
+            "from bench_support import plan",
+            "",
+            'shared = plan.require(payload={"n": 1})',
+        ]
+        if per_test:
+            lines.append('own = plan.require(payload={"n": 2}, is_per_test=True)')
+        if variant == "module":
+            lines += [
+                "",
+                "",
+                '@pytest.fixture(scope="module")',
+                "def prepared(warmup_mgr):",
+                "    return warmup_mgr.use(plan).prepare()",
+            ]
+        lines.append("")
+    arguments = ["value", "own_value"] if per_test else ["value"]
+    if variant != "plain":
+        arguments.insert(0, "prepared")
+    for number in range(tests):
+        lines.append("")
+        if variant != "plain":
+            lines.append('@warmup_param("value", shared)')
+            if per_test:
+                lines.append('@warmup_param("own_value", own)')
+        lines.append(f"def test_{number}({', '.join(arguments)}):")
+        lines.append("    assert value == 2")
+        if per_test:
+            lines.append("    assert own_value == 3")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_suite(
+    directory: Path, variant: str, *, modules: int, tests_per_module: int, per_test: bool
+) -> Path:
+    """Write one generated suite into ``directory`` (created) and return it."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}, expected one of {VARIANTS}")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "pytest.ini").write_text(_INI)
+    (directory / "bench_support.py").write_text(_SUPPORT)
+    if variant == "session":
+        (directory / "conftest.py").write_text(_SESSION_CONFTEST)
+    source = _module_source(variant, tests_per_module, per_test)
+    for index in range(modules):
+        (directory / f"test_generated_{index:04d}.py").write_text(source)
+    return directory
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # seconds, interpreter start to exit
+    cpu: float  # user + system seconds of the pytest process: barely affected by other load
+    session: float  # seconds, as pytest reports it ("... in 1.23s")
+
+
+# "5000 passed in 3.21s", or "5000 tests collected in 1.02s" with --collect-only
+_SUMMARY = re.compile(r"(\d+) (?:passed|tests? collected).* in ([\d.]+)s")
+
+
+def run_suite(directory: Path, expected_tests: int, extra_args: Sequence[str] = ()) -> Timing:
+    """Run a generated suite once in a fresh interpreter; fail loudly unless all tests pass
+    (or, with ``--collect-only``, unless all were collected)."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        *extra_args,
+        str(directory),
+    ]
+    # Bytecode (and pytest's rewritten test modules) may be cached, as in everyday runs.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        command, cwd=directory, capture_output=True, text=True, env=environment, check=False
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    lines = completed.stdout.strip().splitlines()
+    match = _SUMMARY.search(lines[-1]) if lines else None
+    if completed.returncode != 0 or match is None or int(match.group(1)) != expected_tests:
+        raise RuntimeError(
+            f"benchmark suite {directory} did not pass ({expected_tests} tests expected):\n"
+            + "\n".join(lines[-30:])
+            + completed.stderr[-3000:]
+        )
+    return Timing(wall=wall, cpu=cpu, session=float(match.group(2)))
+
+
+def median_timing(timings: Sequence[Timing]) -> Timing:
+    return Timing(
+        wall=statistics.median(t.wall for t in timings),
+        cpu=statistics.median(t.cpu for t in timings),
+        session=statistics.median(t.session for t in timings),
+    )
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain text table: first column left-aligned, the others right-aligned."""
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.ljust(width) if index == 0 else cell.rjust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
