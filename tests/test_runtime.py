@@ -578,9 +578,7 @@ def test_async_prepare_node_runs_concurrently_on_the_event_loop_thread() -> None
 
 def test_async_prepare_with_runtime_is_awaited() -> None:
     class AsyncPrepare(WarmupPlan):
-        async def prepare(
-            self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime
-        ) -> None:
+        async def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
             await asyncio.sleep(0)
             for node in nodes:
                 runtime.set(node, f"{runtime.producer_scope}:{node.id}")
