@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 from pytest_warmup.catalog import load_catalog
 
 TARGET_SECONDS = 0.5
@@ -70,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
             f"load_catalog {label}: best {min(timings):.3f} s, "
             f"median {statistics.median(timings):.3f} s over {options.repeat} runs"
         )
-    print(f"python {sys.version.split()[0]}, target < {TARGET_SECONDS} s")
+    loader = "libyaml" if yaml.__with_libyaml__ else "pure-Python loader"
+    print(
+        f"python {sys.version.split()[0]}, PyYAML {yaml.__version__} ({loader}), "
+        f"target < {TARGET_SECONDS} s"
+    )
     return 0
 
 

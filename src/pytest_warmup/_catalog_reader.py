@@ -13,7 +13,7 @@ import os
 import posixpath
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, TypeVar, Union
@@ -92,11 +92,26 @@ def exception_text(exc: BaseException) -> str:
 # -- declarations, as read -----------------------------------------------------------------------
 
 
+def node_mark(file: str, node: Node) -> Mark:
+    """Where ``node`` starts in ``file``."""
+    start = node.start_mark
+    return Mark(file, start.line + 1, start.column + 1)
+
+
+# Text and Reference keep their node and compute their mark when a message needs it: most of
+# them never appear in one.
+
+
 class Text(NamedTuple):
-    """A string from the catalog and where it was written."""
+    """A string from the catalog and the node it was read from."""
 
     value: str
-    mark: Mark
+    file: str
+    node: Node
+
+    @property
+    def mark(self) -> Mark:
+        return node_mark(self.file, self.node)
 
 
 class Reference(NamedTuple):
@@ -104,10 +119,15 @@ class Reference(NamedTuple):
 
     text: str
     is_import: bool
-    mark: Mark
+    file: str
+    node: Node
     requirement_path: str
     slot: str
     position: int | None  # in a list slot
+
+    @property
+    def mark(self) -> Mark:
+        return node_mark(self.file, self.node)
 
     @property
     def path(self) -> str:
@@ -127,17 +147,29 @@ class ScopeText(NamedTuple):
     mark: Mark
 
 
-@dataclass(frozen=True)
+# Not frozen: a catalog declares thousands of these, and a frozen dataclass's __init__ costs
+# four times as much. Nothing changes them once read.
+@dataclass(slots=True)
 class Declared:
-    """A named declaration. ``complete`` is false when one of its fields had a problem: its
-    references are still checked, but it is not compiled."""
+    """A named declaration, written at ``key`` in ``file``. ``complete`` is false when one of its
+    fields had a problem: its references are still checked, but it is not compiled."""
 
     name: str
-    mark: Mark
+    file: str
+    key: Node
     complete: bool
 
+    @property
+    def mark(self) -> Mark:
+        return node_mark(self.file, self.key)
 
-@dataclass(frozen=True)
+    @property
+    def site(self) -> str:
+        """``file:line``, the form declaration sites use."""
+        return f"{self.file}:{self.key.start_mark.line + 1}"
+
+
+@dataclass(slots=True)
 class PlanDecl(Declared):
     source: PlanSource | None
     target: Text | None
@@ -145,29 +177,24 @@ class PlanDecl(Declared):
     options_mark: Mark | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RequirementDecl(Declared):
     plan: Text | None
     payload: dict[str, Any]
     dependencies: tuple[tuple[str, Reference | tuple[Reference, ...]], ...]
     per_test: bool | None
-
-    def references(self) -> Iterator[Reference]:
-        for _, value in self.dependencies:
-            if isinstance(value, Reference):
-                yield value
-            else:
-                yield from value
+    #: every reference of ``dependencies``, in order
+    references: tuple[Reference, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ProducerDecl(Declared):
     scope: Scope | None
     plans: tuple[Text, ...]
     snapshot_id: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FixtureDecl(Declared):
     requirement: Text | None
     producer: Text | None
@@ -318,27 +345,50 @@ _PLAIN_DATA = "mappings, lists, strings, numbers, booleans and null"
 
 
 class _Loader(_SafeLoader):
-    """The safe loader. Only its composer and scalar constructors are used."""
+    """The safe loader. Only its composer and scalar constructors are used.
 
-    def resolve(self, kind: type[Node], value: str | None, implicit: tuple[bool, bool]) -> str:
-        # Most catalog scalars are names and ids. A plain scalar whose first character starts
-        # no implicit type (int, bool, null, ...) is a string: skip the regex scan.
-        if (
-            kind is ScalarNode
-            and implicit[0]
-            and value
-            and value[0] not in _TYPED_FIRST
-            and not _ANY_TYPED
-        ):
+    The composer asks the resolver for the tag of every node it builds. The base resolver's
+    bookkeeping for path resolvers (the safe loader has none) and its general lookup took a third
+    of the time to compose a large catalog; these overrides give the same tags directly.
+    """
+
+    def __init__(self, stream: bytes) -> None:
+        super().__init__(stream)
+        # Typed plain scalars repeat (keys like ``name``, small numbers): their tags, once found.
+        self._plain_tags: dict[str, str] = {}
+
+    def descend_resolver(self, current_node: Node | None, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    # ``value`` is a scalar's text, ``None`` for collections; ``implicit`` is a pair of flags
+    # for scalars (plain, quoted-without-tag), one flag for collections.
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            # Most catalog scalars are names and ids, whose first character starts no implicit
+            # type: they are strings without a regex scan.
+            if implicit[0]:
+                resolvers = _IMPLICIT.get(value[:1]) or _IMPLICIT_ANYWHERE
+                if resolvers:
+                    tag = self._plain_tags.get(value)
+                    if tag is None:
+                        found = (tag for tag, pattern in resolvers if pattern.match(value))
+                        tag = self._plain_tags[value] = next(found, _STR)
+                    return tag
             return _STR
-        # types-PyYAML leaves BaseResolver.resolve unannotated.
-        tag: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-        return tag
+        return _MAP if kind is MappingNode else _SEQ
 
 
-# Characters that can start an implicitly typed plain scalar (None: any character can).
-_TYPED_FIRST: Final = frozenset(_SafeLoader.yaml_implicit_resolvers)
-_ANY_TYPED: Final = None in _TYPED_FIRST
+# The safe loader's implicit resolvers by the first character of a plain scalar; the ``None``
+# ones (any first character; the safe loader has none) apply to all.
+_IMPLICIT_ANYWHERE: Final = _SafeLoader.yaml_implicit_resolvers.get(None, [])
+_IMPLICIT: Final = {
+    first: [*found, *_IMPLICIT_ANYWHERE]
+    for first, found in _SafeLoader.yaml_implicit_resolvers.items()
+    if first is not None
+}
 
 
 def _short_tag(tag: str) -> str:
@@ -363,21 +413,33 @@ def _is_list(node: Node) -> bool:
     return isinstance(node, SequenceNode) and node.tag == _SEQ
 
 
+def _is_decimal(value: str) -> bool:
+    # Plain decimal integers are most numbers in catalogs; the constructor handles the rest
+    # (YAML 1.1 reads a leading 0 as octal, and allows 0x.., 1_000, 1:30).
+    return value.isdecimal() and value.isascii() and (value == "0" or value[0] != "0")
+
+
 class _Invalid:
     """Stands in for a value that had a problem (already reported)."""
 
 
 INVALID: Final = _Invalid()
+_BUILDING: Final = _Invalid()  # data of a node being built, for FileReader.data
 
 Entries = dict[str, tuple[ScalarNode, Node]]
 _NO_MERGES: Final[frozenset[int]] = frozenset()
 
-_TOP_KEYS = ("fixtures", "include", "plans", "producers", "requirements", "version")
+# Allowed and required keys; messages list them sorted.
+_TOP_KEYS = frozenset(("fixtures", "include", "plans", "producers", "requirements", "version"))
 _PLAN_SOURCES: tuple[PlanSource, ...] = ("class", "entry_point", "instance")
-_PLAN_KEYS = (*_PLAN_SOURCES, "options")
-_REQUIREMENT_KEYS = ("dependencies", "payload", "per_test", "plan")
-_PRODUCER_KEYS = ("plans", "scope", "snapshot_id")
-_FIXTURE_KEYS = ("producer", "requirement", "scope")
+_PLAN_KEYS = frozenset((*_PLAN_SOURCES, "options"))
+_REQUIREMENT_KEYS = frozenset(("dependencies", "payload", "per_test", "plan"))
+_REQUIREMENT_REQUIRED = frozenset(("plan",))
+_PRODUCER_KEYS = frozenset(("plans", "scope", "snapshot_id"))
+_PRODUCER_REQUIRED = frozenset(("plans", "scope"))
+_FIXTURE_KEYS = frozenset(("producer", "requirement", "scope"))
+_FIXTURE_REQUIRED = frozenset(("producer", "requirement"))
+_NOTHING_REQUIRED: Final[frozenset[str]] = frozenset()
 _IMPORT_FORM = "an import path 'module:attribute'"
 _DEPENDENCY_FORM = "a requirement id or {import: 'module:attribute'}"
 
@@ -390,7 +452,6 @@ class FileReader:
         self._loader = loader
         self._problems = problems
         self._data_done: dict[int, Any] = {}
-        self._data_active: set[int] = set()
 
     # -- the document ---------------------------------------------------------------------------
 
@@ -484,8 +545,8 @@ class FileReader:
         node: Node,
         key: ScalarNode,
         path: str,
-        allowed: tuple[str, ...],
-        required: tuple[str, ...] = (),
+        allowed: frozenset[str],
+        required: frozenset[str] = _NOTHING_REQUIRED,
     ) -> Entries | None:
         fields = self.entries(node, path)
         if fields is not None:
@@ -493,17 +554,16 @@ class FileReader:
         return fields
 
     def _plan(self, name: str, key: ScalarNode, node: Node, path: str) -> PlanDecl:
-        mark = self.mark(key)
         fields = self._fields(node, key, path, _PLAN_KEYS)
         if fields is None:
-            return PlanDecl(name, mark, False, None, None, None, None)
+            return PlanDecl(name, self._file, key, False, None, None, None, None)
         sources = [source for source in _PLAN_SOURCES if source in fields]
         if len(sources) != 1:
             found = " and ".join(repr(s) for s in sources) if sources else "none"
             self.problem(
                 key, path, f"needs exactly one of 'class', 'entry_point' or 'instance'; got {found}"
             )
-            return PlanDecl(name, mark, False, None, None, None, None)
+            return PlanDecl(name, self._file, key, False, None, None, None, None)
         source = sources[0]
         target_node = fields[source][1]
         target = self.string(target_node, f"{path}.{source}")
@@ -525,58 +585,79 @@ class FileReader:
             else:
                 options = self.data(options_node, f"{path}.options", expected_mapping=True)
         if isinstance(target, _Invalid) or isinstance(options, _Invalid):
-            return PlanDecl(name, mark, False, source, None, None, None)
+            return PlanDecl(name, self._file, key, False, source, None, None, None)
         return PlanDecl(
-            name, mark, True, source, Text(target, self.mark(target_node)), options, options_mark
+            name,
+            self._file,
+            key,
+            True,
+            source,
+            Text(target, self._file, target_node),
+            options,
+            options_mark,
         )
 
     def _requirement(self, name: str, key: ScalarNode, node: Node, path: str) -> RequirementDecl:
-        mark = self.mark(key)
-        fields = self._fields(node, key, path, _REQUIREMENT_KEYS, required=("plan",))
+        # Catalogs declare thousands of requirements: the common case (every field present is
+        # valid) takes the fewest steps here.
+        fields = self._fields(node, key, path, _REQUIREMENT_KEYS, required=_REQUIREMENT_REQUIRED)
         if fields is None:
-            return RequirementDecl(name, mark, False, None, {}, (), None)
+            return RequirementDecl(name, self._file, key, False, None, {}, (), None, ())
         plan = self.text(fields, "plan", path)
+        complete = plan is not None and plan is not INVALID
         payload: Any = {}
-        if "payload" in fields:
-            payload = self.data(fields["payload"][1], f"{path}.payload", expected_mapping=True)
-        dependencies, dependencies_complete = self._dependencies(fields, path)
-        per_test: bool | _Invalid | None = None
-        if "per_test" in fields:
-            per_test_node = fields["per_test"][1]
+        found = fields.get("payload")
+        if found is not None:
+            payload = self.data(found[1], f"{path}.payload", expected_mapping=True)
+            if payload is INVALID:
+                payload = {}
+                complete = False
+        dependencies: tuple[tuple[str, Reference | tuple[Reference, ...]], ...] = ()
+        references: tuple[Reference, ...] = ()
+        found = fields.get("dependencies")
+        if found is not None:
+            dependencies, references, dependencies_complete = self._dependencies(found[1], path)
+            complete = complete and dependencies_complete
+        per_test: bool | None = None
+        found = fields.get("per_test")
+        if found is not None:
+            per_test_node = found[1]
             if per_test_node.tag in (_BOOL, _NULL):
                 per_test = self._scalar(per_test_node)
             else:
                 self.wrong_type(per_test_node, f"{path}.per_test", "true, false or null")
-                per_test = INVALID
-        complete = (
-            isinstance(plan, Text)
-            and dependencies_complete
-            and not isinstance(payload, _Invalid)
-            and not isinstance(per_test, _Invalid)
-        )
+                complete = False
         return RequirementDecl(
             name,
-            mark,
+            self._file,
+            key,
             complete,
             plan if isinstance(plan, Text) else None,
-            payload if isinstance(payload, dict) else {},
+            payload,
             dependencies,
-            None if isinstance(per_test, _Invalid) else per_test,
+            per_test,
+            references,
         )
 
     def _dependencies(
-        self, fields: Entries, path: str
-    ) -> tuple[tuple[tuple[str, Reference | tuple[Reference, ...]], ...], bool]:
-        """The dependency slots that could be read, and whether all could."""
-        if "dependencies" not in fields:
-            return (), True
-        slots = self.entries(fields["dependencies"][1], f"{path}.dependencies")
+        self, node: Node, path: str
+    ) -> tuple[
+        tuple[tuple[str, Reference | tuple[Reference, ...]], ...], tuple[Reference, ...], bool
+    ]:
+        """The dependency slots that could be read, their references, and whether all could."""
+        slots = self.entries(node, f"{path}.dependencies")
         if slots is None:
-            return (), False
+            return (), (), False
         result: list[tuple[str, Reference | tuple[Reference, ...]]] = []
+        references: list[Reference] = []
         complete = True
         for slot, (_, value) in slots.items():
-            if _is_list(value):
+            if value.tag == _STR and value.__class__ is ScalarNode and value.value:
+                # A requirement id, the usual dependency: what _reference would build.
+                reference = Reference(value.value, False, self._file, value, path, slot, None)
+                result.append((slot, reference))
+                references.append(reference)
+            elif value.tag == _SEQ and value.__class__ is SequenceNode:
                 members = [
                     self._reference(item, path, slot, index)
                     for index, item in enumerate(value.value)
@@ -584,19 +665,21 @@ class FileReader:
                 found = tuple(m for m in members if m is not None)
                 complete = complete and len(found) == len(members)
                 result.append((slot, found))
+                references += found
             else:
-                reference = self._reference(value, path, slot, None)
-                if reference is None:
+                other = self._reference(value, path, slot, None)
+                if other is None:
                     complete = False
                 else:
-                    result.append((slot, reference))
-        return tuple(result), complete
+                    result.append((slot, other))
+                    references.append(other)
+        return tuple(result), tuple(references), complete
 
     def _reference(
         self, node: Node, requirement_path: str, slot: str, position: int | None
     ) -> Reference | None:
         if node.tag == _STR and isinstance(node, ScalarNode) and node.value:
-            return Reference(node.value, False, self.mark(node), requirement_path, slot, position)
+            return Reference(node.value, False, self._file, node, requirement_path, slot, position)
         path = _dependency_path(requirement_path, slot, position)
         expected = (
             _DEPENDENCY_FORM if position is not None else f"{_DEPENDENCY_FORM}, or a list of them"
@@ -614,13 +697,12 @@ class FileReader:
             target = self.import_path(target, target_node, f"{path}.import")
         if isinstance(target, _Invalid):
             return None
-        return Reference(target, True, self.mark(target_node), requirement_path, slot, position)
+        return Reference(target, True, self._file, target_node, requirement_path, slot, position)
 
     def _producer(self, name: str, key: ScalarNode, node: Node, path: str) -> ProducerDecl:
-        mark = self.mark(key)
-        fields = self._fields(node, key, path, _PRODUCER_KEYS, required=("plans", "scope"))
+        fields = self._fields(node, key, path, _PRODUCER_KEYS, required=_PRODUCER_REQUIRED)
         if fields is None:
-            return ProducerDecl(name, mark, False, None, (), None)
+            return ProducerDecl(name, self._file, key, False, None, (), None)
         scope = self.scope(fields, path)
         plans: list[Text] = []
         complete = isinstance(scope, ScopeText) and "plans" in fields
@@ -632,7 +714,7 @@ class FileReader:
                 if isinstance(plan, _Invalid):
                     complete = False
                 else:
-                    plans.append(Text(plan, self.mark(item)))
+                    plans.append(Text(plan, self._file, item))
             if _is_list(plans_node) and not items:
                 self.problem(
                     plans_node,
@@ -646,7 +728,8 @@ class FileReader:
             complete = complete and not isinstance(snapshot_id, _Invalid)
         return ProducerDecl(
             name,
-            mark,
+            self._file,
+            key,
             complete,
             scope.value if isinstance(scope, ScopeText) else None,
             tuple(plans),
@@ -654,17 +737,16 @@ class FileReader:
         )
 
     def _fixture(self, name: str, key: ScalarNode, node: Node, path: str) -> FixtureDecl:
-        mark = self.mark(key)
-        required = ("producer", "requirement")
-        fields = self._fields(node, key, path, _FIXTURE_KEYS, required=required)
+        fields = self._fields(node, key, path, _FIXTURE_KEYS, required=_FIXTURE_REQUIRED)
         if fields is None:
-            return FixtureDecl(name, mark, False, None, None, None)
+            return FixtureDecl(name, self._file, key, False, None, None, None)
         requirement = self.text(fields, "requirement", path)
         producer = self.text(fields, "producer", path)
         scope = self.scope(fields, path)
         return FixtureDecl(
             name,
-            mark,
+            self._file,
+            key,
             isinstance(requirement, Text)
             and isinstance(producer, Text)
             and not isinstance(scope, _Invalid),
@@ -683,9 +765,18 @@ class FileReader:
         return self._entries(node, path, _NO_MERGES)
 
     def _entries(self, node: MappingNode, path: str, merging: frozenset[int]) -> Entries:
+        pairs = node.value
+        # The usual mapping, built in one pass: string keys, each once, no merge key.
         explicit: Entries = {}
+        for pair in pairs:
+            key = pair[0]
+            if key.tag == _STR and key.__class__ is ScalarNode:
+                explicit[key.value] = pair
+        if len(explicit) == len(pairs):
+            return explicit
+        explicit = {}
         merged: Entries = {}
-        for key, value in node.value:
+        for key, value in pairs:
             if key.tag == _STR and isinstance(key, ScalarNode):
                 first = explicit.get(key.value)
                 if first is None:
@@ -722,22 +813,23 @@ class FileReader:
     def check_keys(
         self,
         entries: Entries,
-        allowed: tuple[str, ...],
+        allowed: frozenset[str],
         owner: Node,
         path: str,
         *,
-        required: tuple[str, ...] = (),
+        required: frozenset[str] = _NOTHING_REQUIRED,
         extensions: bool = False,
     ) -> None:
         """Report unknown keys (``x-...`` keys are free where ``extensions``) and missing ones."""
-        if entries.keys() <= set(allowed) and entries.keys() >= set(required):
+        if entries.keys() <= allowed and entries.keys() >= required:
             return  # the usual case, checked in C
+        names = sorted(allowed)
         for name, (key, _) in entries.items():
             if name in allowed or (extensions and name.startswith("x-")):
                 continue
-            hint = did_you_mean(name, allowed) or f"; expected one of: {', '.join(allowed)}"
+            hint = did_you_mean(name, names) or f"; expected one of: {', '.join(names)}"
             self.problem(key, path, f"unknown key {name!r}{hint}")
-        for name in required:
+        for name in sorted(required):
             if name not in entries:
                 self.problem(owner, path, f"missing required key {name!r}")
 
@@ -766,7 +858,7 @@ class FileReader:
             return None
         node = found[1]
         if node.tag == _STR and isinstance(node, ScalarNode) and node.value:
-            return Text(node.value, self.mark(node))
+            return Text(node.value, self._file, node)
         self.wrong_type(node, f"{path}.{key}", "a non-empty string")
         return INVALID
 
@@ -787,47 +879,53 @@ class FileReader:
 
     def data(self, node: Node, path: str, *, expected_mapping: bool = False) -> Any:
         """Plain data (mappings with string keys, lists, scalars), or ``INVALID``."""
-        if expected_mapping and not _is_mapping(node):
-            self.wrong_type(node, path, "a mapping")
-            return INVALID
-        if isinstance(node, ScalarNode):
-            if node.tag == _STR:
-                return node.value
-            if node.tag in _PLAIN_SCALARS:
-                return self._scalar(node)
-            if node.tag == _TIMESTAMP:
-                self.problem(
-                    node,
-                    path,
-                    f"timestamp {node.value} is not plain data; quote it to keep it a string",
-                )
+        is_mapping = node.tag == _MAP and isinstance(node, MappingNode)
+        if not is_mapping:
+            if expected_mapping:
+                self.wrong_type(node, path, "a mapping")
                 return INVALID
+            if isinstance(node, ScalarNode):
+                if node.tag == _STR:
+                    return node.value
+                if node.tag in _PLAIN_SCALARS:
+                    return self._scalar(node)
+                if node.tag == _TIMESTAMP:
+                    self.problem(
+                        node,
+                        path,
+                        f"timestamp {node.value} is not plain data; quote it to keep it a string",
+                    )
+                    return INVALID
         # An alias shares its anchor's node: build it once, so alias bombs stay linear.
         key = id(node)
-        if key in self._data_done:
-            return self._data_done[key]
-        if key in self._data_active:
+        done = self._data_done.get(key)
+        if done is _BUILDING:
             self.problem(
                 node,
                 path,
                 "an alias refers to a value that contains it; data must not be recursive",
             )
             return INVALID
-        self._data_active.add(key)
+        if done is not None:
+            return done
+        self._data_done[key] = _BUILDING
         result: Any
         valid = True
-        if _is_mapping(node):
+        if is_mapping:
             assert isinstance(node, MappingNode)
             result = {}
             for name, (_, value) in self._entries(node, path, _NO_MERGES).items():
                 # Plain scalars inline: payloads are mostly those, and a call per value adds up.
-                if value.tag == _STR and isinstance(value, ScalarNode):
+                tag = value.tag
+                if tag == _STR and value.__class__ is ScalarNode:
                     result[name] = value.value
-                elif value.tag in _PLAIN_SCALARS and isinstance(value, ScalarNode):
+                elif tag == _INT and value.__class__ is ScalarNode and _is_decimal(value.value):
+                    result[name] = int(value.value)
+                elif tag in _PLAIN_SCALARS and value.__class__ is ScalarNode:
                     result[name] = self._scalar(value)
                 else:
                     result[name] = item = self.data(value, f"{path}.{name}")
-                    valid = valid and not isinstance(item, _Invalid)
+                    valid = valid and item is not INVALID
         elif _is_list(node):
             result = [self.data(item, f"{path}[{index}]") for index, item in enumerate(node.value)]
             valid = not any(isinstance(item, _Invalid) for item in result)
@@ -838,28 +936,19 @@ class FileReader:
                 f"unsupported YAML tag {_short_tag(node.tag)!r}; use plain data: {_PLAIN_DATA}",
             )
             valid = False
-        self._data_active.discard(key)
-        self._data_done[key] = result if valid else INVALID
-        return self._data_done[key]
+        self._data_done[key] = result = result if valid else INVALID
+        return result
 
     def _scalar(self, node: Node) -> Any:
         value = node.value
-        # Plain decimal integers are most numbers in catalogs; the constructor handles the rest
-        # (YAML 1.1 reads a leading 0 as octal, and allows 0x.., 1_000, 1:30).
-        if (
-            node.tag == _INT
-            and value.isdecimal()
-            and value.isascii()
-            and (value == "0" or value[0] != "0")
-        ):
+        if node.tag == _INT and _is_decimal(value):
             return int(value)
         return self._loader.construct_object(node)
 
     # -- reporting ------------------------------------------------------------------------------
 
     def mark(self, node: Node) -> Mark:
-        start = node.start_mark
-        return Mark(self._file, start.line + 1, start.column + 1)
+        return node_mark(self._file, node)
 
     def problem(self, node: Node, path: str, message: str) -> None:
         self._problems.add(self.mark(node), path, message)

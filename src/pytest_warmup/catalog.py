@@ -156,7 +156,12 @@ def load_catalogs(paths: Iterable[CatalogPath]) -> Catalog:
         for path in paths:
             files.read_root(path)
         catalog = _Compiler(files.declarations, files.problems).compile(tuple(files.files))
-    files.problems.raise_if_any()
+        problems = files.problems
+        # The declarations and the YAML nodes they keep are garbage now. Freed while the
+        # collector is paused, it never walks them: its first pass after a large catalog
+        # otherwise took longer than compiling (10,000 requirements: 0.08 s).
+        del files
+    problems.raise_if_any()
     return catalog
 
 
@@ -365,14 +370,20 @@ class _Compiler:
     ) -> WarmupRequirement | None:
         dependencies: dict[str, WarmupRequirement | tuple[WarmupRequirement, ...]] = {}
         for slot, value in decl.dependencies:
-            members = (value,) if isinstance(value, Reference) else value
-            linked = []
-            for ref in members:
-                found = (external if ref.is_import else created).get(ref.text)
+            # A dependency not created is unknown, broken or cyclic: reported already.
+            if isinstance(value, Reference):
+                found = (external if value.is_import else created).get(value.text)
                 if found is None:
-                    return None  # unknown, broken or cyclic: reported already
-                linked.append(found)
-            dependencies[slot] = linked[0] if isinstance(value, Reference) else tuple(linked)
+                    return None
+                dependencies[slot] = found
+            else:
+                linked = []
+                for ref in value:
+                    found = (external if ref.is_import else created).get(ref.text)
+                    if found is None:
+                        return None
+                    linked.append(found)
+                dependencies[slot] = tuple(linked)
         # The base factory: a subclass's require() may take its own keyword arguments.
         requirement = WarmupPlan.require(
             plan,
@@ -381,7 +392,7 @@ class _Compiler:
             id=decl.name,
             is_per_test=decl.per_test,
         )
-        set_declaration_site(requirement, decl.mark.site)
+        set_declaration_site(requirement, decl.site)
         return requirement
 
     def _check_references(
@@ -393,10 +404,12 @@ class _Compiler:
         for decl in declared.values():
             if decl.plan is not None and decl.plan.value not in plans:
                 self._unknown(decl.plan, f"requirements.{decl.name}.plan", "plans", plans)
-            for ref in decl.references():
+            for ref in decl.references:
                 if not ref.is_import:
                     if ref.text not in declared:
-                        self._unknown(Text(ref.text, ref.mark), ref.path, "requirements", declared)
+                        self._unknown(
+                            Text(ref.text, ref.file, ref.node), ref.path, "requirements", declared
+                        )
                     continue
                 try:
                     target = self._import(ref.text)
@@ -418,13 +431,20 @@ class _Compiler:
         declared = self._declarations.requirements
         done: set[str] = set()
         order: list[str] = []
-        for start in declared:
+        for start, decl in declared.items():
             if start in done:
+                continue
+            for ref in decl.references:
+                if not ref.is_import and ref.text not in done and ref.text in declared:
+                    break
+            else:  # the usual case: no catalog dependency still to place
+                done.add(start)
+                order.append(start)
                 continue
             # An explicit stack: catalogs may chain thousands of requirements.
             path = [start]
             on_path = {start}
-            stack = [iter(list(declared[start].references()))]
+            stack = [iter(decl.references)]
             while stack:
                 for ref in stack[-1]:
                     target = ref.text
@@ -435,7 +455,7 @@ class _Compiler:
                         continue
                     path.append(target)
                     on_path.add(target)
-                    stack.append(iter(list(declared[target].references())))
+                    stack.append(iter(declared[target].references))
                     break
                 else:
                     stack.pop()
@@ -473,7 +493,7 @@ class _Compiler:
                     objects.append(plan)
             if decl.complete and decl.scope is not None and len(objects) == len(decl.plans):
                 result[decl.name] = ProducerSpec(
-                    decl.name, decl.scope, tuple(objects), decl.snapshot_id, decl.mark.site
+                    decl.name, decl.scope, tuple(objects), decl.snapshot_id, decl.site
                 )
         return result
 
@@ -540,9 +560,7 @@ class _Compiler:
                     f"producers.{producer.name}.plans",
                 )
                 continue
-            result[decl.name] = FixtureSpec(
-                decl.name, requirement, producer.name, scope, decl.mark.site
-            )
+            result[decl.name] = FixtureSpec(decl.name, requirement, producer.name, scope, decl.site)
         return result
 
 
