@@ -71,8 +71,10 @@ def main() -> int:
             f"{min(t.wall for t in timings[name]):.2f}",
             f"{median.cpu:.2f}",
             f"{median.session:.2f}",
+            f"{median.runtest:.2f}",
             _percent(median.wall, baseline.wall),
             _percent(median.cpu, baseline.cpu),
+            _percent(median.runtest, baseline.runtest),
         ]
         for name, median in medians.items()
     ]
@@ -88,22 +90,24 @@ def main() -> int:
         "min wall s",
         "cpu s",
         "pytest s",
+        "tests s",
         "wall vs plain",
         "cpu vs plain",
+        "tests vs plain",
     ]
     print(table(headers, rows))
     print()
-    wall_overhead = _change(warmup.wall, baseline.wall)
-    cpu_overhead = _change(warmup.cpu, baseline.cpu)
+    overhead = _change(warmup.wall, baseline.wall)
     print(
-        f"warmup overhead against plain fixtures without the plugin: {wall_overhead:+.1f}% wall, "
-        f"{cpu_overhead:+.1f}% cpu (target: at most {TARGET_PERCENT:+.0f}%)"
+        f"warmup overhead against plain fixtures without the plugin: {overhead:+.1f}% wall time "
+        f"(target: at most {TARGET_PERCENT:+.0f}%): "
+        + ("within target" if overhead <= TARGET_PERCENT else "ABOVE TARGET")
     )
-    print(
-        "cpu = user + system time of the pytest process; unlike wall time it does not grow "
-        "when other processes share the machine"
-    )
-    return 0 if min(wall_overhead, cpu_overhead) <= TARGET_PERCENT else 1
+    print()
+    print("wall s: process start to exit; cpu s: user + system time of the pytest process;")
+    print("pytest s: the time pytest prints; tests s: time in setup, call and teardown of the")
+    print("tests (producers run in there), the steadiest number when the machine is busy")
+    return 0 if overhead <= TARGET_PERCENT else 1
 
 
 def _arguments(plugin_disabled: bool) -> list[str]:

@@ -8,10 +8,16 @@
 2. scaling: the generated suite of ``bench_overhead.py`` (shared + per-test requirement per test)
    at 2,500, 5,000 and 10,000 tests, with plain fixtures, module producers and one session
    producer covering every test. Doubling the tests should roughly double the time; the
-   ``x prev`` column shows the factor, and the plugin's extra time over plain fixtures should
-   double too (nothing quadratic in tests or nodes).
+   ``x prev`` columns show the factor, and the plugin's extra time over plain fixtures should
+   double too (nothing quadratic in tests or nodes). Besides process cpu time it reports the
+   time pytest spent running the tests (setup + call + teardown), the steadiest number on a
+   busy machine. The garbage collector is off in these runs: when its full collections run
+   depends on how many objects are alive, which makes single sizes jump; the cost of the
+   objects pytest-warmup keeps alive shows in ``bench_overhead.py`` instead. Runs use
+   ``--assert=plain`` and no bytecode cache: compiling the generated modules is then cheap and
+   the same in every run, so no untimed warm-up run is needed.
 
-    python benchmarks/bench_scaling.py [--depth 5000] [--sizes 2500 5000 10000] [--runs 1]
+    python benchmarks/bench_scaling.py [--depth 5000] [--sizes 2500 5000 10000] [--runs 2]
                                        [--only chain|scaling]
 """
 
@@ -115,7 +121,7 @@ def run_chain(base: Path, depth: int) -> None:
 def run_scaling(base: Path, sizes: Sequence[int], runs: int) -> None:
     print(
         f"2. scaling: shared + per-test requirement per test, {TESTS_PER_MODULE} tests per "
-        f"module, median of {runs} run(s) per suite, wall seconds"
+        f"module, median of {runs} run(s) per suite, garbage collector off"
     )
     print()
     variants = {
@@ -137,12 +143,17 @@ def run_scaling(base: Path, sizes: Sequence[int], runs: int) -> None:
             )
             for name, variant in variants.items()
         }
-        for directory in suites.values():  # untimed: fills the bytecode caches
-            run_suite(directory, tests, ["--collect-only"])
         timings: dict[str, list[Timing]] = {name: [] for name in suites}
         for _ in range(runs):
             for name, directory in suites.items():
-                timings[name].append(run_suite(directory, tests))
+                timings[name].append(
+                    run_suite(
+                        directory,
+                        tests,
+                        ["--assert=plain", "-p", "bench_nogc"],
+                        cache_bytecode=False,
+                    )
+                )
         for name in suites:
             results[name][tests] = median_timing(timings[name])
         for directory in suites.values():
@@ -151,33 +162,46 @@ def run_scaling(base: Path, sizes: Sequence[int], runs: int) -> None:
     rows = []
     plain = results["plain fixtures"]
     for name, by_size in results.items():
-        previous: tuple[int, float] | None = None
-        previous_extra: float | None = None
+        previous: Timing | None = None
+        previous_extra = 0.0
         for tests, timing in by_size.items():
-            extra = timing.wall - plain[tests].wall
-            growth = f"x{timing.wall / previous[1]:.2f}" if previous else ""
-            extra_growth = (
-                f"x{extra / previous_extra:.2f}"
-                if name != "plain fixtures" and previous_extra and previous_extra > 0
-                else ""
-            )
+            extra = timing.runtest - plain[tests].runtest
             rows.append(
                 [
                     name,
                     str(tests),
-                    f"{timing.wall:.2f}",
-                    f"{timing.wall / tests * 1e6:.0f}",
-                    growth,
-                    f"{extra:+.2f}" if name != "plain fixtures" else "",
-                    extra_growth,
+                    f"{timing.cpu:.2f}",
+                    _factor(timing.cpu, previous.cpu if previous else 0.0),
+                    f"{timing.runtest:.2f}",
+                    _factor(timing.runtest, previous.runtest if previous else 0.0),
+                    f"{timing.runtest / tests * 1e6:.0f}",
+                    "" if timing is plain[tests] else f"{extra:+.2f}",
+                    "" if timing is plain[tests] else _factor(extra, previous_extra),
                 ]
             )
-            previous = (tests, timing.wall)
-            previous_extra = extra
-    headers = ["variant", "tests", "wall s", "us/test", "x prev", "extra s", "extra x prev"]
+            previous, previous_extra = timing, extra
+    headers = [
+        "variant",
+        "tests",
+        "cpu s",
+        "x prev",
+        "tests s",
+        "x prev",
+        "tests us/test",
+        "extra tests s",
+        "x prev",
+    ]
     print(table(headers, rows))
     print()
-    print("extra s = wall time above plain fixtures of the same size")
+    print("cpu s: user + system time of the whole pytest process (startup and collection too)")
+    print("tests s: time pytest spent in setup, call and teardown of the tests; every plugin step")
+    print("  (finding covered tests, roots, graph, batches, injection) happens in there")
+    print("extra tests s: tests s above plain fixtures of the same size")
+    print("x prev: factor to the previous, half as large size; about 2 means linear growth")
+
+
+def _factor(value: float, previous: float) -> str:
+    return f"x{value / previous:.2f}" if previous > 0 else ""
 
 
 def main() -> int:
@@ -187,7 +211,7 @@ def main() -> int:
         "--sizes", type=int, nargs="+", default=[2500, 5000, 10000], help="suite sizes in tests"
     )
     parser.add_argument(
-        "--runs", type=int, default=1, help="timed runs per suite, median taken (default 1)"
+        "--runs", type=int, default=2, help="timed runs per suite, median taken (default 2)"
     )
     parser.add_argument("--only", choices=["chain", "scaling"], help="run one part only")
     options = parser.parse_args()

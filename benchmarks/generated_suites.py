@@ -47,6 +47,32 @@ class TrivialPlan(WarmupPlan):
 plan = TrivialPlan("trivial")
 '''
 
+# Loaded with ``-p bench_durations``: the time pytest spent in setup, call and teardown of the
+# tests (every pytest-warmup step runs in there, producers included). Unlike process times it
+# leaves out startup, collection and shutdown, and is the steadiest number on a busy machine.
+_DURATIONS = """\
+import sys
+
+_total = [0.0]
+
+
+def pytest_runtest_logreport(report):
+    _total[0] += report.duration
+
+
+def pytest_unconfigure(config):
+    sys.stderr.write(f"bench-runtest-seconds {_total[0]:.4f}\\n")
+"""
+
+# Loaded with ``-p bench_nogc``: no cyclic garbage collection. When and how often a full
+# collection runs depends on how many objects are alive, which makes timings jump between
+# sizes; without it, what is left is the algorithmic cost of each step.
+_NO_GC = """\
+import gc
+
+gc.disable()
+"""
+
 _SESSION_CONFTEST = """\
 import pytest
 
@@ -118,6 +144,8 @@ def write_suite(
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "pytest.ini").write_text(_INI)
     (directory / "bench_support.py").write_text(_SUPPORT)
+    (directory / "bench_durations.py").write_text(_DURATIONS)
+    (directory / "bench_nogc.py").write_text(_NO_GC)
     if variant == "session":
         (directory / "conftest.py").write_text(_SESSION_CONFTEST)
     source = _module_source(variant, tests_per_module, per_test)
@@ -129,15 +157,23 @@ def write_suite(
 @dataclass(frozen=True)
 class Timing:
     wall: float  # seconds, interpreter start to exit
-    cpu: float  # user + system seconds of the pytest process: barely affected by other load
+    cpu: float  # user + system seconds of the pytest process
     session: float  # seconds, as pytest reports it ("... in 1.23s")
+    runtest: float  # seconds in setup + call + teardown of the tests (0.0 if not measured)
 
 
 # "5000 passed in 3.21s", or "5000 tests collected in 1.02s" with --collect-only
+_RUNTEST = re.compile(r"bench-runtest-seconds ([\d.]+)")
 _SUMMARY = re.compile(r"(\d+) (?:passed|tests? collected).* in ([\d.]+)s")
 
 
-def run_suite(directory: Path, expected_tests: int, extra_args: Sequence[str] = ()) -> Timing:
+def run_suite(
+    directory: Path,
+    expected_tests: int,
+    extra_args: Sequence[str] = (),
+    *,
+    cache_bytecode: bool = True,
+) -> Timing:
     """Run a generated suite once in a fresh interpreter; fail loudly unless all tests pass
     (or, with ``--collect-only``, unless all were collected)."""
     command = [
@@ -149,11 +185,15 @@ def run_suite(directory: Path, expected_tests: int, extra_args: Sequence[str] = 
         "no:cacheprovider",
         "-p",
         "no:xdist",
+        *(["-p", "bench_durations"] if (directory / "bench_durations.py").exists() else []),
         *extra_args,
         str(directory),
     ]
-    # Bytecode (and pytest's rewritten test modules) may be cached, as in everyday runs.
+    # By default bytecode (and pytest's rewritten test modules) is cached, as in everyday runs;
+    # without the cache every run compiles the suite again, so the first run needs no warm-up.
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if not cache_bytecode:
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(
@@ -170,13 +210,20 @@ def run_suite(directory: Path, expected_tests: int, extra_args: Sequence[str] = 
             + "\n".join(lines[-30:])
             + completed.stderr[-3000:]
         )
-    return Timing(wall=wall, cpu=cpu, session=float(match.group(2)))
+    runtest = _RUNTEST.search(completed.stderr)
+    return Timing(
+        wall=wall,
+        cpu=cpu,
+        session=float(match.group(2)),
+        runtest=float(runtest.group(1)) if runtest else 0.0,
+    )
 
 
 def median_timing(timings: Sequence[Timing]) -> Timing:
     return Timing(
         wall=statistics.median(t.wall for t in timings),
         cpu=statistics.median(t.cpu for t in timings),
+        runtest=statistics.median(t.runtest for t in timings),
         session=statistics.median(t.session for t in timings),
     )
 
