@@ -219,16 +219,18 @@ def pytest_fixture_setup(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    item.config.stash[SESSION_KEY].check_catalog_ids(item)
+    state = item.config.stash[SESSION_KEY]
+    state.check_catalog_ids(item)
     yield
     # A test whose own binding needs a node that failed errors in setup, like a fixture would.
+    if not state.node_failures_seen:
+        return
     bindings = bindings_of(getattr(item, "obj", None))
     if not bindings:
         return
     prepared = producer_for_item(item, bindings)
     if prepared is None:
         return
-    state = item.config.stash[SESSION_KEY]
     for binding in bindings:
         try:
             prepared.value(state.requirement_of(binding), item.nodeid)
@@ -280,9 +282,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def warmup_mgr(request: pytest.FixtureRequest) -> WarmupManager:
+def warmup_mgr(pytestconfig: pytest.Config) -> WarmupManager:
     """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture and return the result."""
-    return WarmupManager(request.config.stash[SESSION_KEY])
+    return WarmupManager(pytestconfig.stash[SESSION_KEY])
 
 
 @dataclass(frozen=True)

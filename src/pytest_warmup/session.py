@@ -106,6 +106,8 @@ class WarmupSession:
         self._views: dict[tuple[pytest.FixtureDef[Any], tuple[WarmupPlan, ...]], _ProducerView] = {}
         self._item_bindings: dict[pytest.Item, list[_ItemBinding]] = {}
         self._live: dict[Preparation, PrepareRecord] = {}
+        #: a prepare() of this run recorded a node failure (tests then check theirs in setup)
+        self.node_failures_seen = False
 
     # -- what pytest tells us -------------------------------------------------------------------
 
@@ -230,6 +232,7 @@ class WarmupSession:
             self._save_on_fail(record)
             raise
         if record.status == "failed":
+            self.node_failures_seen = True
             self._save_on_fail(record)
         prepared = PreparedScope(record.scope_id, name, record.graph, record.preparation)
         request.addfinalizer(lambda: self.finish(record))
