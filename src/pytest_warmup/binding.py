@@ -107,7 +107,7 @@ def _wrap(
         if parameters and parameters[-1].kind is inspect.Parameter.VAR_KEYWORD:
             position -= 1
         parameters.insert(position, _REQUEST)
-    visible = signature.replace(parameters=parameters)
+    visible = _visible_signature(tuple(parameters), signature.return_annotation)
     call = _Call(original, bindings, wants_request)
 
     wrapper: Callable[..., Any]
@@ -144,6 +144,22 @@ def _wrap(
     namespace[BINDINGS_ATTRIBUTE] = bindings
     namespace[_ORIGINAL_ATTRIBUTE] = original
     return wrapper
+
+
+def _visible_signature(
+    parameters: tuple[inspect.Parameter, ...], returns: Any
+) -> inspect.Signature:
+    """One shared Signature per shape: suites wrap thousands of tests that look alike, and
+    every object a wrapper keeps alive is work for each full garbage collection."""
+    try:
+        return _shared_signature(parameters, returns)
+    except TypeError:  # an unhashable default or annotation: this one stays unshared
+        return inspect.Signature(parameters, return_annotation=returns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_signature(parameters: tuple[inspect.Parameter, ...], returns: Any) -> inspect.Signature:
+    return inspect.Signature(parameters, return_annotation=returns)
 
 
 @final

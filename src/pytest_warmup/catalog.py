@@ -17,10 +17,10 @@ from __future__ import annotations
 import gc
 import importlib
 import os
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Final, final
 
@@ -41,11 +41,6 @@ from ._catalog_reader import (
 )
 from .declarations import WarmupPlan, WarmupRequirement, set_declaration_site
 from .errors import WarmupError
-
-if sys.version_info >= (3, 12):
-    from importlib.metadata import EntryPoint, entry_points
-else:
-    from importlib_metadata import EntryPoint, entry_points
 
 __all__ = [
     "CATALOG_VERSION",

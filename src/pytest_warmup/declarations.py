@@ -7,7 +7,6 @@ Requirements compare and hash by identity: one object is one resource wherever i
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import json
@@ -267,6 +266,8 @@ class WarmupPlan:
             except Exception as exc:
                 node.set_exception(exc)
 
+        import asyncio  # only plans with async methods need it
+
         await asyncio.gather(*(one(node) for node in nodes))
         try:
             await _maybe_await(self.after_prepare(nodes))
@@ -312,6 +313,8 @@ class WarmupPlan:
         return None
 
     async def _cleanup_async(self, nodes: Sequence[WarmupNode]) -> None:
+        import asyncio  # only plans with async methods need it
+
         results = await asyncio.gather(
             *(_maybe_await(self.cleanup_node(node)) for node in nodes), return_exceptions=True
         )

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from .binding import bindings_of
-from .catalog_fixtures import catalog_plugin, load_run_catalog
 from .errors import NodeFailedError, WarmupError
 from .resolution import producer_for_item
 from .session import SESSION_KEY, WORKER_OUTPUT_KEY, WarmupManager, WarmupSession
@@ -170,11 +169,23 @@ def pytest_configure(config: pytest.Config) -> None:
         keep=keep,
         strict_snapshots=bool(config.getini("warmup_snapshot_strict")),
     )
-    catalog = load_run_catalog(config)
-    session.resolve_catalog_id = catalog.requirement
-    if catalog.producers or catalog.fixtures:
-        config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
+    if _catalogs_configured(config):
+        # Imported here: runs without catalogs do not pay for the YAML machinery.
+        from .catalog_fixtures import catalog_plugin, load_run_catalog
+
+        catalog = load_run_catalog(config)
+        session.resolve_catalog_id = catalog.requirement
+        if catalog.producers or catalog.fixtures:
+            config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
     config.stash[SESSION_KEY] = session
+
+
+def _catalogs_configured(config: pytest.Config) -> bool:
+    return bool(
+        config.getini("warmup_catalogs")
+        or config.option.warmup_catalog
+        or (config.rootpath / "warmup.yaml").is_file()
+    )
 
 
 def _check_debug_options(config: pytest.Config) -> None:
@@ -221,6 +232,7 @@ def pytest_fixture_setup(
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     state = item.config.stash[SESSION_KEY]
     state.check_catalog_ids(item)
+    _provide_request(item)
     yield
     # A test whose own binding needs a node that failed errors in setup, like a fixture would.
     if not state.node_failures_seen:
@@ -238,6 +250,18 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
             raise
         except WarmupError:
             continue  # lookup problems are the call phase's to report
+
+
+def _provide_request(item: pytest.Item) -> None:
+    # warmup_param adds ``request`` to every bound test's signature. pytest 9 builds a new
+    # FixtureDef each time a test asks for ``request`` (about 10 us a test, measured with
+    # benchmarks/bench_overhead.py); the value is the item's own request, so hand it over here.
+    if not bindings_of(getattr(item, "obj", None)):
+        return
+    funcargs = getattr(item, "funcargs", None)
+    request = getattr(item, "_request", None)
+    if isinstance(funcargs, dict) and isinstance(request, pytest.FixtureRequest):
+        funcargs.setdefault("request", request)
 
 
 @pytest.hookimpl(wrapper=True)

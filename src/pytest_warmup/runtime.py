@@ -9,14 +9,16 @@ run on an event loop the caller owns (:class:`EventLoopThread`).
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
+
+if TYPE_CHECKING:
+    import asyncio
 
 from .declarations import WarmupPlan, WarmupRequirement, declaration_site
 from .errors import NodeFailedError, WarmupError
@@ -55,6 +57,8 @@ class EventLoopThread:
     def run(self, awaitable: Any) -> Any:
         """Run ``awaitable`` to completion on the loop and return its result."""
         loop = self._ensure_loop()
+        import asyncio  # only plans with async methods need the loop
+
         return asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), loop).result()
 
     def close(self) -> None:
@@ -69,6 +73,8 @@ class EventLoopThread:
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:
+                import asyncio
+
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(
                     target=_serve, args=(loop,), name="pytest-warmup-loop", daemon=True

@@ -152,9 +152,9 @@ class WarmupSession:
             return binding.requirement
         if self.resolve_catalog_id is None:
             raise WarmupError(
-                f"warmup_param argument '{binding.argument_name}' names catalog requirement "
-                f"'{binding.requirement}', but no warmup.yaml catalog is loaded; add it to the "
-                "warmup_catalogs ini option or pass --warmup-catalog PATH"
+                f"unknown catalog requirement '{binding.requirement}'; no warmup catalog is "
+                "loaded (pytest-warmup reads warmup.yaml in the rootdir, the warmup_catalogs "
+                "ini option and --warmup-catalog PATH)"
             )
         return self.resolve_catalog_id(binding.requirement)
 
