@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,6 @@ import pytest
 from catalog_support import EchoPlan, write, write_distribution
 from pytest_warmup.catalog import load_catalog
 from pytest_warmup.errors import CatalogError
-
-if sys.version_info >= (3, 12):
-    from importlib.metadata import entry_points
-else:
-    from importlib_metadata import entry_points
 
 PLANS_MODULE = """
 from catalog_support import EchoPlan

@@ -6,10 +6,6 @@ import pytest
 
 from catalog_example import install, prepared
 from catalog_support import write
-
-# Imported before any pytester run, not first inside one: below Python 3.12 this imports the
-# importlib_metadata backport, which on first import replaces the stdlib's distribution finder;
-# a pytester run undoes half of that afterwards, and later runs would find no plugins.
 from pytest_warmup.catalog import load_catalog
 
 EXAMPLE_TESTS = """

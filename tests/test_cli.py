@@ -5,17 +5,13 @@ from __future__ import annotations
 import importlib.resources
 import json
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
 from catalog_support import FULL, PLANS, write
 from pytest_warmup.cli import main
-
-if sys.version_info >= (3, 12):
-    from importlib.metadata import entry_points
-else:
-    from importlib_metadata import entry_points
 
 
 @pytest.fixture(autouse=True)
