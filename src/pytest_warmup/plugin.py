@@ -305,10 +305,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.line(text, red=error, yellow=not error)
 
 
+# ``request``, not ``pytestconfig``: bound tests ask for ``request`` anyway, and every other
+# fixture in a test's closure costs pytest work per test.
 @pytest.fixture(scope="session")
-def warmup_mgr(pytestconfig: pytest.Config) -> WarmupManager:
+def warmup_mgr(request: pytest.FixtureRequest) -> WarmupManager:
     """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture and return the result."""
-    return WarmupManager(pytestconfig.stash[SESSION_KEY])
+    return WarmupManager(request.config.stash[SESSION_KEY])
 
 
 @dataclass(frozen=True)
