@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import traceback
+import types
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from .resolution import producer_for_item
 from .session import SESSION_KEY, WORKER_OUTPUT_KEY, WarmupManager, WarmupSession
 from .snapshots import check_target_spec, given, parse_targets
 
-__all__ = ["warmup_mgr"]
+__all__: list[str] = []
 
 DEFAULT_MAX_WORKERS = 4
 
@@ -178,6 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if catalog.producers or catalog.fixtures:
             config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
     config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(_fixtures_of(session), "pytest-warmup-fixtures")
 
 
 def _catalogs_configured(config: pytest.Config) -> bool:
@@ -305,12 +307,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.line(text, red=error, yellow=not error)
 
 
-# ``request``, not ``pytestconfig``: bound tests ask for ``request`` anyway, and every other
-# fixture in a test's closure costs pytest work per test.
-@pytest.fixture(scope="session")
-def warmup_mgr(request: pytest.FixtureRequest) -> WarmupManager:
-    """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture and return the result."""
-    return WarmupManager(request.config.stash[SESSION_KEY])
+def _fixtures_of(session: WarmupSession) -> types.ModuleType:
+    """The plugin's fixtures for one run, as a plugin module registered at configure time.
+
+    ``warmup_mgr`` closes over the run's session object instead of asking pytest for
+    ``request``: every test under a producer has it in its fixture closure, and pytest does
+    work per test for each fixture there and for each of their dependencies.
+    """
+
+    @pytest.fixture(scope="session")
+    def warmup_mgr() -> WarmupManager:
+        """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture; return its result."""
+        return WarmupManager(session)
+
+    fixtures = types.ModuleType("pytest_warmup.fixtures", "pytest-warmup's fixtures.")
+    vars(fixtures)["warmup_mgr"] = warmup_mgr
+    return fixtures
 
 
 @dataclass(frozen=True)
