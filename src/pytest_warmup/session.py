@@ -56,10 +56,18 @@ class _ItemIndex:
         self.by_parent: dict[pytest.Collector, list[pytest.Item]] = {}
         self.by_directory: dict[Path, list[pytest.Item]] = {}
         for item in self.items:
-            for parent_type in (pytest.Module, pytest.Class):
-                parent = item.getparent(parent_type)
-                if parent is not None:
-                    self.by_parent.setdefault(parent, []).append(item)
+            # One walk up to the module: the innermost class (if any) and the module anchor
+            # class- and module-scoped producers.
+            seen_class = False
+            node = item.parent
+            while node is not None:
+                if isinstance(node, pytest.Class) and not seen_class:
+                    seen_class = True
+                    self.by_parent.setdefault(node, []).append(item)
+                elif isinstance(node, pytest.Module):
+                    self.by_parent.setdefault(node, []).append(item)
+                    break
+                node = node.parent
             self.by_directory.setdefault(item.path.parent, []).append(item)
         self.ids = {item.nodeid for item in self.items}
         self.position = {item: index for index, item in enumerate(self.items)}
