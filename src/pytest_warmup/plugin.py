@@ -347,6 +347,9 @@ class WarmupErrorRepr:
         message = str(error).splitlines() or [""]
         lines = [f"E   {type(error).__name__}: {message[0]}"]
         lines.extend(f"E   {line}" for line in message[1:])
+        producer = vars(error).get("producer")
+        if producer:
+            lines.append(f"E   (raised while {producer} prepared)")
         cause = error.__cause__
         if cause is not None and not isinstance(cause, WarmupError):
             lines.append("")

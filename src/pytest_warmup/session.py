@@ -237,6 +237,9 @@ class WarmupSession:
             record.preparation.run()
         except BaseException as exc:
             record.error = exc
+            if isinstance(exc, WarmupError):
+                # Shown under the message: which producer was preparing (see plugin.py).
+                vars(exc).setdefault("producer", f"producer '{name}' ({record.scope_id})")
             self._save_on_fail(record)
             raise
         if record.status == "failed":
