@@ -250,17 +250,12 @@ class Preparation:
             for future, batch in running.items():
                 future.cancel()
                 if not future.cancelled():
-                    self._finish_quietly(scheduler, batch, _result_or_error(future))
+                    _result_or_error(future)  # wait: what it creates must be cleaned up
+                    self._finish(scheduler, batch, None)
             raise
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
-
-    def _finish_quietly(
-        self, scheduler: _Scheduler, batch: _Batch, interrupt: BaseException | None
-    ) -> None:
-        self.completed.append(batch)
-        scheduler.complete(batch.nodes)
 
     def _execute(self, batch: _Batch) -> BaseException | None:
         """Run one plan call; return an interrupting ``BaseException`` instead of raising it."""
