@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
 import pytest
 
-from pytest_warmup import WarmupPlan, WarmupRequirement, warmup_param
+from pytest_warmup import WarmupPlan, WarmupRequirement, binding, warmup_param
+from pytest_warmup.binding import Binding, bindings_of
 from recording_plans import install
 
 PLAN = WarmupPlan("plan")
@@ -223,6 +225,63 @@ def test_generators_and_coroutine_functions_keep_their_kind() -> None:
     assert inspect.isgeneratorfunction(warmup_param("value", REQUIREMENT)(generator))
     assert inspect.iscoroutinefunction(warmup_param("value", REQUIREMENT)(coroutine))
     assert inspect.isasyncgenfunction(warmup_param("value", REQUIREMENT)(async_generator))
+
+
+def _positional_only(a: int, b: str, /, c: object, *rest: int, d: bytes, **extra: float) -> int:
+    return 0
+
+
+def _keyword_only(*, first: object, second: object) -> None:
+    pass
+
+
+def _bare(value, other):  # type: ignore[no-untyped-def]
+    pass
+
+
+def _variadic(value, *args, **kwargs):  # type: ignore[no-untyped-def]
+    pass
+
+
+@pytest.mark.parametrize("function", [_positional_only, _keyword_only, _bare, _variadic])
+def test_signature_from_the_code_object_matches_inspect(function: Any) -> None:
+    shape = binding._shape_of(function)
+    assert shape is not None
+    assert binding.signature_of_shape(shape) == inspect.signature(function)
+
+
+def _with_default(value: object, option: int = 3) -> None:
+    pass
+
+
+def _with_keyword_default(value: object, *, option: int = 3) -> None:
+    pass
+
+
+@functools.wraps(_bare)
+def _decorated(*args: Any, **kwargs: Any) -> None:
+    pass
+
+
+@pytest.mark.parametrize("function", [_with_default, _with_keyword_default, _decorated])
+def test_functions_a_code_object_cannot_describe_take_inspects_path(function: Any) -> None:
+    assert binding._shape_of(function) is None
+    wrapped = warmup_param("value", REQUIREMENT)(function)
+    expected = [p for p in inspect.signature(function).parameters if p != "value"]
+    assert [p for p in inspect.signature(wrapped).parameters if p != "request"] == expected
+
+
+def test_callables_bound_alike_share_their_bindings() -> None:
+    def test_one(value: object) -> None:
+        pass
+
+    def test_two(value: object) -> None:
+        pass
+
+    first = warmup_param("value", REQUIREMENT)(test_one)
+    second = warmup_param("value", REQUIREMENT)(test_two)
+    assert bindings_of(first) is bindings_of(second)
+    assert bindings_of(first) == (Binding("value", REQUIREMENT, None),)
 
 
 def test_requirement_type_is_the_public_one() -> None:
@@ -570,4 +629,65 @@ def test_bound_request_argument_collides_with_pytests_request(suite: pytest.Pyte
             "E   WarmupError: warmup_param-injected argument 'request' collides with ordinary "
             "pytest fixture resolution*"
         ]
+    )
+
+
+def test_bound_test_reports_the_file_and_line_of_its_own_definition(
+    suite: pytest.Pytester,
+) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("value", shared)
+        def test_skipped(prep, value):
+            pytest.skip("not today")
+        """,
+    )
+    definition = SUITE_HEADER.count("\n") + 2  # the line of ``def test_skipped``
+    result = suite.runpytest("-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines([f"SKIPPED [[]1[]] test_suite.py:{definition}: not today"])
+
+
+def test_marks_between_stacked_bindings_are_kept(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("first", shared)
+        @pytest.mark.slow
+        @warmup_param("second", other)
+        def test_marked(prep, first, second):
+            assert (first["id"], second["id"]) == ("shared", "other")
+
+        @warmup_param("first", shared)
+        def test_unmarked(prep, first):
+            pass
+        """,
+    )
+    result = suite.runpytest("-m", "slow", "-W", "ignore::pytest.PytestUnknownMarkWarning")
+    result.assert_outcomes(passed=1, deselected=1)
+
+
+def test_collision_is_judged_where_each_callable_is_defined(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        class TestWithOwnFixture:
+            @pytest.fixture
+            def value(self):
+                return "from the class"
+
+            @warmup_param("value", shared)
+            def test_in_class(self, prep, value):
+                pass
+
+        @warmup_param("value", shared)
+        def test_in_module(prep, value):
+            assert value["id"] == "shared"
+        """,
+    )
+    result = suite.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["FAILED test_suite.py::TestWithOwnFixture::test_in_class - WarmupError: warmup*"]
     )

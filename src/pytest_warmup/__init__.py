@@ -6,7 +6,7 @@ Declare requirements on plans, prepare them from one producer fixture with
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .binding import warmup_param
 from .declarations import WarmupPlan, WarmupRequirement
@@ -14,10 +14,21 @@ from .errors import WarmupError
 from .nodes import WarmupNode
 from .runtime import WarmupRuntime
 
-try:
-    __version__ = version("pytest-warmup")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    # ``__version__`` is read from the installed distribution on first use: looking it up
+    # scans sys.path, which every pytest run would otherwise pay for at startup.
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("pytest-warmup")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        found = "0+unknown"
+    globals()["__version__"] = found
+    return found
+
 
 __all__ = [
     "WarmupError",

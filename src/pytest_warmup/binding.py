@@ -4,31 +4,49 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, final
+from typing import Any, TypeVar
 
 from .declarations import WarmupRequirement
 from .errors import WarmupError
 
-__all__ = ["BINDINGS_ATTRIBUTE", "Binding", "bindings_of", "original_of", "warmup_param"]
+__all__ = [
+    "BINDINGS_ATTRIBUTE",
+    "Binding",
+    "bindings_of",
+    "bound_call",
+    "callable_name_of",
+    "original_of",
+    "warmup_param",
+]
 
 BINDINGS_ATTRIBUTE = "__warmup_bindings__"
 _ORIGINAL_ATTRIBUTE = "__warmup_original__"
-_REQUEST = inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY)
+_WANTS_REQUEST_ATTRIBUTE = "__warmup_wants_request__"
+# The keyword-only parameter through which a wrapper finds itself (hidden by its signature).
+_SELF_PARAMETER = "_warmup_wrapper"
+
+_Parameter = inspect.Parameter
+_REQUEST = _Parameter("request", _Parameter.KEYWORD_ONLY)
+_VAR_FLAGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """One ``@warmup_param`` on a callable."""
+    """One ``@warmup_param``: an argument, what it receives and (optionally) from which producer.
+
+    Bindings carry no trace of the callable they decorate, so callables bound alike share one
+    tuple of them (suites bind thousands of tests the same way).
+    """
 
     argument_name: str
     #: the requirement, or the id of a requirement in a loaded warmup.yaml catalog
     requirement: WarmupRequirement | str
     producer_fixture: str | None
-    callable_name: str
 
 
 def bindings_of(function: object) -> tuple[Binding, ...]:
@@ -41,6 +59,12 @@ def original_of(function: Callable[..., Any]) -> Callable[..., Any]:
     """The undecorated function behind a ``warmup_param`` wrapper."""
     original: Callable[..., Any] = getattr(function, _ORIGINAL_ATTRIBUTE, function)
     return original
+
+
+def callable_name_of(function: object) -> str:
+    """The name error messages use for a bound callable: its undecorated function's name."""
+    original = getattr(function, _ORIGINAL_ATTRIBUTE, function)
+    return str(getattr(original, "__name__", repr(original)))
 
 
 def warmup_param(
@@ -72,115 +96,232 @@ def warmup_param(
                 f"on fixture '{getattr(function, '__name__', function)}'"
             )
         original = original_of(function)
-        name = getattr(original, "__name__", repr(original))
         existing = bindings_of(function)
         if any(b.argument_name == argument_name for b in existing):
             raise WarmupError(
-                f"warmup_param argument '{argument_name}' is already bound on callable '{name}'"
+                f"warmup_param argument '{argument_name}' is already bound on callable "
+                f"'{callable_name_of(original)}'"
             )
-        signature = inspect.signature(original)
-        if argument_name not in signature.parameters:
+        shape = _shape_of(original)
+        names = shape[0] if shape is not None else inspect.signature(original).parameters
+        if argument_name not in names:
             raise WarmupError(
-                f"warmup_param argument '{argument_name}' is missing from callable '{name}'"
+                f"warmup_param argument '{argument_name}' is missing from callable "
+                f"'{callable_name_of(original)}'"
             )
-        bindings = (*existing, Binding(argument_name, requirement, producer_fixture, name))
+        bindings = _chain(existing, Binding(argument_name, requirement, producer_fixture))
         named = {b.producer_fixture for b in bindings if b.producer_fixture is not None}
         if len(named) > 1:
             raise WarmupError(
-                f"warmup_param bindings on callable '{name}' must agree on producer_fixture when "
-                f"one is specified (found {', '.join(sorted(map(repr, named)))})"
+                f"warmup_param bindings on callable '{callable_name_of(original)}' must agree "
+                f"on producer_fixture when one is specified "
+                f"(found {', '.join(sorted(map(repr, named)))})"
             )
-        return _wrap(original, signature, bindings)  # type: ignore[return-value]
+        bound = tuple(b.argument_name for b in bindings)
+        if shape is not None:
+            visible, wants_request = _shaped_signature(shape, bound)
+        else:
+            visible, wants_request = _visible_signature(inspect.signature(original), bound)
+        return _wrap(function, original, bindings, visible, wants_request)  # type: ignore[return-value]
 
     return decorate
 
 
-def _wrap(
-    original: Callable[..., Any], signature: inspect.Signature, bindings: tuple[Binding, ...]
-) -> Callable[..., Any]:
-    bound = {b.argument_name for b in bindings}
+# -- signatures ---------------------------------------------------------------------------------
+#
+# Suites decorate thousands of tests that look alike, and ``inspect.signature`` is the main cost
+# of decorating one. A plain function without defaults has a signature that its code object and
+# annotations fully determine (its "shape"), so functions of one shape share one computed
+# signature; anything else (defaults, ``__wrapped__``, a callable object) takes inspect's path.
+
+_Shape = tuple[tuple[str, ...], int, int, int, int, tuple[tuple[str, Any], ...]]
+
+
+def _shape_of(function: object) -> _Shape | None:
+    if type(function) is not types.FunctionType:
+        return None
+    if function.__defaults__ is not None or function.__kwdefaults__ is not None:
+        return None
+    if hasattr(function, "__wrapped__") or hasattr(function, "__signature__"):
+        return None
+    code = function.__code__
+    flags = code.co_flags & _VAR_FLAGS
+    count = code.co_argcount + code.co_kwonlyargcount
+    count += bool(flags & inspect.CO_VARARGS) + bool(flags & inspect.CO_VARKEYWORDS)
+    annotations = function.__annotations__
+    shape: _Shape = (
+        code.co_varnames[:count],
+        code.co_argcount,
+        code.co_posonlyargcount,
+        code.co_kwonlyargcount,
+        flags,
+        tuple(annotations.items()) if annotations else (),
+    )
+    try:
+        hash(shape)
+    except TypeError:  # an unhashable annotation
+        return None
+    return shape
+
+
+def signature_of_shape(shape: _Shape) -> inspect.Signature:
+    """What ``inspect.signature`` returns for a plain function of this shape."""
+    names, positional, positional_only, keyword_only, flags, notes = shape
+    annotations = dict(notes)
+    empty = _Parameter.empty
+
+    def parameter(name: str, kind: Any) -> inspect.Parameter:
+        return _Parameter(name, kind, annotation=annotations.get(name, empty))
+
+    parameters = [
+        parameter(
+            name,
+            _Parameter.POSITIONAL_ONLY
+            if index < positional_only
+            else _Parameter.POSITIONAL_OR_KEYWORD,
+        )
+        for index, name in enumerate(names[:positional])
+    ]
+    rest = positional + keyword_only
+    if flags & inspect.CO_VARARGS:
+        parameters.append(parameter(names[rest], _Parameter.VAR_POSITIONAL))
+        rest += 1
+    parameters += [
+        parameter(name, _Parameter.KEYWORD_ONLY)
+        for name in names[positional : positional + keyword_only]
+    ]
+    if flags & inspect.CO_VARKEYWORDS:
+        parameters.append(parameter(names[rest], _Parameter.VAR_KEYWORD))
+    return inspect.Signature(parameters, return_annotation=annotations.get("return", empty))
+
+
+@functools.lru_cache(maxsize=4096)
+def _shaped_signature(shape: _Shape, bound: tuple[str, ...]) -> tuple[inspect.Signature, bool]:
+    return _visible_signature(signature_of_shape(shape), bound)
+
+
+def _visible_signature(
+    signature: inspect.Signature, bound: tuple[str, ...]
+) -> tuple[inspect.Signature, bool]:
+    """The signature pytest sees (bound arguments dropped, a keyword-only ``request`` added
+    when missing) and whether the original function takes ``request`` itself."""
     # A bound ``request`` is the binding's (and a collision, reported at injection).
     wants_request = "request" in signature.parameters and "request" not in bound
     parameters = [p for p in signature.parameters.values() if p.name not in bound]
     if not wants_request:
         position = len(parameters)
-        if parameters and parameters[-1].kind is inspect.Parameter.VAR_KEYWORD:
+        if parameters and parameters[-1].kind is _Parameter.VAR_KEYWORD:
             position -= 1
         parameters.insert(position, _REQUEST)
-    visible = _visible_signature(tuple(parameters), signature.return_annotation)
-    call = _Call(original, bindings, wants_request)
-
-    wrapper: Callable[..., Any]
-    if inspect.isasyncgenfunction(original):
-
-        async def async_generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-            async for item in call.original(*args, **call.arguments(kwargs)):
-                yield item
-
-        wrapper = async_generator_wrapper
-    elif inspect.iscoroutinefunction(original):
-
-        async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await call.original(*args, **call.arguments(kwargs))
-
-        wrapper = coroutine_wrapper
-    elif inspect.isgeneratorfunction(original):
-
-        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return (yield from call.original(*args, **call.arguments(kwargs)))
-
-        wrapper = generator_wrapper
-    else:
-
-        def function_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return call.original(*args, **call.arguments(kwargs))
-
-        wrapper = function_wrapper
-
-    functools.update_wrapper(wrapper, original)
-    namespace = vars(wrapper)
-    del namespace["__wrapped__"]  # pytest must see the visible signature, not the original's
-    namespace["__signature__"] = visible
-    namespace[BINDINGS_ATTRIBUTE] = bindings
-    namespace[_ORIGINAL_ATTRIBUTE] = original
-    return wrapper
-
-
-def _visible_signature(
-    parameters: tuple[inspect.Parameter, ...], returns: Any
-) -> inspect.Signature:
-    """One shared Signature per shape: suites wrap thousands of tests that look alike, and
-    every object a wrapper keeps alive is work for each full garbage collection."""
-    try:
-        return _shared_signature(parameters, returns)
-    except TypeError:  # an unhashable default or annotation: this one stays unshared
-        return inspect.Signature(parameters, return_annotation=returns)
+    return signature.replace(parameters=parameters), wants_request
 
 
 @functools.lru_cache(maxsize=4096)
-def _shared_signature(parameters: tuple[inspect.Parameter, ...], returns: Any) -> inspect.Signature:
-    return inspect.Signature(parameters, return_annotation=returns)
+def _chain(existing: tuple[Binding, ...], binding: Binding) -> tuple[Binding, ...]:
+    """``existing + (binding,)``, one shared tuple per distinct chain."""
+    return (*existing, binding)
 
 
-@final
-class _Call:
-    """What a wrapper needs when it runs. Suites wrap thousands of tests, so each wrapper keeps
-    one small object instead of a nest of closures (fewer objects for the garbage collector)."""
+# -- the wrapper --------------------------------------------------------------------------------
+#
+# A wrapper reaches its own attributes through a hidden keyword-only default that points at
+# itself: no closure cell and no helper object per wrapped test, which keeps the number of
+# objects the garbage collector scans low on large suites.
 
-    __slots__ = ("bindings", "original", "wants_request")
 
-    def __init__(
-        self, original: Callable[..., Any], bindings: tuple[Binding, ...], wants_request: bool
-    ) -> None:
-        self.original = original
-        self.bindings = bindings
-        self.wants_request = wants_request
+@functools.cache
+def _injector() -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
+    # The plugin layer, found on first use: declaring bindings needs no pytest session.
+    from .resolution import inject
 
-    def arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """``kwargs`` with the injected values, and without ``request`` unless the original
-        asked for it."""
-        from .resolution import inject  # imported late: resolution needs the plugin's session
+    return inject
 
-        request = kwargs["request"] if self.wants_request else kwargs.pop("request")
-        kwargs.update(inject(request, self.bindings, kwargs))
-        return kwargs
+
+def _function_wrapper(*args: Any, _warmup_wrapper: Any = None, **kwargs: Any) -> Any:
+    original = _warmup_wrapper.__dict__[_ORIGINAL_ATTRIBUTE]
+    return original(*args, **_injector()(_warmup_wrapper, kwargs))
+
+
+def _generator_wrapper(*args: Any, _warmup_wrapper: Any = None, **kwargs: Any) -> Any:
+    original = _warmup_wrapper.__dict__[_ORIGINAL_ATTRIBUTE]
+    return (yield from original(*args, **_injector()(_warmup_wrapper, kwargs)))
+
+
+async def _coroutine_wrapper(*args: Any, _warmup_wrapper: Any = None, **kwargs: Any) -> Any:
+    original = _warmup_wrapper.__dict__[_ORIGINAL_ATTRIBUTE]
+    return await original(*args, **_injector()(_warmup_wrapper, kwargs))
+
+
+async def _async_generator_wrapper(*args: Any, _warmup_wrapper: Any = None, **kwargs: Any) -> Any:
+    original = _warmup_wrapper.__dict__[_ORIGINAL_ATTRIBUTE]
+    async for item in original(*args, **_injector()(_warmup_wrapper, kwargs)):
+        yield item
+
+
+def _template_for(original: Callable[..., Any]) -> Callable[..., Any]:
+    if type(original) is types.FunctionType and not hasattr(original, "_is_coroutine_marker"):
+        flags = original.__code__.co_flags
+        asynchronous = bool(flags & inspect.CO_ASYNC_GENERATOR)
+        coroutine = bool(flags & inspect.CO_COROUTINE)
+        generator = bool(flags & inspect.CO_GENERATOR)
+    else:  # a partial, a marked coroutine function...: inspect knows how to look at them
+        asynchronous = inspect.isasyncgenfunction(original)
+        coroutine = inspect.iscoroutinefunction(original)
+        generator = inspect.isgeneratorfunction(original)
+    if asynchronous:
+        return _async_generator_wrapper
+    if coroutine:
+        return _coroutine_wrapper
+    if generator:
+        return _generator_wrapper
+    return _function_wrapper
+
+
+def bound_call(wrapper: Any, kwargs: dict[str, Any]) -> tuple[tuple[Binding, ...], Any]:
+    """What a running wrapper injects (its bindings) and the request pytest passed it;
+    ``kwargs`` loses ``request`` unless the original function takes it."""
+    namespace = wrapper.__dict__
+    wants_request = namespace[_WANTS_REQUEST_ATTRIBUTE]
+    request = kwargs["request"] if wants_request else kwargs.pop("request")
+    return namespace[BINDINGS_ATTRIBUTE], request
+
+
+_MISSING = object()
+_COPIED = (
+    "__module__",
+    "__name__",
+    "__qualname__",
+    "__doc__",
+    "__annotations__",
+    "__type_params__",
+)
+
+
+def _wrap(
+    function: Callable[..., Any],
+    original: Callable[..., Any],
+    bindings: tuple[Binding, ...],
+    visible: inspect.Signature,
+    wants_request: bool,
+) -> Callable[..., Any]:
+    """A new wrapper around ``original``; ``function`` is what is being decorated (``original``
+    or the wrapper of an earlier ``warmup_param``, whose attributes, marks included, carry on)."""
+    template = _template_for(original)
+    wrapper = types.FunctionType(template.__code__, template.__globals__)
+    # What functools.update_wrapper copies, except __wrapped__: pytest must see the visible
+    # signature, not the original's.
+    for name in _COPIED:
+        value = getattr(original, name, _MISSING)
+        if value is not _MISSING:
+            setattr(wrapper, name, value)
+    wrapper.__kwdefaults__ = {_SELF_PARAMETER: wrapper}
+    namespace = wrapper.__dict__
+    namespace.update(getattr(function, "__dict__", {}))
+    namespace.pop("__wrapped__", None)
+    # pytest reports a test's file and line from this (instead of from the wrapper's code)
+    namespace["place_as"] = original
+    namespace["__signature__"] = visible
+    namespace[BINDINGS_ATTRIBUTE] = bindings
+    namespace[_ORIGINAL_ATTRIBUTE] = original
+    namespace[_WANTS_REQUEST_ATTRIBUTE] = wants_request
+    return wrapper

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from .declarations import WarmupRequirement, declaration_site
 from .errors import DependencyCycleError, WarmupError
@@ -26,9 +26,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Root:
-    """One binding of a covered test that this producer prepares."""
+class Root(NamedTuple):
+    """One binding of a covered test that this producer prepares (a tuple: producers make
+    one for every covered test)."""
 
     consumer_id: str
     source_kind: str  # "test" or "fixture"

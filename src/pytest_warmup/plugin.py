@@ -179,7 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if catalog.producers or catalog.fixtures:
             config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
     config.stash[SESSION_KEY] = session
-    config.pluginmanager.register(_fixtures_of(session), "pytest-warmup-fixtures")
+    config.pluginmanager.register(_run_plugin(session), "pytest-warmup-run")
 
 
 def _catalogs_configured(config: pytest.Config) -> bool:
@@ -230,49 +230,39 @@ def pytest_fixture_setup(
         state.leave_setup()
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    state = item.config.stash[SESSION_KEY]
-    state.check_catalog_ids(item)
-    _provide_request(item)
-    yield
-    # A test whose own binding needs a node that failed errors in setup, like a fixture would.
-    if not state.node_failures_seen:
-        return
+# Hooks that run for every test are plain functions rather than wrappers: on suites of thousands
+# of tests, the generator a wrapper costs is measurable (benchmarks/bench_overhead.py).
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
     bindings = bindings_of(getattr(item, "obj", None))
-    if not bindings:
-        return
-    prepared = producer_for_item(item, bindings)
-    if prepared is None:
-        return
-    for binding in bindings:
-        try:
-            prepared.value(state.requirement_of(binding), item.nodeid)
-        except NodeFailedError:
-            raise
-        except WarmupError:
-            continue  # lookup problems are the call phase's to report
+    item.config.stash[SESSION_KEY].check_catalog_ids(item, bindings)
+    if bindings:
+        _provide_request(item)
 
 
 def _provide_request(item: pytest.Item) -> None:
     # warmup_param adds ``request`` to every bound test's signature. pytest 9 builds a new
     # FixtureDef each time a test asks for ``request`` (about 10 us a test, measured with
     # benchmarks/bench_overhead.py); the value is the item's own request, so hand it over here.
-    if not bindings_of(getattr(item, "obj", None)):
-        return
     funcargs = getattr(item, "funcargs", None)
     request = getattr(item, "_request", None)
     if isinstance(funcargs, dict) and isinstance(request, pytest.FixtureRequest):
         funcargs.setdefault("request", request)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
+) -> pytest.TestReport | None:
+    """A failure from a ``WarmupError`` is reported as its message, without plugin frames;
+    every other report is left to pytest (``None``)."""
     excinfo = call.excinfo
-    if excinfo is not None and isinstance(excinfo.value, WarmupError) and report.failed:
+    if excinfo is None or not isinstance(excinfo.value, WarmupError):
+        return None
+    report = pytest.TestReport.from_item_and_call(item, call)
+    if report.failed:
         report.longrepr = WarmupErrorRepr.of(excinfo.value)  # type: ignore[assignment]
     return report
 
@@ -307,12 +297,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.line(text, red=error, yellow=not error)
 
 
-def _fixtures_of(session: WarmupSession) -> types.ModuleType:
-    """The plugin's fixtures for one run, as a plugin module registered at configure time.
+def _run_plugin(session: WarmupSession) -> types.ModuleType:
+    """The fixtures and hooks that close over one run's session, as a plugin module registered
+    at configure time.
 
-    ``warmup_mgr`` closes over the run's session object instead of asking pytest for
-    ``request``: every test under a producer has it in its fixture closure, and pytest does
-    work per test for each fixture there and for each of their dependencies.
+    ``warmup_mgr`` needs no ``request``: every test under a producer has it in its fixture
+    closure, and pytest does work per test for each fixture there and for each of their
+    dependencies.
     """
 
     @pytest.fixture(scope="session")
@@ -320,9 +311,29 @@ def _fixtures_of(session: WarmupSession) -> types.ModuleType:
         """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture; return its result."""
         return WarmupManager(session)
 
-    fixtures = types.ModuleType("pytest_warmup.fixtures", "pytest-warmup's fixtures.")
-    vars(fixtures)["warmup_mgr"] = warmup_mgr
-    return fixtures
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_setup(item: pytest.Item) -> None:
+        """After the fixtures are set up: a test whose own binding needs a node that failed
+        errors in setup, as a failing fixture would."""
+        if not session.node_failures_seen:
+            return
+        bindings = bindings_of(getattr(item, "obj", None))
+        if not bindings:
+            return
+        prepared = producer_for_item(item, bindings)
+        if prepared is None:
+            return
+        for binding in bindings:
+            try:
+                prepared.value(session.requirement_of(binding), item.nodeid)
+            except NodeFailedError:
+                raise
+            except WarmupError:
+                continue  # lookup problems are the call phase's to report
+
+    plugin = types.ModuleType("pytest_warmup.run", "pytest-warmup's fixtures and hooks of a run.")
+    vars(plugin).update(warmup_mgr=warmup_mgr, pytest_runtest_setup=pytest_runtest_setup)
+    return plugin
 
 
 @dataclass(frozen=True)

@@ -18,18 +18,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import WarmupError
 from .graph import GraphNode
 from .nodes import WarmupNode
 from .record import PrepareRecord, RunRecord
 from .snapshots import FORMAT_VERSION, is_yaml_path
-
-try:
-    from yaml import CSafeDumper as _SafeDumper
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
 
 __all__ = [
     "KINDS",
@@ -292,16 +285,9 @@ def document(sections: Mapping[str, Any]) -> dict[str, Any]:
 def render(data: Any, path: str | Path) -> str:
     """The text of a document: YAML for ``.yaml``/``.yml`` paths, else JSON."""
     if is_yaml_path(path):
-        text: str = yaml.dump(
-            data,
-            Dumper=_SafeDumper,
-            sort_keys=True,
-            indent=2,
-            default_flow_style=False,
-            allow_unicode=True,
-            width=1 << 30,  # never fold long test ids over two lines
-        )
-        return text
+        from . import _yaml  # PyYAML is loaded only when a YAML file is written
+
+        return _yaml.dump(data)
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 

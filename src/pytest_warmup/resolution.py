@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from .binding import Binding
+from .binding import Binding, bound_call, callable_name_of
+from .declarations import WarmupRequirement
 from .errors import WarmupError
 from .runtime import PreparedScope
 from .session import SESSION_KEY, WarmupSession
@@ -19,34 +20,73 @@ from .session import SESSION_KEY, WarmupSession
 __all__ = ["inject", "producer_for_item", "resolve_producer"]
 
 
-def inject(
-    request: pytest.FixtureRequest, bindings: Sequence[Binding], arguments: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The values for ``bindings`` of the callable that ``request`` is running."""
+def inject(function: object, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments for the original of ``function``, a ``warmup_param`` wrapper that
+    pytest calls with ``arguments``: the prepared values of its bindings added.
+
+    This runs once for every bound test and fixture, so the common case (no producer named, one
+    prepared scope among the arguments) takes the shortest path.
+    """
+    bindings, request = bound_call(function, arguments)
     session = request.config.stash[SESSION_KEY]
+    node = request.node
+    _check_collisions(session, request, node, bindings, function)
+    named = None
     for binding in bindings:
-        if _fixture_visible(request, binding.argument_name):
+        if binding.producer_fixture is not None:
+            named = binding.producer_fixture
+            break
+    scope = None
+    if named is None:
+        for value in arguments.values():
+            if isinstance(value, PreparedScope):
+                if scope is not None and scope is not value:
+                    scope = None
+                    break
+                scope = value
+    if scope is None:
+        if named is not None:
+            _check_named_visible(request, named)
+        scope = resolve_producer(
+            session,
+            named=named,
+            arguments=arguments,
+            closure=lambda: request.fixturenames,
+            value_of=request.getfixturevalue,
+            producers=lambda: _possible_producers(request, session),
+        )
+    test_id = node.nodeid
+    for binding in bindings:
+        requirement = binding.requirement
+        if not isinstance(requirement, WarmupRequirement):
+            requirement = session.requirement_of(binding)
+        arguments[binding.argument_name] = scope.value(requirement, test_id)
+    return arguments
+
+
+def _check_collisions(
+    session: WarmupSession,
+    request: pytest.FixtureRequest,
+    node: Any,
+    bindings: Sequence[Binding],
+    function: object,
+) -> None:
+    # Which fixtures a test sees depends on the collectors above it, not on the test itself:
+    # the answer is kept per collector (a module of 50 tests asks once).
+    anchor = node.parent if isinstance(node, pytest.Item) else node
+    visibility = session.fixture_visibility
+    for binding in bindings:
+        name = binding.argument_name
+        key = (anchor, name)
+        visible = visibility.get(key)
+        if visible is None:
+            visible = visibility[key] = _fixture_visible(request, name)
+        if visible:
             raise WarmupError(
-                f"warmup_param-injected argument '{binding.argument_name}' collides with "
-                f"ordinary pytest fixture resolution; rename the argument of callable "
-                f"'{binding.callable_name}' or the fixture"
+                f"warmup_param-injected argument '{name}' collides with ordinary pytest fixture "
+                f"resolution; rename the argument of callable '{callable_name_of(function)}' or "
+                "the fixture"
             )
-    named = _named_producer(bindings)
-    if named is not None:
-        _check_named_visible(request, named)
-    scope = resolve_producer(
-        session,
-        named=named,
-        arguments=arguments,
-        closure=lambda: request.fixturenames,
-        value_of=request.getfixturevalue,
-        producers=lambda: _possible_producers(request, session),
-    )
-    test_id = request.node.nodeid
-    return {
-        binding.argument_name: scope.value(session.requirement_of(binding), test_id)
-        for binding in bindings
-    }
 
 
 def resolve_producer(

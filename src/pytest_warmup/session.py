@@ -11,10 +11,9 @@ import contextlib
 import inspect
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, final
+from typing import Any, NamedTuple, final
 
 import pytest
 
@@ -40,44 +39,60 @@ XDIST_UNSUPPORTED = (
 )
 
 
-@dataclass(frozen=True)
-class _ItemBinding:
-    source_kind: str
+class _ItemBinding(NamedTuple):
+    source_kind: str  # "test" or "fixture"
     source_name: str
     binding: Binding
 
 
 @final
 class _ItemIndex:
-    """The final item list, grouped by the nodes producer scopes anchor on."""
+    """The final item list, grouped by the nodes producer scopes anchor on (each grouping is
+    built the first time a producer of that scope asks)."""
 
     def __init__(self, items: Sequence[pytest.Item]) -> None:
         self.items = list(items)
-        self.by_parent: dict[pytest.Collector, list[pytest.Item]] = {}
-        self.by_directory: dict[Path, list[pytest.Item]] = {}
+
+    @cached_property
+    def by_parent(self) -> dict[pytest.Collector, list[pytest.Item]]:
+        """Items by their innermost class and by their module (class and module producers)."""
+        groups: dict[pytest.Collector, list[pytest.Item]] = {}
         for item in self.items:
-            # One walk up to the module: the innermost class (if any) and the module anchor
-            # class- and module-scoped producers.
+            # One walk up to the module.
             seen_class = False
             node = item.parent
             while node is not None:
                 if isinstance(node, pytest.Class) and not seen_class:
                     seen_class = True
-                    self.by_parent.setdefault(node, []).append(item)
+                    groups.setdefault(node, []).append(item)
                 elif isinstance(node, pytest.Module):
-                    self.by_parent.setdefault(node, []).append(item)
+                    groups.setdefault(node, []).append(item)
                     break
                 node = node.parent
-            self.by_directory.setdefault(item.path.parent, []).append(item)
-        self.ids = {item.nodeid for item in self.items}
-        self.position = {item: index for index, item in enumerate(self.items)}
+        return groups
+
+    @cached_property
+    def ids(self) -> frozenset[str]:
+        return frozenset(item.nodeid for item in self.items)
+
+    @cached_property
+    def _by_directory(self) -> dict[Path, list[pytest.Item]]:
+        groups: dict[Path, list[pytest.Item]] = {}
+        for item in self.items:
+            groups.setdefault(item.path.parent, []).append(item)
+        return groups
+
+    @cached_property
+    def _position(self) -> dict[pytest.Item, int]:
+        return {item: index for index, item in enumerate(self.items)}
 
     def under(self, directory: Path) -> list[pytest.Item]:
+        """Items in ``directory`` and below it, in run order (package producers)."""
         found: list[pytest.Item] = []
-        for folder, items in self.by_directory.items():
+        for folder, items in self._by_directory.items():
             if folder == directory or directory in folder.parents:
                 found.extend(items)
-        return sorted(found, key=self.position.__getitem__)
+        return sorted(found, key=self._position.__getitem__)
 
 
 @final
@@ -112,7 +127,9 @@ class WarmupSession:
         self._deselected: list[pytest.Item] = []
         self._index: _ItemIndex | None = None
         self._views: dict[tuple[pytest.FixtureDef[Any], tuple[WarmupPlan, ...]], _ProducerView] = {}
-        self._item_bindings: dict[pytest.Item, list[_ItemBinding]] = {}
+        self._fixture_bindings: dict[pytest.Item, tuple[tuple[str, Binding], ...]] = {}
+        #: (collector, name) -> whether a fixture of that name is visible there
+        self.fixture_visibility: dict[tuple[Any, str], bool] = {}
         self._live: dict[Preparation, PrepareRecord] = {}
         #: a prepare() of this run recorded a node failure (tests then check theirs in setup)
         self.node_failures_seen = False
@@ -122,7 +139,8 @@ class WarmupSession:
     def set_items(self, items: Sequence[pytest.Item]) -> None:
         self._items = items
         self._index = None
-        self._item_bindings.clear()
+        self._fixture_bindings.clear()
+        self.fixture_visibility.clear()
         self._views.clear()
 
     def add_deselected(self, items: Iterable[pytest.Item]) -> None:
@@ -166,8 +184,18 @@ class WarmupSession:
             )
         return self.resolve_catalog_id(binding.requirement)
 
-    def check_catalog_ids(self, item: pytest.Item) -> None:
-        """Fail ``item`` when one of its bindings names a catalog id that no catalog declares."""
+    def check_catalog_ids(self, item: pytest.Item, own: Sequence[Binding]) -> None:
+        """Fail ``item`` when one of its bindings (``own``: the test's) names a catalog id
+        that no catalog declares."""
+        for binding in own:
+            if not isinstance(binding.requirement, WarmupRequirement):
+                break
+        else:
+            for _, binding in self._bindings_of_fixtures(item):
+                if not isinstance(binding.requirement, WarmupRequirement):
+                    break
+            else:
+                return
         for found in self.bindings_for(item):
             if isinstance(found.binding.requirement, WarmupRequirement):
                 continue
@@ -181,18 +209,25 @@ class WarmupSession:
 
     def bindings_for(self, item: pytest.Item) -> list[_ItemBinding]:
         """The item's test bindings, then its closure fixtures' bindings, in closure order."""
-        cached = self._item_bindings.get(item)
-        if cached is not None:
-            return cached
-        found: list[_ItemBinding] = []
-        function = getattr(item, "obj", None)
+        own = bindings_of(getattr(item, "obj", None))
+        fixtures = self._bindings_of_fixtures(item)
+        if not own and not fixtures:
+            return []
         test_name = getattr(item, "originalname", item.name)
-        found.extend(_ItemBinding("test", test_name, b) for b in bindings_of(function))
-        for name, fixturedef in _closure_definitions(item):
-            for binding in bindings_of(fixturedef.func):
-                found.append(_ItemBinding("fixture", name, binding))
-        self._item_bindings[item] = found
+        found = [_ItemBinding("test", test_name, binding) for binding in own]
+        found += [_ItemBinding("fixture", name, binding) for name, binding in fixtures]
         return found
+
+    def _bindings_of_fixtures(self, item: pytest.Item) -> tuple[tuple[str, Binding], ...]:
+        # Kept per item, and the same empty tuple for the (usual) item without any.
+        known = self._fixture_bindings.get(item)
+        if known is None:
+            known = self._fixture_bindings[item] = tuple(
+                (name, binding)
+                for name, fixturedef in _closure_definitions(item)
+                for binding in bindings_of(fixturedef.func)
+            )
+        return known
 
     # -- preparing ------------------------------------------------------------------------------
 
@@ -454,9 +489,17 @@ class WarmupSession:
         return [
             item
             for item in candidates
-            if _uses_definition(item, name, fixturedef)
-            or any(b.binding.producer_fixture == name for b in self.bindings_for(item))
+            if _uses_definition(item, name, fixturedef) or self._names_producer(item, name)
         ]
+
+    def _names_producer(self, item: pytest.Item, name: str) -> bool:
+        """Whether one of the item's bindings names ``name`` as its producer fixture."""
+        for binding in bindings_of(getattr(item, "obj", None)):
+            if binding.producer_fixture == name:
+                return True
+        return any(
+            binding.producer_fixture == name for _, binding in self._bindings_of_fixtures(item)
+        )
 
     def _roots(
         self, covered: Sequence[pytest.Item], plans: tuple[WarmupPlan, ...], producer: str
@@ -464,26 +507,28 @@ class WarmupSession:
         wanted = set(plans)
         roots: list[Root] = []
         for item in covered:
-            for found in self.bindings_for(item):
-                binding = found.binding
+            found = self.bindings_for(item)
+            if not found:
+                continue
+            test_id = item.nodeid
+            for kind, source, binding in found:
                 if binding.producer_fixture not in (None, producer):
                     continue
                 try:
                     requirement = self.requirement_of(binding)
                 except WarmupError:
                     continue  # an unknown catalog id: that test errors in its own setup
-                if requirement.owner_plan not in wanted:
-                    continue
-                roots.append(
-                    Root(
-                        consumer_id=item.nodeid,
-                        source_kind=found.source_kind,
-                        source_name=found.source_name,
-                        argument_name=binding.argument_name,
-                        requirement=requirement,
-                        producer_fixture=binding.producer_fixture,
+                if requirement.owner_plan in wanted:
+                    roots.append(
+                        Root(
+                            test_id,
+                            kind,
+                            source,
+                            binding.argument_name,
+                            requirement,
+                            binding.producer_fixture,
+                        )
                     )
-                )
         return roots
 
 

@@ -16,17 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, final
 
-import yaml
-
 from .declarations import WarmupRequirement
 from .errors import WarmupError
 from .graph import Graph, GraphNode
 from .runtime import WarmupRuntime
-
-try:
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 __all__ = [
     "FORMAT_VERSION",
@@ -65,36 +58,6 @@ _MAX_LISTED = 10
 # -- reading files ------------------------------------------------------------------------------
 
 
-class _Loader(_SafeLoader):
-    """PyYAML's safe loader, minus two traps for snapshot files.
-
-    Timestamps stay strings (a date is not a JSON value, so it would fail validation after a
-    round trip), and a key given twice in one mapping is an error instead of "last one wins".
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[tuple[str, str]] = set()
-        for key_node, _ in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
-                continue
-            key = (key_node.tag, key_node.value)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {key_node.value!r}",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-    def construct_timestamp_as_text(self, node: yaml.ScalarNode) -> str:
-        return self.construct_yaml_str(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_timestamp_as_text)
-
-
 def is_yaml_path(path: str | Path) -> bool:
     """Whether ``path`` is read and written as YAML (by its suffix), else JSON."""
     return str(path).lower().endswith(YAML_SUFFIXES)
@@ -109,6 +72,10 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _parse_json(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=_reject_duplicates)
+
+
 def load_document(path: str, context: str) -> dict[Any, Any]:
     """Parse the JSON or YAML mapping at ``path`` (as given; relative to the working directory).
 
@@ -119,15 +86,17 @@ def load_document(path: str, context: str) -> dict[Any, Any]:
     if not file.is_file():
         raise WarmupError(f"{context} does not exist: {path!r}")
     language = "YAML" if is_yaml_path(path) else "JSON"
+    parse: Callable[[str], Any] = _parse_json
+    syntax_error: type[Exception] = ValueError
+    if language == "YAML":
+        from . import _yaml  # PyYAML is loaded only when a YAML file is read
+
+        parse, syntax_error = _yaml.load, _yaml.YAMLError
     try:
-        text = file.read_text(encoding="utf-8")
-        if language == "YAML":
-            data = yaml.load(text, Loader=_Loader)  # _Loader derives from the safe loader
-        else:
-            data = json.loads(text, object_pairs_hook=_reject_duplicates)
+        data = parse(file.read_text(encoding="utf-8"))
     except OSError as exc:
         raise WarmupError(f"{context} {path!r} cannot be read: {exc}") from None
-    except (ValueError, yaml.YAMLError) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
+    except (ValueError, syntax_error) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
         detail = " ".join(str(exc).split())
         raise WarmupError(f"{context} {path!r} is not valid {language}: {detail}") from None
     if not isinstance(data, dict):
