@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_warmup import WarmupPlan, WarmupRequirement, binding, warmup_param
+from pytest_warmup import WarmupError, WarmupPlan, WarmupRequirement, binding, warmup_param
 from pytest_warmup.binding import Binding, bindings_of
 from recording_plans import install
 
@@ -691,3 +691,12 @@ def test_collision_is_judged_where_each_callable_is_defined(suite: pytest.Pytest
     result.stdout.fnmatch_lines(
         ["FAILED test_suite.py::TestWithOwnFixture::test_in_class - WarmupError: warmup*"]
     )
+
+
+def test_calling_a_bound_function_outside_pytest_says_how_it_gets_its_values() -> None:
+    @warmup_param("value", REQUIREMENT)
+    def helper(value: object) -> object:
+        return value
+
+    with pytest.raises(WarmupError, match="callable 'helper' is bound with warmup_param"):
+        helper()

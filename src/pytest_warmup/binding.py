@@ -16,7 +16,6 @@ __all__ = [
     "BINDINGS_ATTRIBUTE",
     "Binding",
     "bindings_of",
-    "bound_call",
     "callable_name_of",
     "original_of",
     "warmup_param",
@@ -24,9 +23,6 @@ __all__ = [
 
 BINDINGS_ATTRIBUTE = "__warmup_bindings__"
 _ORIGINAL_ATTRIBUTE = "__warmup_original__"
-_WANTS_REQUEST_ATTRIBUTE = "__warmup_wants_request__"
-# The keyword-only parameter through which a wrapper finds itself (hidden by its signature).
-_SELF_PARAMETER = "_warmup_wrapper"
 
 _Parameter = inspect.Parameter
 _REQUEST = _Parameter("request", _Parameter.KEYWORD_ONLY)
@@ -90,7 +86,8 @@ def warmup_param(
         )
 
     def decorate(function: F) -> F:
-        if hasattr(function, "_pytestfixturefunction") or hasattr(function, "_fixture_function"):
+        attributes = getattr(function, "__dict__", {})
+        if "_pytestfixturefunction" in attributes or "_fixture_function" in attributes:
             raise WarmupError(
                 f"warmup_param must be applied below @pytest.fixture (closer to the function) "
                 f"on fixture '{getattr(function, '__name__', function)}'"
@@ -224,37 +221,62 @@ def _chain(existing: tuple[Binding, ...], binding: Binding) -> tuple[Binding, ..
 
 # -- the wrapper --------------------------------------------------------------------------------
 #
-# A wrapper reaches its own attributes through a hidden keyword-only default that points at
-# itself: no closure cell and no helper object per wrapped test, which keeps the number of
-# objects the garbage collector scans low on large suites.
+# A wrapper gets what it needs when it runs (the original function, its bindings, whether the
+# original takes ``request``) as hidden keyword-only defaults, which its visible signature does
+# not show: no closure cells and no helper object per wrapped test, which keeps the number of
+# objects the garbage collector scans low on large suites, and no lookups when it runs.
 
 
 @functools.cache
-def _injector() -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
+def _injector() -> Callable[..., dict[str, Any]]:
     # The plugin layer, found on first use: declaring bindings needs no pytest session.
     from .resolution import inject
 
     return inject
 
 
-def _function_wrapper(*args: Any, _warmup_wrapper: Any = None, **kwargs: Any) -> Any:
-    original = _warmup_wrapper.__dict__[_ORIGINAL_ATTRIBUTE]
-    return original(*args, **_injector()(_warmup_wrapper, kwargs))
+def _function_wrapper(
+    *args: Any,
+    _warmup_original: Any = None,
+    _warmup_bindings: Any = None,
+    _warmup_request: bool = False,
+    **kwargs: Any,
+) -> Any:
+    injected = _injector()(_warmup_original, _warmup_bindings, _warmup_request, kwargs)
+    return _warmup_original(*args, **injected)
 
 
-def _generator_wrapper(*args: Any, _warmup_wrapper: Any = None, **kwargs: Any) -> Any:
-    original = _warmup_wrapper.__dict__[_ORIGINAL_ATTRIBUTE]
-    return (yield from original(*args, **_injector()(_warmup_wrapper, kwargs)))
+def _generator_wrapper(
+    *args: Any,
+    _warmup_original: Any = None,
+    _warmup_bindings: Any = None,
+    _warmup_request: bool = False,
+    **kwargs: Any,
+) -> Any:
+    injected = _injector()(_warmup_original, _warmup_bindings, _warmup_request, kwargs)
+    return (yield from _warmup_original(*args, **injected))
 
 
-async def _coroutine_wrapper(*args: Any, _warmup_wrapper: Any = None, **kwargs: Any) -> Any:
-    original = _warmup_wrapper.__dict__[_ORIGINAL_ATTRIBUTE]
-    return await original(*args, **_injector()(_warmup_wrapper, kwargs))
+async def _coroutine_wrapper(
+    *args: Any,
+    _warmup_original: Any = None,
+    _warmup_bindings: Any = None,
+    _warmup_request: bool = False,
+    **kwargs: Any,
+) -> Any:
+    injected = _injector()(_warmup_original, _warmup_bindings, _warmup_request, kwargs)
+    return await _warmup_original(*args, **injected)
 
 
-async def _async_generator_wrapper(*args: Any, _warmup_wrapper: Any = None, **kwargs: Any) -> Any:
-    original = _warmup_wrapper.__dict__[_ORIGINAL_ATTRIBUTE]
-    async for item in original(*args, **_injector()(_warmup_wrapper, kwargs)):
+async def _async_generator_wrapper(
+    *args: Any,
+    _warmup_original: Any = None,
+    _warmup_bindings: Any = None,
+    _warmup_request: bool = False,
+    **kwargs: Any,
+) -> Any:
+    injected = _injector()(_warmup_original, _warmup_bindings, _warmup_request, kwargs)
+    async for item in _warmup_original(*args, **injected):
         yield item
 
 
@@ -275,15 +297,6 @@ def _template_for(original: Callable[..., Any]) -> Callable[..., Any]:
     if generator:
         return _generator_wrapper
     return _function_wrapper
-
-
-def bound_call(wrapper: Any, kwargs: dict[str, Any]) -> tuple[tuple[Binding, ...], Any]:
-    """What a running wrapper injects (its bindings) and the request pytest passed it;
-    ``kwargs`` loses ``request`` unless the original function takes it."""
-    namespace = wrapper.__dict__
-    wants_request = namespace[_WANTS_REQUEST_ATTRIBUTE]
-    request = kwargs["request"] if wants_request else kwargs.pop("request")
-    return namespace[BINDINGS_ATTRIBUTE], request
 
 
 _MISSING = object()
@@ -314,7 +327,11 @@ def _wrap(
         value = getattr(original, name, _MISSING)
         if value is not _MISSING:
             setattr(wrapper, name, value)
-    wrapper.__kwdefaults__ = {_SELF_PARAMETER: wrapper}
+    wrapper.__kwdefaults__ = {
+        "_warmup_original": original,
+        "_warmup_bindings": bindings,
+        "_warmup_request": wants_request,
+    }
     namespace = wrapper.__dict__
     namespace.update(getattr(function, "__dict__", {}))
     namespace.pop("__wrapped__", None)
@@ -323,5 +340,4 @@ def _wrap(
     namespace["__signature__"] = visible
     namespace[BINDINGS_ATTRIBUTE] = bindings
     namespace[_ORIGINAL_ATTRIBUTE] = original
-    namespace[_WANTS_REQUEST_ATTRIBUTE] = wants_request
     return wrapper

@@ -248,7 +248,7 @@ def _provide_request(item: pytest.Item) -> None:
     # benchmarks/bench_overhead.py); the value is the item's own request, so hand it over here.
     funcargs = getattr(item, "funcargs", None)
     request = getattr(item, "_request", None)
-    if isinstance(funcargs, dict) and isinstance(request, pytest.FixtureRequest):
+    if request is not None and isinstance(funcargs, dict):
         funcargs.setdefault("request", request)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .binding import Binding, bound_call, callable_name_of
+from .binding import Binding, callable_name_of
 from .declarations import WarmupRequirement
 from .errors import WarmupError
 from .runtime import PreparedScope
@@ -20,14 +20,26 @@ from .session import SESSION_KEY, WarmupSession
 __all__ = ["inject", "producer_for_item", "resolve_producer"]
 
 
-def inject(function: object, arguments: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments for the original of ``function``, a ``warmup_param`` wrapper that
-    pytest calls with ``arguments``: the prepared values of its bindings added.
+def inject(
+    function: Callable[..., Any],
+    bindings: Sequence[Binding],
+    pass_request: bool,
+    arguments: dict[str, Any],
+) -> dict[str, Any]:
+    """The keyword arguments for ``function``, a callable bound by ``warmup_param`` that pytest
+    called (through its wrapper) with ``arguments``: the prepared values of its bindings added,
+    and ``request`` removed unless ``pass_request``.
 
     This runs once for every bound test and fixture, so the common case (no producer named, one
     prepared scope among the arguments) takes the shortest path.
     """
-    bindings, request = bound_call(function, arguments)
+    try:
+        request = arguments["request"] if pass_request else arguments.pop("request")
+    except KeyError:
+        raise WarmupError(
+            f"callable '{callable_name_of(function)}' is bound with warmup_param and gets its "
+            "values from pytest: let pytest call it as a test or fixture (it passes 'request')"
+        ) from None
     session = request.config.stash[SESSION_KEY]
     node = request.node
     _check_collisions(session, request, node, bindings, function)
@@ -72,8 +84,9 @@ def _check_collisions(
     function: object,
 ) -> None:
     # Which fixtures a test sees depends on the collectors above it, not on the test itself:
-    # the answer is kept per collector (a module of 50 tests asks once).
-    anchor = node.parent if isinstance(node, pytest.Item) else node
+    # the answer is kept per collector (a module of 50 tests asks once). A function-scoped
+    # request's node is the test.
+    anchor = node.parent if request.scope == "function" else node
     visibility = session.fixture_visibility
     for binding in bindings:
         name = binding.argument_name
