@@ -698,5 +698,6 @@ def test_calling_a_bound_function_outside_pytest_says_how_it_gets_its_values() -
     def helper(value: object) -> object:
         return value
 
+    unbound: Any = helper  # what pytest would call with ``request``, called without it
     with pytest.raises(WarmupError, match="callable 'helper' is bound with warmup_param"):
-        helper()
+        unbound()

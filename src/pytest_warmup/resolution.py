@@ -90,7 +90,7 @@ def _check_collisions(
     visibility = session.fixture_visibility
     for binding in bindings:
         name = binding.argument_name
-        key = (anchor, name)
+        key = (id(anchor), name)
         visible = visibility.get(key)
         if visible is None:
             visible = visibility[key] = _fixture_visible(request, name)

@@ -127,9 +127,11 @@ class WarmupSession:
         self._deselected: list[pytest.Item] = []
         self._index: _ItemIndex | None = None
         self._views: dict[tuple[pytest.FixtureDef[Any], tuple[WarmupPlan, ...]], _ProducerView] = {}
-        self._fixture_bindings: dict[pytest.Item, tuple[tuple[str, Binding], ...]] = {}
-        #: (collector, name) -> whether a fixture of that name is visible there
-        self.fixture_visibility: dict[tuple[Any, str], bool] = {}
+        # Both keyed by id(): pytest nodes hash in Python, and these are read for every test.
+        # The nodes live as long as the session, which drops both at set_items().
+        self._fixture_bindings: dict[int, tuple[tuple[str, Binding], ...]] = {}
+        #: (id of a collector, name) -> whether a fixture of that name is visible there
+        self.fixture_visibility: dict[tuple[int, str], bool] = {}
         self._live: dict[Preparation, PrepareRecord] = {}
         #: a prepare() of this run recorded a node failure (tests then check theirs in setup)
         self.node_failures_seen = False
@@ -220,13 +222,14 @@ class WarmupSession:
 
     def _bindings_of_fixtures(self, item: pytest.Item) -> tuple[tuple[str, Binding], ...]:
         # Kept per item, and the same empty tuple for the (usual) item without any.
-        known = self._fixture_bindings.get(item)
+        known = self._fixture_bindings.get(id(item))
         if known is None:
-            known = self._fixture_bindings[item] = tuple(
+            found = [
                 (name, binding)
                 for name, fixturedef in _closure_definitions(item)
                 for binding in bindings_of(fixturedef.func)
-            )
+            ]
+            known = self._fixture_bindings[id(item)] = tuple(found) if found else ()
         return known
 
     # -- preparing ------------------------------------------------------------------------------
@@ -260,7 +263,7 @@ class WarmupSession:
                 self.snapshots.claim(snapshot_id, fixturedef, _describe_producer(fixturedef))
             covered = self._covered_tests(scope, request.node, fixturedef)
             record.selected_test_ids = tuple(item.nodeid for item in covered)
-            record.roots = self._roots(covered, plans, name)
+            record.roots = self._roots(covered, record.selected_test_ids, plans, name)
             record.graph = build_graph(record.roots)
             record.runtime = WarmupRuntime(scope, record.selected_test_ids)
             if self.snapshots.active:
@@ -502,15 +505,18 @@ class WarmupSession:
         )
 
     def _roots(
-        self, covered: Sequence[pytest.Item], plans: tuple[WarmupPlan, ...], producer: str
+        self,
+        covered: Sequence[pytest.Item],
+        test_ids: Sequence[str],
+        plans: tuple[WarmupPlan, ...],
+        producer: str,
     ) -> list[Root]:
         wanted = set(plans)
         roots: list[Root] = []
-        for item in covered:
+        for item, test_id in zip(covered, test_ids, strict=True):
             found = self.bindings_for(item)
             if not found:
                 continue
-            test_id = item.nodeid
             for kind, source, binding in found:
                 if binding.producer_fixture not in (None, producer):
                     continue
