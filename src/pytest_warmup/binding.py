@@ -6,8 +6,7 @@ import functools
 import inspect
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .declarations import WarmupRequirement
 from .errors import WarmupError
@@ -31,8 +30,7 @@ _VAR_FLAGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(NamedTuple):
     """One ``@warmup_param``: an argument, what it receives and (optionally) from which producer.
 
     Bindings carry no trace of the callable they decorate, so callables bound alike share one
@@ -139,7 +137,8 @@ def _shape_of(function: object) -> _Shape | None:
         return None
     if function.__defaults__ is not None or function.__kwdefaults__ is not None:
         return None
-    if hasattr(function, "__wrapped__") or hasattr(function, "__signature__"):
+    attributes = function.__dict__
+    if "__wrapped__" in attributes or "__signature__" in attributes:
         return None
     code = function.__code__
     flags = code.co_flags & _VAR_FLAGS
@@ -281,7 +280,7 @@ async def _async_generator_wrapper(
 
 
 def _template_for(original: Callable[..., Any]) -> Callable[..., Any]:
-    if type(original) is types.FunctionType and not hasattr(original, "_is_coroutine_marker"):
+    if type(original) is types.FunctionType and "_is_coroutine_marker" not in original.__dict__:
         flags = original.__code__.co_flags
         asynchronous = bool(flags & inspect.CO_ASYNC_GENERATOR)
         coroutine = bool(flags & inspect.CO_COROUTINE)
@@ -300,13 +299,14 @@ def _template_for(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _MISSING = object()
+_SINCE_3_12 = ("__type_params__",)
 _COPIED = (
     "__module__",
     "__name__",
     "__qualname__",
     "__doc__",
     "__annotations__",
-    "__type_params__",
+    *_SINCE_3_12,
 )
 
 
@@ -323,7 +323,16 @@ def _wrap(
     wrapper = types.FunctionType(template.__code__, template.__globals__)
     # What functools.update_wrapper copies, except __wrapped__: pytest must see the visible
     # signature, not the original's.
-    for name in _COPIED:
+    if type(original) is types.FunctionType:  # a plain function has all but one of them
+        wrapper.__module__ = original.__module__
+        wrapper.__name__ = original.__name__
+        wrapper.__qualname__ = original.__qualname__
+        wrapper.__doc__ = original.__doc__
+        wrapper.__annotations__ = original.__annotations__
+        copied: tuple[str, ...] = _SINCE_3_12
+    else:
+        copied = _COPIED
+    for name in copied:
         value = getattr(original, name, _MISSING)
         if value is not _MISSING:
             setattr(wrapper, name, value)

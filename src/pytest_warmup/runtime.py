@@ -559,12 +559,13 @@ class PreparedScope:
 
     def instance(self, requirement: WarmupRequirement, test_id: str) -> WarmupNode:
         """The instance a binding in ``test_id`` receives; raises :class:`WarmupError`."""
-        node = self.graph.by_requirement.get(requirement)
+        graph = self.graph
+        node = graph.by_requirement.get(requirement)
         if node is not None:
-            own = self.graph.per_test.get((node, test_id))
+            own = graph.per_test.get((node, test_id)) if graph.per_test else None
             if own is not None:
                 return own
-            shared = self.graph.shared.get(node)
+            shared = graph.shared.get(node)
             if shared is not None:
                 return shared
         site = declaration_site(requirement)
@@ -579,7 +580,8 @@ class PreparedScope:
     def value(self, requirement: WarmupRequirement, test_id: str) -> Any:
         """The prepared value for ``requirement`` as seen by ``test_id``."""
         node = self.instance(requirement, test_id)
-        error = failure_of(node)
-        if error is not None:
-            raise error
+        if node.has_exception or node.blocked_by is not None:
+            error = failure_of(node)
+            if error is not None:
+                raise error
         return node.value
