@@ -230,16 +230,9 @@ def pytest_fixture_setup(
         state.leave_setup()
 
 
-# Hooks that run for every test are plain functions rather than wrappers: on suites of thousands
-# of tests, the generator a wrapper costs is measurable (benchmarks/bench_overhead.py).
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    bindings = bindings_of(getattr(item, "obj", None))
-    item.config.stash[SESSION_KEY].check_catalog_ids(item, bindings)
-    if bindings:
-        _provide_request(item)
+# Hooks that run for every test are plain functions rather than wrappers (on suites of thousands
+# of tests, the generator a wrapper costs is measurable with benchmarks/bench_overhead.py), and
+# the setup ones live in _run_plugin(), where the session needs no lookup.
 
 
 def _provide_request(item: pytest.Item) -> None:
@@ -311,8 +304,17 @@ def _run_plugin(session: WarmupSession) -> types.ModuleType:
         """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture; return its result."""
         return WarmupManager(session)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_setup(item: pytest.Item) -> None:
+    @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_setup")
+    def before_fixtures(item: pytest.Item) -> None:
+        """Before the fixtures are set up: unknown catalog ids fail the test, and a bound
+        test gets its ``request`` without pytest building a fixture for it."""
+        bindings = bindings_of(getattr(item, "obj", None))
+        session.check_catalog_ids(item, bindings)
+        if bindings:
+            _provide_request(item)
+
+    @pytest.hookimpl(trylast=True, specname="pytest_runtest_setup")
+    def after_fixtures(item: pytest.Item) -> None:
         """After the fixtures are set up: a test whose own binding needs a node that failed
         errors in setup, as a failing fixture would."""
         if not session.node_failures_seen:
@@ -332,7 +334,12 @@ def _run_plugin(session: WarmupSession) -> types.ModuleType:
                 continue  # lookup problems are the call phase's to report
 
     plugin = types.ModuleType("pytest_warmup.run", "pytest-warmup's fixtures and hooks of a run.")
-    vars(plugin).update(warmup_mgr=warmup_mgr, pytest_runtest_setup=pytest_runtest_setup)
+    # pytest only looks at names that start with "pytest_" (specname gives the hook).
+    vars(plugin).update(
+        warmup_mgr=warmup_mgr,
+        pytest_runtest_setup_before_fixtures=before_fixtures,
+        pytest_runtest_setup_after_fixtures=after_fixtures,
+    )
     return plugin
 
 
