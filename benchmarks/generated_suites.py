@@ -14,9 +14,11 @@ from __future__ import annotations
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -167,16 +169,8 @@ _RUNTEST = re.compile(r"bench-runtest-seconds ([\d.]+)")
 _SUMMARY = re.compile(r"(\d+) (?:passed|tests? collected).* in ([\d.]+)s")
 
 
-def run_suite(
-    directory: Path,
-    expected_tests: int,
-    extra_args: Sequence[str] = (),
-    *,
-    cache_bytecode: bool = True,
-) -> Timing:
-    """Run a generated suite once in a fresh interpreter; fail loudly unless all tests pass
-    (or, with ``--collect-only``, unless all were collected)."""
-    command = [
+def _pytest_command(directory: Path, extra_args: Sequence[str]) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "pytest",
@@ -189,6 +183,59 @@ def run_suite(
         *extra_args,
         str(directory),
     ]
+
+
+def _check_passed(
+    completed: subprocess.CompletedProcess[str], directory: Path, expected_tests: int
+) -> re.Match[str]:
+    lines = completed.stdout.strip().splitlines()
+    match = _SUMMARY.search(lines[-1]) if lines else None
+    if completed.returncode != 0 or match is None or int(match.group(1)) != expected_tests:
+        raise RuntimeError(
+            f"benchmark suite {directory} did not pass ({expected_tests} tests expected):\n"
+            + "\n".join(lines[-30:])
+            + completed.stderr[-3000:]
+        )
+    return match
+
+
+_INSTRUCTIONS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def count_instructions(directory: Path, expected_tests: int, extra_args: Sequence[str] = ()) -> int:
+    """Run a generated suite once under ``valgrind --tool=callgrind`` (about 50 times slower)
+    and return the machine instructions it executed. Unlike times, the count hardly changes
+    between runs or with what else the machine is doing."""
+    if shutil.which("valgrind") is None:
+        raise RuntimeError("counting instructions needs valgrind (apt install valgrind)")
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    with tempfile.TemporaryDirectory() as scratch:
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={scratch}/callgrind.out",
+            *_pytest_command(directory, extra_args),
+        ]
+        completed = subprocess.run(
+            command, cwd=directory, capture_output=True, text=True, env=environment, check=False
+        )
+    _check_passed(completed, directory, expected_tests)
+    found = _INSTRUCTIONS.search(completed.stderr)
+    if found is None:
+        raise RuntimeError(f"valgrind printed no instruction count:\n{completed.stderr[-3000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def run_suite(
+    directory: Path,
+    expected_tests: int,
+    extra_args: Sequence[str] = (),
+    *,
+    cache_bytecode: bool = True,
+) -> Timing:
+    """Run a generated suite once in a fresh interpreter; fail loudly unless all tests pass
+    (or, with ``--collect-only``, unless all were collected)."""
+    command = _pytest_command(directory, extra_args)
     # By default bytecode (and pytest's rewritten test modules) is cached, as in everyday runs;
     # without the cache every run compiles the suite again, so the first run needs no warm-up.
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -202,14 +249,7 @@ def run_suite(
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    lines = completed.stdout.strip().splitlines()
-    match = _SUMMARY.search(lines[-1]) if lines else None
-    if completed.returncode != 0 or match is None or int(match.group(1)) != expected_tests:
-        raise RuntimeError(
-            f"benchmark suite {directory} did not pass ({expected_tests} tests expected):\n"
-            + "\n".join(lines[-30:])
-            + completed.stderr[-3000:]
-        )
+    match = _check_passed(completed, directory, expected_tests)
     runtest = _RUNTEST.search(completed.stderr)
     return Timing(
         wall=wall,
