@@ -84,8 +84,7 @@ def warmup_param(
         )
 
     def decorate(function: F) -> F:
-        attributes = getattr(function, "__dict__", {})
-        if "_pytestfixturefunction" in attributes or "_fixture_function" in attributes:
+        if _is_fixture(function):
             raise WarmupError(
                 f"warmup_param must be applied below @pytest.fixture (closer to the function) "
                 f"on fixture '{getattr(function, '__name__', function)}'"
@@ -120,6 +119,15 @@ def warmup_param(
         return _wrap(function, original, bindings, visible, wants_request)  # type: ignore[return-value]
 
     return decorate
+
+
+def _is_fixture(function: object) -> bool:
+    """Whether ``@pytest.fixture`` was applied already (pytest 8 marks the function, pytest 9
+    returns a definition object)."""
+    if type(function) is types.FunctionType:  # look in its namespace: no failing lookups
+        attributes = function.__dict__
+        return "_pytestfixturefunction" in attributes or "_fixture_function" in attributes
+    return hasattr(function, "_pytestfixturefunction") or hasattr(function, "_fixture_function")
 
 
 # -- signatures ---------------------------------------------------------------------------------
