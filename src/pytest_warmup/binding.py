@@ -55,9 +55,9 @@ def original_of(function: Callable[..., Any]) -> Callable[..., Any]:
     return original
 
 
-def callable_name_of(function: object) -> str:
+def callable_name_of(function: Callable[..., Any]) -> str:
     """The name error messages use for a bound callable: its undecorated function's name."""
-    original = getattr(function, _ORIGINAL_ATTRIBUTE, function)
+    original = original_of(function)
     return str(getattr(original, "__name__", repr(original)))
 
 

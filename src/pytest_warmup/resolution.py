@@ -30,8 +30,7 @@ def inject(
     called (through its wrapper) with ``arguments``: the prepared values of its bindings added,
     and ``request`` removed unless ``pass_request``.
 
-    This runs once for every bound test and fixture, so the common case (no producer named, one
-    prepared scope among the arguments) takes the shortest path.
+    This runs once for every bound test and fixture.
     """
     try:
         request = arguments["request"] if pass_request else arguments.pop("request")
@@ -43,30 +42,17 @@ def inject(
     session = request.config.stash[SESSION_KEY]
     node = request.node
     _check_collisions(session, request, node, bindings, function)
-    named = None
-    for binding in bindings:
-        if binding.producer_fixture is not None:
-            named = binding.producer_fixture
-            break
-    scope = None
-    if named is None:
-        for value in arguments.values():
-            if isinstance(value, PreparedScope):
-                if scope is not None and scope is not value:
-                    scope = None
-                    break
-                scope = value
-    if scope is None:
-        if named is not None:
-            _check_named_visible(request, named)
-        scope = resolve_producer(
-            session,
-            named=named,
-            arguments=arguments,
-            closure=lambda: request.fixturenames,
-            value_of=request.getfixturevalue,
-            producers=lambda: _possible_producers(request, session),
-        )
+    named = _named_producer(bindings)
+    if named is not None:
+        _check_named_visible(request, named)
+    scope = resolve_producer(
+        session,
+        named=named,
+        arguments=arguments,
+        closure=lambda: request.fixturenames,
+        value_of=request.getfixturevalue,
+        producers=lambda: _possible_producers(request, session),
+    )
     test_id = node.nodeid
     for binding in bindings:
         requirement = binding.requirement
@@ -81,7 +67,7 @@ def _check_collisions(
     request: pytest.FixtureRequest,
     node: Any,
     bindings: Sequence[Binding],
-    function: object,
+    function: Callable[..., Any],
 ) -> None:
     # Which fixtures a test sees depends on the collectors above it, not on the test itself:
     # the answer is kept per collector (a module of 50 tests asks once). A function-scoped
@@ -117,7 +103,7 @@ def resolve_producer(
     may be producers (default: those that prepared). Both are called only when needed: the
     common case, a producer among the callable's own arguments, never looks at the closure.
     """
-    found = _unique(value for value in arguments.values() if isinstance(value, PreparedScope))
+    found = _distinct_scopes(arguments.values())
     if len(found) > 1 and named is None:
         raise WarmupError(_multiple(found))
     if named is not None:
@@ -136,11 +122,7 @@ def resolve_producer(
     if len(found) == 1:
         return found[0]
     known = session.producer_names if producers is None else producers()
-    candidates = _unique(
-        value
-        for value in map(value_of, [name for name in closure() if name in known])
-        if isinstance(value, PreparedScope)
-    )
+    candidates = _distinct_scopes(map(value_of, [name for name in closure() if name in known]))
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
@@ -197,8 +179,14 @@ def _named_producer(bindings: Sequence[Binding]) -> str | None:
     return None
 
 
-def _unique(values: Iterable[PreparedScope]) -> list[PreparedScope]:
-    return list({id(value): value for value in values}.values())
+def _distinct_scopes(values: Iterable[object]) -> list[PreparedScope]:
+    """The prepared scopes among ``values``, each once, in order (a plain loop: this runs for
+    every bound test, and there are one or two values)."""
+    found: list[PreparedScope] = []
+    for value in values:
+        if isinstance(value, PreparedScope) and value not in found:  # identity: no __eq__
+            found.append(value)
+    return found
 
 
 def _multiple(scopes: Sequence[PreparedScope]) -> str:

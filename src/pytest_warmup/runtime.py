@@ -580,8 +580,7 @@ class PreparedScope:
     def value(self, requirement: WarmupRequirement, test_id: str) -> Any:
         """The prepared value for ``requirement`` as seen by ``test_id``."""
         node = self.instance(requirement, test_id)
-        if node.has_exception or node.blocked_by is not None:
-            error = failure_of(node)
-            if error is not None:
-                raise error
+        error = failure_of(node)
+        if error is not None:
+            raise error
         return node.value

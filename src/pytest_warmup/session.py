@@ -189,15 +189,11 @@ class WarmupSession:
     def check_catalog_ids(self, item: pytest.Item, own: Sequence[Binding]) -> None:
         """Fail ``item`` when one of its bindings (``own``: the test's) names a catalog id
         that no catalog declares."""
-        for binding in own:
-            if not isinstance(binding.requirement, WarmupRequirement):
-                break
-        else:
-            for _, binding in self._bindings_of_fixtures(item):
-                if not isinstance(binding.requirement, WarmupRequirement):
-                    break
-            else:
-                return
+        fixtures = self._bindings_of_fixtures(item)
+        if not any(isinstance(b.requirement, str) for b in own) and not any(
+            isinstance(b.requirement, str) for _, b in fixtures
+        ):
+            return  # the usual case: every binding names a requirement object
         for found in self.bindings_for(item):
             if isinstance(found.binding.requirement, WarmupRequirement):
                 continue
@@ -492,17 +488,9 @@ class WarmupSession:
         return [
             item
             for item in candidates
-            if _uses_definition(item, name, fixturedef) or self._names_producer(item, name)
+            if _uses_definition(item, name, fixturedef)
+            or any(b.binding.producer_fixture == name for b in self.bindings_for(item))
         ]
-
-    def _names_producer(self, item: pytest.Item, name: str) -> bool:
-        """Whether one of the item's bindings names ``name`` as its producer fixture."""
-        for binding in bindings_of(getattr(item, "obj", None)):
-            if binding.producer_fixture == name:
-                return True
-        return any(
-            binding.producer_fixture == name for _, binding in self._bindings_of_fixtures(item)
-        )
 
     def _roots(
         self,
