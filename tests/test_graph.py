@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from pytest_warmup import WarmupError, WarmupPlan, WarmupRequirement
 from pytest_warmup.errors import DependencyCycleError
-from pytest_warmup.graph import Graph, GraphNode, Root, build_graph, requirement_label
+from pytest_warmup.graph import (
+    Graph,
+    GraphNode,
+    Root,
+    RootTable,
+    build_graph,
+    requirement_label,
+)
 from pytest_warmup.nodes import WarmupNode
 
 TEST_A = "test_x.py::test_a"
@@ -562,3 +571,46 @@ def test_a_wide_graph_of_20000_instances_builds(plan: WarmupPlan) -> None:
 
     assert len(graph.nodes) == 20_002
     assert len(graph.instances) == 20_000 + 2 * 500
+
+
+# -- the roots of a producer ------------------------------------------------------------------
+
+
+def test_root_table_reads_like_the_list_of_its_roots(plan: WarmupPlan) -> None:
+    roots = [root(plan.require(), TEST_A), root(plan.require(), TEST_B)]
+    table = RootTable(roots)
+
+    assert list(table) == roots
+    assert len(table) == 2
+    assert table[1] == roots[1]
+    assert table[-1] == roots[-1]
+    assert table[0:1] == roots[0:1]
+    with pytest.raises(IndexError):
+        table[2]
+    assert table.consumer_ids == [TEST_A, TEST_B]
+    assert table.requirements == [r.requirement for r in roots]
+
+
+def test_root_table_adds_no_object_per_root(plan: WarmupPlan) -> None:
+    requirement = plan.require()
+    test_ids = [f"test_x.py::test_{number}" for number in range(1000)]
+    table = RootTable()
+    gc.collect()
+    before = len(gc.get_objects())
+    for test_id in test_ids:
+        table.append(test_id, "test", test_id, "value", requirement)
+    gc.collect()
+    assert len(table) == 1000
+    assert len(gc.get_objects()) - before < 10
+
+
+def test_a_root_table_and_a_list_of_roots_build_the_same_graph(plan: WarmupPlan) -> None:
+    shared = plan.require(id="shared")
+    own = plan.require(id="own", is_per_test=True, dependencies={"base": shared})
+    roots = [root(shared, TEST_A), root(own, TEST_A), root(own, TEST_B)]
+
+    from_list = build_graph(roots)
+    from_table = build_graph(RootTable(roots))
+
+    assert labels(from_table) == labels(from_list)
+    assert keys(from_table.instances) == keys(from_list.instances)

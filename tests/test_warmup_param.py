@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 from typing import Any
 
@@ -175,15 +176,13 @@ def test_warmup_param_above_pytest_fixture_is_rejected(suite: pytest.Pytester) -
 # -- the wrapped callable -------------------------------------------------------------------
 
 
-def test_visible_signature_drops_bound_arguments_and_appends_keyword_only_request() -> None:
+def test_visible_signature_drops_bound_arguments_and_adds_nothing() -> None:
     @warmup_param("first", REQUIREMENT)
     @warmup_param("second", PLAN.require())
     def test_function(producer: object, first: object, other: object, second: object) -> None:
         pass
 
-    parameters = inspect.signature(test_function).parameters
-    assert list(parameters) == ["producer", "other", "request"]
-    assert parameters["request"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert list(inspect.signature(test_function).parameters) == ["producer", "other"]
 
 
 def test_visible_signature_keeps_a_request_the_function_already_takes() -> None:
@@ -194,12 +193,12 @@ def test_visible_signature_keeps_a_request_the_function_already_takes() -> None:
     assert list(inspect.signature(test_function).parameters) == ["request"]
 
 
-def test_request_goes_before_var_keyword_arguments() -> None:
+def test_visible_signature_keeps_var_keyword_arguments() -> None:
     @warmup_param("value", REQUIREMENT)
     def helper(value: object, **extra: object) -> None:
         pass
 
-    assert list(inspect.signature(helper).parameters) == ["request", "extra"]
+    assert list(inspect.signature(helper).parameters) == ["extra"]
 
 
 def test_wrapper_keeps_name_and_docstring_and_hides_the_original() -> None:
@@ -268,7 +267,7 @@ def test_functions_a_code_object_cannot_describe_take_inspects_path(function: An
     assert binding._shape_of(function) is None
     wrapped = warmup_param("value", REQUIREMENT)(function)
     expected = [p for p in inspect.signature(function).parameters if p != "value"]
-    assert [p for p in inspect.signature(wrapped).parameters if p != "request"] == expected
+    assert list(inspect.signature(wrapped).parameters) == expected
 
 
 def test_callables_bound_alike_share_their_bindings() -> None:
@@ -331,6 +330,70 @@ def test_request_is_passed_on_only_when_the_function_asks_for_it(
     )
     result = suite.runpytest()
     result.assert_outcomes(passed=2)
+
+
+def test_test_wrapped_again_by_another_decorator_still_gets_its_values(
+    suite: pytest.Pytester,
+) -> None:
+    write_suite(
+        suite,
+        """
+        import functools
+
+        def logged(function):
+            @functools.wraps(function)
+            def wrapper(*args, **kwargs):
+                return function(*args, **kwargs)
+            return wrapper
+
+        @logged
+        @warmup_param("value", shared)
+        @warmup_param("own", mine)
+        def test_outer(prep, value, own):
+            assert value["id"] == "shared"
+            assert own["test_id"] == "test_suite.py::test_outer"
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_each_parametrized_run_of_a_bound_test_reads_its_own_instances(
+    suite: pytest.Pytester,
+) -> None:
+    write_suite(
+        suite,
+        """
+        @pytest.mark.parametrize("number", [1, 2, 3])
+        @warmup_param("own", mine)
+        def test_numbered(prep, number, own):
+            assert own["test_id"] == f"test_suite.py::test_numbered[{number}]"
+        """,
+    )
+    result = suite.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+
+
+def test_bound_helper_called_by_a_test_fails_with_the_how_to(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("value", shared)
+        def helper(value):
+            return value
+
+        def test_calls_helper(prep):
+            helper()
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   *WarmupError: callable 'helper' is bound with warmup_param and gets its values "
+            "from pytest: let pytest call it as a test or fixture"
+        ]
+    )
 
 
 def test_fixture_side_binding_injects_into_the_fixture(suite: pytest.Pytester) -> None:
@@ -698,6 +761,44 @@ def test_calling_a_bound_function_outside_pytest_says_how_it_gets_its_values() -
     def helper(value: object) -> object:
         return value
 
-    unbound: Any = helper  # what pytest would call with ``request``, called without it
+    unbound: Any = helper  # called directly: no plugin told it whom it runs for
     with pytest.raises(WarmupError, match="callable 'helper' is bound with warmup_param"):
         unbound()
+
+
+def test_set_caller_reaches_the_wrapper_behind_methods_and_other_decorators() -> None:
+    class Holder:
+        @warmup_param("value", REQUIREMENT)
+        def method(self, value: object) -> None:
+            pass
+
+    wrapper = Holder.method
+    outer = functools.wraps(wrapper)(lambda *args, **kwargs: wrapper(*args, **kwargs))
+    first, second = object(), object()
+
+    assert binding.set_caller(Holder().method, first) is None
+    assert binding.set_caller(outer, second) is first
+    assert wrapper.__kwdefaults__ is not None
+    assert wrapper.__kwdefaults__["__warmup_caller__"] is second
+    assert binding.set_caller(lambda: None, first) is None  # no wrapper behind it: ignored
+
+
+def test_a_bound_function_keeps_two_objects_alive_for_the_garbage_collector() -> None:
+    # The wrapper function and its one dictionary: suites keep thousands of bound tests alive
+    # and every full collection scans their objects again (benchmarks/bench_overhead.py).
+    def make() -> Any:
+        def test_function(producer: object, value: object) -> None:
+            pass
+
+        return test_function
+
+    originals = [make() for _ in range(1000)]
+    # An annotations dictionary is made on first read: the originals' own, not the wrapper's.
+    assert all(function.__annotations__ for function in originals)
+    gc.collect()
+    before = len(gc.get_objects())
+    wrapped = [warmup_param("value", REQUIREMENT)(function) for function in originals]
+    gc.collect()
+    kept = len(gc.get_objects()) - before - 1  # the list itself
+    assert len(wrapped) == 1000
+    assert kept <= 2 * 1000 + 50  # plus a few shared caches (signatures, bindings)

@@ -16,15 +16,19 @@ __all__ = [
     "Binding",
     "bindings_of",
     "callable_name_of",
+    "names_catalog_id",
     "original_of",
+    "set_caller",
     "warmup_param",
 ]
 
+# Attribute names of a wrapper, and the names of its hidden keyword-only parameters.
 BINDINGS_ATTRIBUTE = "__warmup_bindings__"
 _ORIGINAL_ATTRIBUTE = "__warmup_original__"
+_REQUEST_ATTRIBUTE = "__warmup_request__"
+_CALLER_ATTRIBUTE = "__warmup_caller__"
 
 _Parameter = inspect.Parameter
-_REQUEST = _Parameter("request", _Parameter.KEYWORD_ONLY)
 _VAR_FLAGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,6 +51,13 @@ def bindings_of(function: object) -> tuple[Binding, ...]:
     """The bindings on a callable, closest to the function first (empty when none)."""
     bindings: tuple[Binding, ...] = getattr(function, BINDINGS_ATTRIBUTE, ())
     return bindings
+
+
+@functools.lru_cache(maxsize=4096)
+def names_catalog_id(bindings: tuple[Binding, ...]) -> bool:
+    """Whether one of ``bindings`` names a catalog id instead of a requirement object (asked
+    for every bound test; callables bound alike share one tuple of bindings)."""
+    return any(isinstance(b.requirement, str) for b in bindings)
 
 
 def original_of(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,11 +102,6 @@ def warmup_param(
             )
         original = original_of(function)
         existing = bindings_of(function)
-        if any(b.argument_name == argument_name for b in existing):
-            raise WarmupError(
-                f"warmup_param argument '{argument_name}' is already bound on callable "
-                f"'{callable_name_of(original)}'"
-            )
         shape = _shape_of(original)
         names = shape[0] if shape is not None else inspect.signature(original).parameters
         if argument_name not in names:
@@ -104,14 +110,9 @@ def warmup_param(
                 f"'{callable_name_of(original)}'"
             )
         bindings = _chain(existing, Binding(argument_name, requirement, producer_fixture))
-        named = {b.producer_fixture for b in bindings if b.producer_fixture is not None}
-        if len(named) > 1:
-            raise WarmupError(
-                f"warmup_param bindings on callable '{callable_name_of(original)}' must agree "
-                f"on producer_fixture when one is specified "
-                f"(found {', '.join(sorted(map(repr, named)))})"
-            )
-        bound = tuple(b.argument_name for b in bindings)
+        if existing:  # stacked: the usual single binding has nothing to agree with
+            _check_stacked(bindings, original)
+        bound = _bound_names(bindings)
         if shape is not None:
             visible, wants_request = _shaped_signature(shape, bound)
         else:
@@ -119,6 +120,28 @@ def warmup_param(
         return _wrap(function, original, bindings, visible, wants_request)  # type: ignore[return-value]
 
     return decorate
+
+
+def _check_stacked(bindings: tuple[Binding, ...], original: Callable[..., Any]) -> None:
+    """Stacked bindings: each argument bound once, and at most one producer named."""
+    *earlier, newest = bindings
+    if any(b.argument_name == newest.argument_name for b in earlier):
+        raise WarmupError(
+            f"warmup_param argument '{newest.argument_name}' is already bound on callable "
+            f"'{callable_name_of(original)}'"
+        )
+    named = {b.producer_fixture for b in bindings if b.producer_fixture is not None}
+    if len(named) > 1:
+        raise WarmupError(
+            f"warmup_param bindings on callable '{callable_name_of(original)}' must agree "
+            f"on producer_fixture when one is specified "
+            f"(found {', '.join(sorted(map(repr, named)))})"
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def _bound_names(bindings: tuple[Binding, ...]) -> tuple[str, ...]:
+    return tuple(b.argument_name for b in bindings)
 
 
 def _is_fixture(function: object) -> bool:
@@ -207,16 +230,11 @@ def _shaped_signature(shape: _Shape, bound: tuple[str, ...]) -> tuple[inspect.Si
 def _visible_signature(
     signature: inspect.Signature, bound: tuple[str, ...]
 ) -> tuple[inspect.Signature, bool]:
-    """The signature pytest sees (bound arguments dropped, a keyword-only ``request`` added
-    when missing) and whether the original function takes ``request`` itself."""
+    """The signature pytest sees (bound arguments dropped) and whether the original function
+    takes ``request`` itself."""
     # A bound ``request`` is the binding's (and a collision, reported at injection).
     wants_request = "request" in signature.parameters and "request" not in bound
     parameters = [p for p in signature.parameters.values() if p.name not in bound]
-    if not wants_request:
-        position = len(parameters)
-        if parameters and parameters[-1].kind is _Parameter.VAR_KEYWORD:
-            position -= 1
-        parameters.insert(position, _REQUEST)
     return signature.replace(parameters=parameters), wants_request
 
 
@@ -228,10 +246,17 @@ def _chain(existing: tuple[Binding, ...], binding: Binding) -> tuple[Binding, ..
 
 # -- the wrapper --------------------------------------------------------------------------------
 #
-# A wrapper gets what it needs when it runs (the original function, its bindings, whether the
-# original takes ``request``) as hidden keyword-only defaults, which its visible signature does
-# not show: no closure cells and no helper object per wrapped test, which keeps the number of
-# objects the garbage collector scans low on large suites, and no lookups when it runs.
+# A wrapper gets what it needs when it runs as hidden keyword-only defaults, which its visible
+# signature does not show: the original function, its bindings, whether the original takes
+# ``request``, and its caller, the test item or fixture request pytest runs it for. The plugin
+# sets the caller just before pytest calls the wrapper (set_caller(), from its setup hooks), so
+# the visible signature needs no ``request``: each name in a test's fixture closure costs pytest
+# work for every test, at collection and at setup (benchmarks/bench_overhead.py measures it).
+#
+# The defaults dictionary is the wrapper's attribute dictionary: the defaults are also the
+# attributes bindings_of() and original_of() read. So a wrapped test costs one function and one
+# dictionary: no closure cells, no helper object. Large suites keep thousands of wrappers alive,
+# and every full garbage collection of the run scans each of their objects again.
 
 
 @functools.cache
@@ -244,47 +269,91 @@ def _injector() -> Callable[..., dict[str, Any]]:
 
 def _function_wrapper(
     *args: Any,
-    _warmup_original: Any = None,
-    _warmup_bindings: Any = None,
-    _warmup_request: bool = False,
+    __warmup_original__: Any = None,
+    __warmup_bindings__: Any = None,
+    __warmup_request__: bool = False,
+    __warmup_caller__: Any = None,
     **kwargs: Any,
 ) -> Any:
-    injected = _injector()(_warmup_original, _warmup_bindings, _warmup_request, kwargs)
-    return _warmup_original(*args, **injected)
+    injected = _injector()(
+        __warmup_original__, __warmup_bindings__, __warmup_request__, __warmup_caller__, kwargs
+    )
+    return __warmup_original__(*args, **injected)
 
 
 def _generator_wrapper(
     *args: Any,
-    _warmup_original: Any = None,
-    _warmup_bindings: Any = None,
-    _warmup_request: bool = False,
+    __warmup_original__: Any = None,
+    __warmup_bindings__: Any = None,
+    __warmup_request__: bool = False,
+    __warmup_caller__: Any = None,
     **kwargs: Any,
 ) -> Any:
-    injected = _injector()(_warmup_original, _warmup_bindings, _warmup_request, kwargs)
-    return (yield from _warmup_original(*args, **injected))
+    injected = _injector()(
+        __warmup_original__, __warmup_bindings__, __warmup_request__, __warmup_caller__, kwargs
+    )
+    return (yield from __warmup_original__(*args, **injected))
 
 
 async def _coroutine_wrapper(
     *args: Any,
-    _warmup_original: Any = None,
-    _warmup_bindings: Any = None,
-    _warmup_request: bool = False,
+    __warmup_original__: Any = None,
+    __warmup_bindings__: Any = None,
+    __warmup_request__: bool = False,
+    __warmup_caller__: Any = None,
     **kwargs: Any,
 ) -> Any:
-    injected = _injector()(_warmup_original, _warmup_bindings, _warmup_request, kwargs)
-    return await _warmup_original(*args, **injected)
+    injected = _injector()(
+        __warmup_original__, __warmup_bindings__, __warmup_request__, __warmup_caller__, kwargs
+    )
+    return await __warmup_original__(*args, **injected)
 
 
 async def _async_generator_wrapper(
     *args: Any,
-    _warmup_original: Any = None,
-    _warmup_bindings: Any = None,
-    _warmup_request: bool = False,
+    __warmup_original__: Any = None,
+    __warmup_bindings__: Any = None,
+    __warmup_request__: bool = False,
+    __warmup_caller__: Any = None,
     **kwargs: Any,
 ) -> Any:
-    injected = _injector()(_warmup_original, _warmup_bindings, _warmup_request, kwargs)
-    async for item in _warmup_original(*args, **injected):
+    injected = _injector()(
+        __warmup_original__, __warmup_bindings__, __warmup_request__, __warmup_caller__, kwargs
+    )
+    async for item in __warmup_original__(*args, **injected):
         yield item
+
+
+_TEMPLATE_CODES = frozenset(
+    template.__code__
+    for template in (
+        _function_wrapper,
+        _generator_wrapper,
+        _coroutine_wrapper,
+        _async_generator_wrapper,
+    )
+)
+
+
+def set_caller(function: object, caller: object) -> object:
+    """Tell the ``warmup_param`` wrapper behind ``function`` whom pytest runs it for next: a
+    test item, or the request of a fixture being set up. Returns the caller it had before.
+
+    ``function`` may be the wrapper itself, a method of it, or a decorator's wrapper around it
+    (``functools.wraps``); without a ``warmup_param`` wrapper behind it, nothing happens.
+    """
+    for _ in range(100):  # a chain of __wrapped__, as inspect.unwrap bounds it
+        if type(function) is types.MethodType:  # a test or fixture in a class
+            function = function.__func__
+        if type(function) is types.FunctionType and function.__code__ in _TEMPLATE_CODES:
+            namespace = function.__dict__  # the defaults dictionary too (see above)
+            previous = namespace[_CALLER_ATTRIBUTE]
+            namespace[_CALLER_ATTRIBUTE] = caller
+            return previous
+        function = getattr(function, "__wrapped__", None)
+        if function is None:
+            break
+    return None
 
 
 def _template_for(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -344,11 +413,6 @@ def _wrap(
         value = getattr(original, name, _MISSING)
         if value is not _MISSING:
             setattr(wrapper, name, value)
-    wrapper.__kwdefaults__ = {
-        "_warmup_original": original,
-        "_warmup_bindings": bindings,
-        "_warmup_request": wants_request,
-    }
     namespace = wrapper.__dict__
     namespace.update(getattr(function, "__dict__", {}))
     namespace.pop("__wrapped__", None)
@@ -357,4 +421,7 @@ def _wrap(
     namespace["__signature__"] = visible
     namespace[BINDINGS_ATTRIBUTE] = bindings
     namespace[_ORIGINAL_ATTRIBUTE] = original
+    namespace[_REQUEST_ATTRIBUTE] = wants_request
+    namespace[_CALLER_ATTRIBUTE] = None
+    wrapper.__kwdefaults__ = namespace  # one dictionary for both (see above)
     return wrapper

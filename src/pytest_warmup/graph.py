@@ -8,9 +8,9 @@ Every walk is iterative and linear in the size of what it returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, final, overload
 
 from .declarations import WarmupRequirement, declaration_site
 from .errors import DependencyCycleError, WarmupError
@@ -20,6 +20,7 @@ __all__ = [
     "Graph",
     "GraphNode",
     "Root",
+    "RootTable",
     "build_graph",
     "describe",
     "requirement_label",
@@ -36,6 +37,83 @@ class Root(NamedTuple):
     argument_name: str
     requirement: WarmupRequirement
     producer_fixture: str | None = None
+
+
+@final
+class RootTable(Sequence[Root]):
+    """A producer's roots, kept by column.
+
+    A producer has a root for every binding of every test it covers. As tuples they would be
+    thousands of objects that every full garbage collection of the run scans again; here they
+    are six lists, and reading a row makes its :class:`Root` on the fly. The graph engine reads
+    the two columns it needs, ``consumer_ids`` and ``requirements``, directly.
+    """
+
+    __slots__ = (
+        "argument_names",
+        "consumer_ids",
+        "producer_fixtures",
+        "requirements",
+        "source_kinds",
+        "source_names",
+    )
+
+    def __init__(self, roots: Iterable[Root] = ()) -> None:
+        self.consumer_ids: list[str] = []
+        self.source_kinds: list[str] = []
+        self.source_names: list[str] = []
+        self.argument_names: list[str] = []
+        self.requirements: list[WarmupRequirement] = []
+        self.producer_fixtures: list[str | None] = []
+        for root in roots:
+            self.append(*root)
+
+    def append(
+        self,
+        consumer_id: str,
+        source_kind: str,
+        source_name: str,
+        argument_name: str,
+        requirement: WarmupRequirement,
+        producer_fixture: str | None = None,
+    ) -> None:
+        self.consumer_ids.append(consumer_id)
+        self.source_kinds.append(source_kind)
+        self.source_names.append(source_name)
+        self.argument_names.append(argument_name)
+        self.requirements.append(requirement)
+        self.producer_fixtures.append(producer_fixture)
+
+    def __len__(self) -> int:
+        return len(self.consumer_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> Root: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Root]: ...
+
+    def __getitem__(self, index: int | slice) -> Root | list[Root]:
+        if isinstance(index, slice):
+            return [self[position] for position in range(*index.indices(len(self)))]
+        position = range(len(self))[index]  # negative indexes and IndexError, as a list does
+        return Root._make(column[position] for column in self._columns())
+
+    def __iter__(self) -> Iterator[Root]:
+        return map(Root, *self._columns())
+
+    def __repr__(self) -> str:
+        return f"RootTable({list(self)!r})"
+
+    def _columns(self) -> tuple[list[Any], ...]:
+        return (
+            self.consumer_ids,
+            self.source_kinds,
+            self.source_names,
+            self.argument_names,
+            self.requirements,
+            self.producer_fixtures,
+        )
 
 
 @dataclass(eq=False, slots=True)
@@ -100,7 +178,7 @@ _BLACK: Final = 2
 
 
 def build_graph(
-    roots: Sequence[Root],
+    roots: Iterable[Root],
     *,
     test_local: Iterable[tuple[WarmupRequirement, str]] = (),
 ) -> Graph:
@@ -109,12 +187,13 @@ def build_graph(
     ``test_local`` names shared requirements that get a test-local instance for one test
     (a snapshot override); that test's per-test instances depend on it instead of the shared one.
     """
-    nodes = _normalize([root.requirement for root in roots])
+    table = roots if isinstance(roots, RootTable) else RootTable(roots)
+    nodes = _normalize(table.requirements)
     by_requirement = {node.requirement: node for node in nodes}
     _check_duplicate_ids(nodes)
     _assign_per_test(nodes)
     graph = Graph(nodes=nodes, instances=[], by_requirement=by_requirement)
-    _build_instances(graph, roots, test_local)
+    _build_instances(graph, table, test_local)
     return graph
 
 
@@ -222,23 +301,23 @@ def _unique(nodes: Iterable[GraphNode]) -> list[GraphNode]:
 
 
 def _build_instances(
-    graph: Graph, roots: Sequence[Root], test_local: Iterable[tuple[WarmupRequirement, str]]
+    graph: Graph, roots: RootTable, test_local: Iterable[tuple[WarmupRequirement, str]]
 ) -> None:
     by_requirement = graph.by_requirement
     # Which tests reach each per-test node: walk from each test's per-test roots through
     # per-test dependencies only (a shared node never has per-test dependencies).
     tests_by_node: dict[GraphNode, set[str]] = {}
-    for root in roots:
-        start = by_requirement[root.requirement]
+    for consumer_id, requirement in zip(roots.consumer_ids, roots.requirements, strict=True):
+        start = by_requirement[requirement]
         if not start.per_test:
             continue
         todo = [start]
         while todo:
             node = todo.pop()
             tests = tests_by_node.setdefault(node, set())
-            if root.consumer_id in tests:
+            if consumer_id in tests:
                 continue
-            tests.add(root.consumer_id)
+            tests.add(consumer_id)
             todo.extend(dep for dep in node.iter_dependencies() if dep.per_test)
 
     local: dict[tuple[GraphNode, str], WarmupNode] = {}

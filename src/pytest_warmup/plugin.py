@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .binding import bindings_of
+from .binding import bindings_of, set_caller
 from .errors import NodeFailedError, WarmupError
 from .resolution import producer_for_item
 from .session import SESSION_KEY, WORKER_OUTPUT_KEY, WarmupManager, WarmupSession
@@ -224,25 +224,20 @@ def pytest_fixture_setup(
 ) -> Generator[None, Any, Any]:
     state = request.config.stash[SESSION_KEY]
     state.enter_setup(fixturedef, request)
+    # A bound fixture's wrapper reads its request from here (binding.set_caller).
+    bound = bool(bindings_of(fixturedef.func))
+    previous = set_caller(fixturedef.func, request) if bound else None
     try:
         return (yield)
     finally:
+        if bound:
+            set_caller(fixturedef.func, previous)
         state.leave_setup()
 
 
 # Hooks that run for every test are plain functions rather than wrappers (on suites of thousands
 # of tests, the generator a wrapper costs is measurable with benchmarks/bench_overhead.py), and
 # the setup ones live in _run_plugin(), where the session needs no lookup.
-
-
-def _provide_request(item: pytest.Item) -> None:
-    # warmup_param adds ``request`` to every bound test's signature. pytest 9 builds a new
-    # FixtureDef each time a test asks for ``request`` (about 10 us a test, measured with
-    # benchmarks/bench_overhead.py); the value is the item's own request, so hand it over here.
-    funcargs = getattr(item, "funcargs", None)
-    request = getattr(item, "_request", None)
-    if request is not None and isinstance(funcargs, dict):
-        funcargs.setdefault("request", request)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -307,11 +302,12 @@ def _run_plugin(session: WarmupSession) -> types.ModuleType:
     @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_setup")
     def before_fixtures(item: pytest.Item) -> None:
         """Before the fixtures are set up: unknown catalog ids fail the test, and a bound
-        test gets its ``request`` without pytest building a fixture for it."""
-        bindings = bindings_of(getattr(item, "obj", None))
+        test's wrapper learns which item it runs for (binding.set_caller)."""
+        function = getattr(item, "obj", None)
+        bindings = bindings_of(function)
         session.check_catalog_ids(item, bindings)
         if bindings:
-            _provide_request(item)
+            set_caller(function, item)
 
     @pytest.hookimpl(trylast=True, specname="pytest_runtest_setup")
     def after_fixtures(item: pytest.Item) -> None:

@@ -5,6 +5,7 @@ One object per run; the terminal summary and every file we write are built from 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,8 @@ class PrepareRecord:
     scope_id: str
     snapshot_id: str | None = None
     selected_test_ids: tuple[str, ...] = ()
-    roots: list[Root] = field(default_factory=list)
+    #: one per binding of a covered test (a RootTable when a producer made them)
+    roots: Sequence[Root] = ()
     graph: Graph | None = None
     runtime: WarmupRuntime | None = None
     preparation: Preparation | None = None

@@ -13,7 +13,6 @@ import contextlib
 import json
 import math
 import os
-import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -296,7 +295,7 @@ def write_document(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render(data, path)
     # open(..., "x") instead of tempfile.mkstemp: the file gets the usual umask permissions.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         with open(temporary, "x", encoding="utf-8", newline="\n") as stream:
             stream.write(text)

@@ -7,7 +7,7 @@ callable's own arguments; else the one producer in the request's fixture closure
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, final
 
 import pytest
 
@@ -15,7 +15,7 @@ from .binding import Binding, callable_name_of
 from .declarations import WarmupRequirement
 from .errors import WarmupError
 from .runtime import PreparedScope
-from .session import SESSION_KEY, WarmupSession
+from .session import FIXTURE_REGISTRIES, SESSION_KEY, WarmupSession
 
 __all__ = ["inject", "producer_for_item", "resolve_producer"]
 
@@ -24,35 +24,29 @@ def inject(
     function: Callable[..., Any],
     bindings: Sequence[Binding],
     pass_request: bool,
+    caller: object,
     arguments: dict[str, Any],
 ) -> dict[str, Any]:
     """The keyword arguments for ``function``, a callable bound by ``warmup_param`` that pytest
-    called (through its wrapper) with ``arguments``: the prepared values of its bindings added,
-    and ``request`` removed unless ``pass_request``.
+    called (through its wrapper) with ``arguments``: the prepared values of its bindings added.
 
-    This runs once for every bound test and fixture.
+    ``caller`` is whom the plugin set the wrapper up for (see ``binding.set_caller``): a test
+    item or a fixture's request. ``pass_request``: ``function`` takes ``request`` itself, so
+    pytest passed it among ``arguments``. This runs once for every bound test and fixture.
     """
-    try:
-        request = arguments["request"] if pass_request else arguments.pop("request")
-    except KeyError:
+    request = arguments["request"] if pass_request else _request_of(caller)
+    if request is None:
         raise WarmupError(
             f"callable '{callable_name_of(function)}' is bound with warmup_param and gets its "
-            "values from pytest: let pytest call it as a test or fixture (it passes 'request')"
-        ) from None
+            "values from pytest: let pytest call it as a test or fixture"
+        )
     session = request.config.stash[SESSION_KEY]
     node = request.node
     _check_collisions(session, request, node, bindings, function)
     named = _named_producer(bindings)
     if named is not None:
         _check_named_visible(request, named)
-    scope = resolve_producer(
-        session,
-        named=named,
-        arguments=arguments,
-        closure=lambda: request.fixturenames,
-        value_of=request.getfixturevalue,
-        producers=lambda: _possible_producers(request, session),
-    )
+    scope = resolve_producer(session, named, arguments, _RequestChain(request, session))
     test_id = node.nodeid
     for binding in bindings:
         requirement = binding.requirement
@@ -60,6 +54,14 @@ def inject(
             requirement = session.requirement_of(binding)
         arguments[binding.argument_name] = scope.value(requirement, test_id)
     return arguments
+
+
+def _request_of(caller: object) -> Any:
+    # A test item: its request, which lives while pytest runs the test (False afterwards).
+    request = getattr(caller, "_request", None)
+    if request is not None:
+        return request or None
+    return caller if isinstance(caller, pytest.FixtureRequest) else None
 
 
 def _check_collisions(
@@ -70,9 +72,9 @@ def _check_collisions(
     function: Callable[..., Any],
 ) -> None:
     # Which fixtures a test sees depends on the collectors above it, not on the test itself:
-    # the answer is kept per collector (a module of 50 tests asks once). A function-scoped
-    # request's node is the test.
-    anchor = node.parent if request.scope == "function" else node
+    # the answer is kept per collector (a module of 50 tests asks once). A test's request, and
+    # a function-scoped fixture's, has the test as its node.
+    anchor = node.parent if isinstance(node, pytest.Item) else node
     visibility = session.fixture_visibility
     for binding in bindings:
         name = binding.argument_name
@@ -88,31 +90,37 @@ def _check_collisions(
             )
 
 
+class _Chain(Protocol):
+    """The pytest dependency chain a binding's producer is looked for in."""
+
+    def names(self) -> Iterable[str]:
+        """The fixture names of the chain."""
+
+    def value(self, name: str) -> Any:
+        """The value of fixture ``name`` of the chain."""
+
+    def producers(self) -> Container[str]:
+        """The names in the chain that may be producers."""
+
+
 def resolve_producer(
-    session: WarmupSession,
-    *,
-    named: str | None,
-    arguments: Mapping[str, Any],
-    closure: Callable[[], Iterable[str]],
-    value_of: Callable[[str], Any],
-    producers: Callable[[], Container[str]] | None = None,
+    session: WarmupSession, named: str | None, arguments: Mapping[str, Any], chain: _Chain
 ) -> PreparedScope:
     """Pick the prepared scope a callable's bindings read from (contract section 8).
 
-    ``closure`` gives the fixture names of the request; ``producers`` the closure names that
-    may be producers (default: those that prepared). Both are called only when needed: the
-    common case, a producer among the callable's own arguments, never looks at the closure.
+    The common case, one producer among the callable's own ``arguments``, never looks at the
+    ``chain``.
     """
     found = _distinct_scopes(arguments.values())
     if len(found) > 1 and named is None:
         raise WarmupError(_multiple(found))
     if named is not None:
-        if named not in closure():
+        if named not in chain.names():
             raise WarmupError(
                 f"producer fixture '{named}' is not in this dependency chain; request it as an "
                 "argument of the test or of one of its fixtures"
             )
-        value = value_of(named)
+        value = chain.value(named)
         if not isinstance(value, PreparedScope):
             raise WarmupError(
                 f"producer fixture '{named}' must return a prepared warmup scope: return "
@@ -121,8 +129,8 @@ def resolve_producer(
         return value
     if len(found) == 1:
         return found[0]
-    known = session.producer_names if producers is None else producers()
-    candidates = _distinct_scopes(map(value_of, [name for name in closure() if name in known]))
+    known = chain.producers()
+    candidates = _distinct_scopes(map(chain.value, [n for n in chain.names() if n in known]))
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
@@ -133,36 +141,70 @@ def resolve_producer(
     )
 
 
-def _possible_producers(request: pytest.FixtureRequest, session: WarmupSession) -> set[str]:
-    # A producer that pytest sets up after this fixture has not prepared yet, so the record of
-    # producers cannot know it: fixtures that request warmup_mgr are candidates as well.
-    # _pyfuncitem / _fixtureinfo: the definitions the test uses; no public API has them.
-    item = getattr(request, "_pyfuncitem", request.node)
-    info = getattr(item, "_fixtureinfo", None)
-    current = getattr(request, "fixturename", None)
-    names = set(session.producer_names)
-    if info is not None:
-        for name, definitions in info.name2fixturedefs.items():
-            if any("warmup_mgr" in d.argnames for d in definitions):
-                names.add(name)
-    names.discard(current)  # the fixture being set up cannot be its own producer
-    return names
+@final
+class _RequestChain:
+    """The chain of a test or fixture that pytest is calling: its request's closure."""
+
+    __slots__ = ("request", "session")
+
+    def __init__(self, request: pytest.FixtureRequest, session: WarmupSession) -> None:
+        self.request = request
+        self.session = session
+
+    def names(self) -> Iterable[str]:
+        return self.request.fixturenames
+
+    def value(self, name: str) -> Any:
+        return self.request.getfixturevalue(name)
+
+    def producers(self) -> set[str]:
+        # A producer that pytest sets up after this fixture has not prepared yet, so the
+        # record of producers cannot know it: fixtures that request warmup_mgr are candidates
+        # as well. _pyfuncitem / _fixtureinfo: the definitions the test uses; no public API
+        # has them.
+        request = self.request
+        item = getattr(request, "_pyfuncitem", request.node)
+        info = getattr(item, "_fixtureinfo", None)
+        current = getattr(request, "fixturename", None)
+        names = set(self.session.producer_names)
+        if info is not None:
+            for name, definitions in info.name2fixturedefs.items():
+                if any("warmup_mgr" in d.argnames for d in definitions):
+                    names.add(name)
+        names.discard(current)  # the fixture being set up cannot be its own producer
+        return names
+
+
+@final
+class _SetUpChain:
+    """The chain of a test whose fixtures are set up: the values pytest holds for it."""
+
+    __slots__ = ("item", "session", "values")
+
+    def __init__(self, item: pytest.Item, session: WarmupSession) -> None:
+        self.item = item
+        self.session = session
+        self.values: dict[str, Any] = getattr(item, "funcargs", {})
+
+    def names(self) -> list[str]:
+        closure = getattr(self.item, "fixturenames", ())
+        return [name for name in self.values if name in closure]
+
+    def value(self, name: str) -> Any:
+        return self.values[name]
+
+    def producers(self) -> set[str]:
+        return self.session.producer_names
 
 
 def producer_for_item(item: pytest.Item, bindings: Sequence[Binding]) -> PreparedScope | None:
     """The producer of a test's own bindings after setup, or ``None`` when it is unclear
     (the call phase then reports the problem)."""
     session = item.config.stash[SESSION_KEY]
-    values: dict[str, Any] = getattr(item, "funcargs", {})
-    direct = {name: values[name] for name in _argument_names(item) if name in values}
+    chain = _SetUpChain(item, session)
+    direct = {name: chain.values[name] for name in _argument_names(item) if name in chain.values}
     try:
-        return resolve_producer(
-            session,
-            named=_named_producer(bindings),
-            arguments=direct,
-            closure=lambda: [name for name in values if name in getattr(item, "fixturenames", ())],
-            value_of=values.__getitem__,
-        )
+        return resolve_producer(session, _named_producer(bindings), direct, chain)
     except (WarmupError, KeyError):
         return None
 
@@ -213,16 +255,12 @@ def _fixture_visible(request: pytest.FixtureRequest, name: str) -> bool:
     return name == "request" or bool(_definitions(request, name))
 
 
-# The name -> definitions registry, across pytest 8.0 to 9.x.
-_REGISTRIES = ("_arg2fixturedefs", "_arg2node2fixturedefs", "_arg2nodeid2fixturedefs")
-
-
 def _check_named_visible(request: pytest.FixtureRequest, name: str) -> None:
     if _definitions(request, name):
         return
     manager = request._fixturemanager
     known: Any = next(
-        (getattr(manager, attribute) for attribute in _REGISTRIES if hasattr(manager, attribute)),
+        (getattr(manager, name) for name in FIXTURE_REGISTRIES if hasattr(manager, name)),
         {},
     )
     if name in known:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 if TYPE_CHECKING:
     import asyncio
@@ -538,6 +538,9 @@ def _name(node: WarmupNode) -> str:
     return describe(node.requirement)
 
 
+_NOT_HANDED_OUT: Final = object()
+
+
 @final
 class PreparedScope:
     """What a producer fixture returns: the prepared values of one ``prepare()``.
@@ -553,6 +556,9 @@ class PreparedScope:
         self.producer_name = producer_name
         self.graph = graph
         self.preparation = preparation
+        # Values already handed out, when every test reads the same instances (no per-test
+        # ones): tests of a producer mostly ask for the same few requirements.
+        self._handed_out: dict[WarmupRequirement, Any] = {}
 
     def __repr__(self) -> str:
         return f"<PreparedScope {self.scope_id}>"
@@ -579,8 +585,14 @@ class PreparedScope:
 
     def value(self, requirement: WarmupRequirement, test_id: str) -> Any:
         """The prepared value for ``requirement`` as seen by ``test_id``."""
+        value = self._handed_out.get(requirement, _NOT_HANDED_OUT)
+        if value is not _NOT_HANDED_OUT:
+            return value
         node = self.instance(requirement, test_id)
         error = failure_of(node)
         if error is not None:
             raise error
-        return node.value
+        value = node.value
+        if not self.graph.per_test:
+            self._handed_out[requirement] = value
+        return value

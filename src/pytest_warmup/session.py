@@ -18,10 +18,10 @@ from typing import Any, NamedTuple, final
 import pytest
 
 from . import reports, snapshots
-from .binding import Binding, bindings_of
+from .binding import Binding, bindings_of, names_catalog_id
 from .declarations import WarmupPlan, WarmupRequirement
 from .errors import WarmupError
-from .graph import Root, build_graph
+from .graph import Root, RootTable, build_graph
 from .record import PrepareRecord, RunRecord
 from .runtime import EventLoopThread, Preparation, PreparedScope, WarmupRuntime
 from .snapshots import CollectedTest, SnapshotInputs, SnapshotState, TestState
@@ -130,6 +130,8 @@ class WarmupSession:
         # Both keyed by id(): pytest nodes hash in Python, and these are read for every test.
         # The nodes live as long as the session, which drops both at set_items().
         self._fixture_bindings: dict[int, tuple[tuple[str, Binding], ...]] = {}
+        #: whether any registered fixture carries bindings (None: not looked yet)
+        self._bound_fixtures_exist: bool | None = None
         #: (id of a collector, name) -> whether a fixture of that name is visible there
         self.fixture_visibility: dict[tuple[int, str], bool] = {}
         self._live: dict[Preparation, PrepareRecord] = {}
@@ -142,6 +144,7 @@ class WarmupSession:
         self._items = items
         self._index = None
         self._fixture_bindings.clear()
+        self._bound_fixtures_exist = None
         self.fixture_visibility.clear()
         self._views.clear()
 
@@ -186,12 +189,14 @@ class WarmupSession:
             )
         return self.resolve_catalog_id(binding.requirement)
 
-    def check_catalog_ids(self, item: pytest.Item, own: Sequence[Binding]) -> None:
+    def check_catalog_ids(self, item: pytest.Item, own: tuple[Binding, ...]) -> None:
         """Fail ``item`` when one of its bindings (``own``: the test's) names a catalog id
         that no catalog declares."""
+        if not own and self._bound_fixtures_exist is False:
+            return  # nothing bound here (asked for every test of the run)
         fixtures = self._bindings_of_fixtures(item)
-        if not any(isinstance(b.requirement, str) for b in own) and not any(
-            isinstance(b.requirement, str) for _, b in fixtures
+        if not names_catalog_id(own) and not (
+            fixtures and names_catalog_id(tuple(b for _, b in fixtures))
         ):
             return  # the usual case: every binding names a requirement object
         for found in self.bindings_for(item):
@@ -211,13 +216,18 @@ class WarmupSession:
         fixtures = self._bindings_of_fixtures(item)
         if not own and not fixtures:
             return []
-        test_name = getattr(item, "originalname", item.name)
+        test_name = _test_name(item)
         found = [_ItemBinding("test", test_name, binding) for binding in own]
         found += [_ItemBinding("fixture", name, binding) for name, binding in fixtures]
         return found
 
     def _bindings_of_fixtures(self, item: pytest.Item) -> tuple[tuple[str, Binding], ...]:
-        # Kept per item, and the same empty tuple for the (usual) item without any.
+        # Kept per item, and the same empty tuple for the (usual) item without any. Most runs
+        # bind no fixture at all: one look at pytest's registry then spares every item's walk.
+        if self._bound_fixtures_exist is None:
+            self._bound_fixtures_exist = _any_fixture_bound(item)
+        if not self._bound_fixtures_exist:
+            return ()
         known = self._fixture_bindings.get(id(item))
         if known is None:
             found = [
@@ -258,7 +268,7 @@ class WarmupSession:
             if snapshot_id is not None:
                 self.snapshots.claim(snapshot_id, fixturedef, _describe_producer(fixturedef))
             covered = self._covered_tests(scope, request.node, fixturedef)
-            record.selected_test_ids = tuple(item.nodeid for item in covered)
+            record.selected_test_ids = tuple([item.nodeid for item in covered])
             record.roots = self._roots(covered, record.selected_test_ids, plans, name)
             record.graph = build_graph(record.roots)
             record.runtime = WarmupRuntime(scope, record.selected_test_ids)
@@ -498,31 +508,37 @@ class WarmupSession:
         test_ids: Sequence[str],
         plans: tuple[WarmupPlan, ...],
         producer: str,
-    ) -> list[Root]:
+    ) -> RootTable:
+        # bindings_for()'s order (the test's own, then its fixtures'), without building its
+        # list: this runs for every covered test.
         wanted = set(plans)
-        roots: list[Root] = []
+        roots = RootTable()
+
+        def add(test_id: str, kind: str, source: str, binding: Binding) -> None:
+            if binding.producer_fixture not in (None, producer):
+                return
+            try:
+                requirement = self.requirement_of(binding)
+            except WarmupError:
+                return  # an unknown catalog id: that test errors in its own setup
+            if requirement.owner_plan in wanted:
+                roots.append(
+                    test_id,
+                    kind,
+                    source,
+                    binding.argument_name,
+                    requirement,
+                    binding.producer_fixture,
+                )
+
         for item, test_id in zip(covered, test_ids, strict=True):
-            found = self.bindings_for(item)
-            if not found:
-                continue
-            for kind, source, binding in found:
-                if binding.producer_fixture not in (None, producer):
-                    continue
-                try:
-                    requirement = self.requirement_of(binding)
-                except WarmupError:
-                    continue  # an unknown catalog id: that test errors in its own setup
-                if requirement.owner_plan in wanted:
-                    roots.append(
-                        Root(
-                            test_id,
-                            kind,
-                            source,
-                            binding.argument_name,
-                            requirement,
-                            binding.producer_fixture,
-                        )
-                    )
+            own = bindings_of(getattr(item, "obj", None))
+            if own:
+                name = _test_name(item)
+                for binding in own:
+                    add(test_id, "test", name, binding)
+            for name, binding in self._bindings_of_fixtures(item):
+                add(test_id, "fixture", name, binding)
         return roots
 
 
@@ -672,6 +688,37 @@ def _closure_definitions(item: pytest.Item) -> list[tuple[str, pytest.FixtureDef
         if definitions:
             result.append((name, definitions[-1]))
     return result
+
+
+# pytest's fixture registry (name -> definitions), across pytest 8.0 to 9.x: private, so read
+# only where no public API answers, and never trusted to be there.
+FIXTURE_REGISTRIES = ("_arg2fixturedefs", "_arg2node2fixturedefs", "_arg2nodeid2fixturedefs")
+
+
+def _test_name(item: pytest.Item) -> str:
+    """The name of the test function behind ``item`` (without parameters)."""
+    return str(getattr(item, "originalname", item.name))
+
+
+def _any_fixture_bound(item: pytest.Item) -> bool:
+    """Whether any fixture pytest registered carries ``warmup_param`` bindings; ``True`` when
+    the registry is not where this pytest version was known to keep it.
+
+    Asked after collection, when every fixture an item's closure can name is registered."""
+    manager = getattr(item.session, "_fixturemanager", None)
+    registries = [getattr(manager, name) for name in FIXTURE_REGISTRIES if hasattr(manager, name)]
+    if not registries:
+        return True
+    todo: list[Any] = registries
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            todo.extend(value)
+        elif bindings_of(getattr(value, "func", None)):
+            return True
+    return False
 
 
 def _uses_definition(item: pytest.Item, name: str, fixturedef: pytest.FixtureDef[Any]) -> bool:
