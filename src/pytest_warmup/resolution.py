@@ -15,7 +15,7 @@ from .binding import Binding, callable_name_of
 from .declarations import WarmupRequirement
 from .errors import WarmupError
 from .runtime import PreparedScope
-from .session import FIXTURE_REGISTRIES, SESSION_KEY, WarmupSession
+from .session import SESSION_KEY, WarmupSession, fixture_registries
 
 __all__ = ["inject", "producer_for_item", "resolve_producer"]
 
@@ -258,11 +258,7 @@ def _fixture_visible(request: pytest.FixtureRequest, name: str) -> bool:
 def _check_named_visible(request: pytest.FixtureRequest, name: str) -> None:
     if _definitions(request, name):
         return
-    manager = request._fixturemanager
-    known: Any = next(
-        (getattr(manager, name) for name in FIXTURE_REGISTRIES if hasattr(manager, name)),
-        {},
-    )
+    known: Any = next(iter(fixture_registries(request._fixturemanager)), {})
     if name in known:
         raise WarmupError(
             f"producer fixture '{name}' is defined but not available for this pytest request "

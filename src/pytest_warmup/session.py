@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple, final
@@ -212,14 +212,17 @@ class WarmupSession:
 
     def bindings_for(self, item: pytest.Item) -> list[_ItemBinding]:
         """The item's test bindings, then its closure fixtures' bindings, in closure order."""
+        return [_ItemBinding._make(found) for found in self._sources(item)]
+
+    def _sources(self, item: pytest.Item) -> Iterator[tuple[str, str, Binding]]:
+        # bindings_for() as plain tuples, for the producers' loop over every covered test.
         own = bindings_of(getattr(item, "obj", None))
-        fixtures = self._bindings_of_fixtures(item)
-        if not own and not fixtures:
-            return []
-        test_name = _test_name(item)
-        found = [_ItemBinding("test", test_name, binding) for binding in own]
-        found += [_ItemBinding("fixture", name, binding) for name, binding in fixtures]
-        return found
+        if own:
+            test_name = _test_name(item)
+            for binding in own:
+                yield "test", test_name, binding
+        for name, binding in self._bindings_of_fixtures(item):
+            yield "fixture", name, binding
 
     def _bindings_of_fixtures(self, item: pytest.Item) -> tuple[tuple[str, Binding], ...]:
         # Kept per item, and the same empty tuple for the (usual) item without any. Most runs
@@ -509,36 +512,25 @@ class WarmupSession:
         plans: tuple[WarmupPlan, ...],
         producer: str,
     ) -> RootTable:
-        # bindings_for()'s order (the test's own, then its fixtures'), without building its
-        # list: this runs for every covered test.
         wanted = set(plans)
         roots = RootTable()
-
-        def add(test_id: str, kind: str, source: str, binding: Binding) -> None:
-            if binding.producer_fixture not in (None, producer):
-                return
-            try:
-                requirement = self.requirement_of(binding)
-            except WarmupError:
-                return  # an unknown catalog id: that test errors in its own setup
-            if requirement.owner_plan in wanted:
-                roots.append(
-                    test_id,
-                    kind,
-                    source,
-                    binding.argument_name,
-                    requirement,
-                    binding.producer_fixture,
-                )
-
         for item, test_id in zip(covered, test_ids, strict=True):
-            own = bindings_of(getattr(item, "obj", None))
-            if own:
-                name = _test_name(item)
-                for binding in own:
-                    add(test_id, "test", name, binding)
-            for name, binding in self._bindings_of_fixtures(item):
-                add(test_id, "fixture", name, binding)
+            for kind, source, binding in self._sources(item):
+                if binding.producer_fixture not in (None, producer):
+                    continue
+                try:
+                    requirement = self.requirement_of(binding)
+                except WarmupError:
+                    continue  # an unknown catalog id: that test errors in its own setup
+                if requirement.owner_plan in wanted:
+                    roots.append(
+                        test_id,
+                        kind,
+                        source,
+                        binding.argument_name,
+                        requirement,
+                        binding.producer_fixture,
+                    )
         return roots
 
 
@@ -692,7 +684,13 @@ def _closure_definitions(item: pytest.Item) -> list[tuple[str, pytest.FixtureDef
 
 # pytest's fixture registry (name -> definitions), across pytest 8.0 to 9.x: private, so read
 # only where no public API answers, and never trusted to be there.
-FIXTURE_REGISTRIES = ("_arg2fixturedefs", "_arg2node2fixturedefs", "_arg2nodeid2fixturedefs")
+_FIXTURE_REGISTRIES = ("_arg2fixturedefs", "_arg2node2fixturedefs", "_arg2nodeid2fixturedefs")
+
+
+def fixture_registries(manager: object) -> list[Any]:
+    """pytest's name -> definitions registries on its fixture manager (pytest 9 keeps two),
+    in the order above; empty when this pytest keeps them elsewhere."""
+    return [getattr(manager, name) for name in _FIXTURE_REGISTRIES if hasattr(manager, name)]
 
 
 def _test_name(item: pytest.Item) -> str:
@@ -705,8 +703,7 @@ def _any_fixture_bound(item: pytest.Item) -> bool:
     the registry is not where this pytest version was known to keep it.
 
     Asked after collection, when every fixture an item's closure can name is registered."""
-    manager = getattr(item.session, "_fixturemanager", None)
-    registries = [getattr(manager, name) for name in FIXTURE_REGISTRIES if hasattr(manager, name)]
+    registries = fixture_registries(getattr(item.session, "_fixturemanager", None))
     if not registries:
         return True
     todo: list[Any] = registries
