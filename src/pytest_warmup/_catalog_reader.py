@@ -28,10 +28,7 @@ if sys.version_info >= (3, 11):
 else:
     from importlib.abc import Traversable
 
-try:
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # PyYAML built without libyaml: same results, slower
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+from ._yaml import SafeLoader as _SafeLoader  # libyaml's when it can be used: faster
 
 CATALOG_VERSION: Final = 1
 Scope = Literal["session", "package", "module", "class", "function"]

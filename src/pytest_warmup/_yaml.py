@@ -3,23 +3,42 @@ dumping. Imported on first use, so runs that never touch a YAML file do not load
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-try:
-    from yaml import CSafeDumper as _SafeDumper
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+__all__ = ["SafeLoader", "YAMLError", "dump", "load"]
 
-__all__ = ["YAMLError", "dump", "load"]
+
+def _libyaml_matches() -> bool:
+    """Whether PyYAML's C extension works with the yaml modules imported now.
+
+    The extension makes nodes and raises errors with the classes of the yaml modules it saw
+    when it was first loaded, and an extension module loads once per process. When yaml is
+    imported again (pytester's in-process runs take it out of sys.modules), its classes are new
+    and the extension's output would not be recognised: use the pure Python one then.
+    """
+    try:
+        from yaml import _yaml
+    except ImportError:  # pragma: no cover - PyYAML built without libyaml
+        return False
+    return getattr(_yaml, "MappingNode", None) is yaml.MappingNode
+
+
+if TYPE_CHECKING:  # the C classes behave as these
+    SafeLoader = yaml.SafeLoader
+    _SafeDumper = yaml.SafeDumper
+elif _libyaml_matches():
+    SafeLoader = yaml.CSafeLoader
+    _SafeDumper = yaml.CSafeDumper
+else:
+    SafeLoader = yaml.SafeLoader
+    _SafeDumper = yaml.SafeDumper
 
 YAMLError = yaml.YAMLError
 
 
-class _Loader(_SafeLoader):
+class _Loader(SafeLoader):
     """PyYAML's safe loader, minus two traps for snapshot files.
 
     Timestamps stay strings (a date is not a JSON value, so it would fail validation after a
