@@ -131,6 +131,32 @@ def test_string_id_without_any_catalog_says_how_to_load_one(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(["*unknown catalog requirement 'program_main'; no warmup catalog*"])
 
 
+def test_unknown_catalog_id_of_a_fixture_names_the_fixture(project: pytest.Pytester) -> None:
+    (project.path / "warmup.yaml").write_text(CATALOG)
+    project.makepyfile(
+        test_typo="""
+        import pytest
+        from pytest_warmup import warmup_param
+
+        @pytest.fixture
+        @warmup_param("program", "program_mian")
+        def bound_program(prepare_data, program):
+            return program
+
+        def test_typo(bound_program):
+            pass
+        """
+    )
+    result = project.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   WarmupError: fixture 'bound_program' binds argument 'program' to unknown "
+            "catalog requirement 'program_mian' (did you mean 'program_main'?)"
+        ]
+    )
+
+
 def test_invalid_catalog_is_a_usage_error_listing_every_problem(
     project: pytest.Pytester,
 ) -> None:

@@ -783,9 +783,10 @@ def test_set_caller_reaches_the_wrapper_behind_methods_and_other_decorators() ->
     assert binding.set_caller(lambda: None, first) is None  # no wrapper behind it: ignored
 
 
-def test_a_bound_function_keeps_two_objects_alive_for_the_garbage_collector() -> None:
-    # The wrapper function and its one dictionary: suites keep thousands of bound tests alive
-    # and every full collection scans their objects again (benchmarks/bench_overhead.py).
+def test_a_bound_function_keeps_three_objects_alive_for_the_garbage_collector() -> None:
+    # The wrapper function, its attributes and its hidden defaults: suites keep thousands of
+    # bound tests alive and every full collection scans their objects again
+    # (benchmarks/bench_overhead.py).
     def make() -> Any:
         def test_function(producer: object, value: object) -> None:
             pass
@@ -801,4 +802,18 @@ def test_a_bound_function_keeps_two_objects_alive_for_the_garbage_collector() ->
     gc.collect()
     kept = len(gc.get_objects()) - before - 1  # the list itself
     assert len(wrapped) == 1000
-    assert kept <= 2 * 1000 + 50  # plus a few shared caches (signatures, bindings)
+    assert kept <= 3 * 1000 + 50  # plus a few shared caches (signatures, bindings)
+
+
+def test_a_wrapper_shows_pytest_only_its_place_its_signature_and_what_it_carried() -> None:
+    # pytest copies a test function's attributes into the item's keywords and each report's:
+    # the wrapper's own state stays out of them.
+    @warmup_param("other", REQUIREMENT)
+    @warmup_param("value", REQUIREMENT)
+    @pytest.mark.usefixtures("producer")
+    def test_function(producer: object, value: object, other: object) -> None:
+        pass
+
+    assert set(vars(test_function)) == {"place_as", "__signature__", "pytestmark"}
+    assert list(inspect.signature(test_function).parameters) == ["producer"]
+    assert [b.argument_name for b in bindings_of(test_function)] == ["value", "other"]

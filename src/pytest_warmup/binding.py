@@ -12,7 +12,6 @@ from .declarations import WarmupRequirement
 from .errors import WarmupError
 
 __all__ = [
-    "BINDINGS_ATTRIBUTE",
     "Binding",
     "bindings_of",
     "callable_name_of",
@@ -22,11 +21,11 @@ __all__ = [
     "warmup_param",
 ]
 
-# Attribute names of a wrapper, and the names of its hidden keyword-only parameters.
-BINDINGS_ATTRIBUTE = "__warmup_bindings__"
-_ORIGINAL_ATTRIBUTE = "__warmup_original__"
-_REQUEST_ATTRIBUTE = "__warmup_request__"
-_CALLER_ATTRIBUTE = "__warmup_caller__"
+# The names of a wrapper's hidden keyword-only parameters (see "the wrapper" below).
+_BINDINGS = "__warmup_bindings__"
+_ORIGINAL = "__warmup_original__"
+_REQUEST = "__warmup_request__"
+_CALLER = "__warmup_caller__"
 
 _Parameter = inspect.Parameter
 _VAR_FLAGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
@@ -49,7 +48,10 @@ class Binding(NamedTuple):
 
 def bindings_of(function: object) -> tuple[Binding, ...]:
     """The bindings on a callable, closest to the function first (empty when none)."""
-    bindings: tuple[Binding, ...] = getattr(function, BINDINGS_ATTRIBUTE, ())
+    defaults = _defaults_of(function)
+    if defaults is None:
+        return ()
+    bindings: tuple[Binding, ...] = defaults[_BINDINGS]
     return bindings
 
 
@@ -62,7 +64,10 @@ def names_catalog_id(bindings: tuple[Binding, ...]) -> bool:
 
 def original_of(function: Callable[..., Any]) -> Callable[..., Any]:
     """The undecorated function behind a ``warmup_param`` wrapper."""
-    original: Callable[..., Any] = getattr(function, _ORIGINAL_ATTRIBUTE, function)
+    defaults = _defaults_of(function)
+    if defaults is None:
+        return function
+    original: Callable[..., Any] = defaults[_ORIGINAL]
     return original
 
 
@@ -100,8 +105,9 @@ def warmup_param(
                 f"warmup_param must be applied below @pytest.fixture (closer to the function) "
                 f"on fixture '{getattr(function, '__name__', function)}'"
             )
-        original = original_of(function)
-        existing = bindings_of(function)
+        defaults = _defaults_of(function)  # an earlier warmup_param's, when stacked
+        original = function if defaults is None else defaults[_ORIGINAL]
+        existing = () if defaults is None else defaults[_BINDINGS]
         shape = _shape_of(original)
         names = shape[0] if shape is not None else inspect.signature(original).parameters
         if argument_name not in names:
@@ -112,11 +118,7 @@ def warmup_param(
         bindings = _chain(existing, Binding(argument_name, requirement, producer_fixture))
         if existing:  # stacked: the usual single binding has nothing to agree with
             _check_stacked(bindings, original)
-        bound = _bound_names(bindings)
-        if shape is not None:
-            visible, wants_request = _shaped_signature(shape, bound)
-        else:
-            visible, wants_request = _visible_signature(inspect.signature(original), bound)
+        visible, wants_request = _signature_for(original, shape, _bound_names(bindings))
         return _wrap(function, original, bindings, visible, wants_request)  # type: ignore[return-value]
 
     return decorate
@@ -174,9 +176,10 @@ def _shape_of(function: object) -> _Shape | None:
     code = function.__code__
     flags = code.co_flags & _VAR_FLAGS
     count = code.co_argcount + code.co_kwonlyargcount
-    count += bool(flags & inspect.CO_VARARGS) + bool(flags & inspect.CO_VARKEYWORDS)
+    if flags:
+        count += bool(flags & inspect.CO_VARARGS) + bool(flags & inspect.CO_VARKEYWORDS)
     annotations = function.__annotations__
-    shape: _Shape = (
+    return (
         code.co_varnames[:count],
         code.co_argcount,
         code.co_posonlyargcount,
@@ -184,11 +187,6 @@ def _shape_of(function: object) -> _Shape | None:
         flags,
         tuple(annotations.items()) if annotations else (),
     )
-    try:
-        hash(shape)
-    except TypeError:  # an unhashable annotation
-        return None
-    return shape
 
 
 def signature_of_shape(shape: _Shape) -> inspect.Signature:
@@ -222,6 +220,19 @@ def signature_of_shape(shape: _Shape) -> inspect.Signature:
     return inspect.Signature(parameters, return_annotation=annotations.get("return", empty))
 
 
+def _signature_for(
+    original: Callable[..., Any], shape: _Shape | None, bound: tuple[str, ...]
+) -> tuple[inspect.Signature, bool]:
+    """What _visible_signature() returns for ``original``: shared between functions of one
+    hashable shape."""
+    if shape is not None:
+        try:
+            return _shaped_signature(shape, bound)
+        except TypeError:  # an annotation that is not hashable: this shape cannot be shared
+            pass
+    return _visible_signature(inspect.signature(original), bound)
+
+
 @functools.lru_cache(maxsize=4096)
 def _shaped_signature(shape: _Shape, bound: tuple[str, ...]) -> tuple[inspect.Signature, bool]:
     return _visible_signature(signature_of_shape(shape), bound)
@@ -253,10 +264,11 @@ def _chain(existing: tuple[Binding, ...], binding: Binding) -> tuple[Binding, ..
 # the visible signature needs no ``request``: each name in a test's fixture closure costs pytest
 # work for every test, at collection and at setup (benchmarks/bench_overhead.py measures it).
 #
-# The defaults dictionary is the wrapper's attribute dictionary: the defaults are also the
-# attributes bindings_of() and original_of() read. So a wrapped test costs one function and one
-# dictionary: no closure cells, no helper object. Large suites keep thousands of wrappers alive,
-# and every full garbage collection of the run scans each of their objects again.
+# The defaults dictionary is also where bindings_of() and original_of() look. The wrapper's
+# attribute dictionary holds only what pytest reads (``place_as`` and ``__signature__``) and
+# what the decorated function carried (marks): pytest copies every attribute of a test function
+# into its item's keywords, and again into each of the item's three reports. So a wrapped test
+# costs one function and two dictionaries: no closure cells, no helper object.
 
 
 @functools.cache
@@ -324,8 +336,9 @@ async def _async_generator_wrapper(
         yield item
 
 
+# By identity: a code object computes its hash from its contents on every lookup.
 _TEMPLATE_CODES = frozenset(
-    template.__code__
+    id(template.__code__)
     for template in (
         _function_wrapper,
         _generator_wrapper,
@@ -342,17 +355,25 @@ def set_caller(function: object, caller: object) -> object:
     ``function`` may be the wrapper itself, a method of it, or a decorator's wrapper around it
     (``functools.wraps``); without a ``warmup_param`` wrapper behind it, nothing happens.
     """
-    for _ in range(100):  # a chain of __wrapped__, as inspect.unwrap bounds it
+    defaults = _defaults_of(function)
+    if defaults is None:
+        return None
+    previous = defaults[_CALLER]
+    defaults[_CALLER] = caller
+    return previous
+
+
+def _defaults_of(function: object) -> dict[str, Any] | None:
+    """The hidden defaults of the ``warmup_param`` wrapper behind ``function``: the wrapper
+    itself, a method of it, or a decorator's wrapper around it (``functools.wraps``)."""
+    steps = 0
+    while function is not None and steps < 100:  # a chain of __wrapped__, as inspect.unwrap's
         if type(function) is types.MethodType:  # a test or fixture in a class
             function = function.__func__
-        if type(function) is types.FunctionType and function.__code__ in _TEMPLATE_CODES:
-            namespace = function.__dict__  # the defaults dictionary too (see above)
-            previous = namespace[_CALLER_ATTRIBUTE]
-            namespace[_CALLER_ATTRIBUTE] = caller
-            return previous
+        if type(function) is types.FunctionType and id(function.__code__) in _TEMPLATE_CODES:
+            return function.__kwdefaults__
         function = getattr(function, "__wrapped__", None)
-        if function is None:
-            break
+        steps += 1
     return None
 
 
@@ -401,9 +422,9 @@ def _wrap(
     # What functools.update_wrapper copies, except __wrapped__: pytest must see the visible
     # signature, not the original's.
     if type(original) is types.FunctionType:  # a plain function has all but one of them
-        wrapper.__module__ = original.__module__
         wrapper.__name__ = original.__name__
         wrapper.__qualname__ = original.__qualname__
+        wrapper.__module__ = original.__module__
         wrapper.__doc__ = original.__doc__
         wrapper.__annotations__ = original.__annotations__
         copied: tuple[str, ...] = _SINCE_3_12
@@ -414,14 +435,17 @@ def _wrap(
         if value is not _MISSING:
             setattr(wrapper, name, value)
     namespace = wrapper.__dict__
-    namespace.update(getattr(function, "__dict__", {}))
-    namespace.pop("__wrapped__", None)
+    carried = getattr(function, "__dict__", None)
+    if carried:
+        namespace.update(carried)
+        namespace.pop("__wrapped__", None)
     # pytest reports a test's file and line from this (instead of from the wrapper's code)
     namespace["place_as"] = original
     namespace["__signature__"] = visible
-    namespace[BINDINGS_ATTRIBUTE] = bindings
-    namespace[_ORIGINAL_ATTRIBUTE] = original
-    namespace[_REQUEST_ATTRIBUTE] = wants_request
-    namespace[_CALLER_ATTRIBUTE] = None
-    wrapper.__kwdefaults__ = namespace  # one dictionary for both (see above)
+    wrapper.__kwdefaults__ = {
+        _ORIGINAL: original,
+        _BINDINGS: bindings,
+        _REQUEST: wants_request,
+        _CALLER: None,
+    }
     return wrapper

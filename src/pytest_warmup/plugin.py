@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .binding import bindings_of, set_caller
+from .binding import Binding, bindings_of, set_caller
 from .errors import NodeFailedError, WarmupError
 from .resolution import producer_for_item
 from .session import SESSION_KEY, WORKER_OUTPUT_KEY, WarmupManager, WarmupSession
@@ -299,44 +299,39 @@ def _run_plugin(session: WarmupSession) -> types.ModuleType:
         """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture; return its result."""
         return WarmupManager(session)
 
-    @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_setup")
-    def before_fixtures(item: pytest.Item) -> None:
-        """Before the fixtures are set up: unknown catalog ids fail the test, and a bound
-        test's wrapper learns which item it runs for (binding.set_caller)."""
+    @pytest.hookimpl(trylast=True, specname="pytest_runtest_setup")
+    def after_fixtures(item: pytest.Item) -> None:
+        """After the fixtures are set up: a test binding an unknown catalog id, or needing a
+        node that failed, errors in setup, as a failing fixture would. A bound test's wrapper
+        learns which item it runs for (binding.set_caller)."""
         function = getattr(item, "obj", None)
         bindings = bindings_of(function)
         session.check_catalog_ids(item, bindings)
-        if bindings:
-            set_caller(function, item)
-
-    @pytest.hookimpl(trylast=True, specname="pytest_runtest_setup")
-    def after_fixtures(item: pytest.Item) -> None:
-        """After the fixtures are set up: a test whose own binding needs a node that failed
-        errors in setup, as a failing fixture would."""
-        if not session.node_failures_seen:
-            return
-        bindings = bindings_of(getattr(item, "obj", None))
         if not bindings:
             return
-        prepared = producer_for_item(item, bindings)
-        if prepared is None:
-            return
-        for binding in bindings:
-            try:
-                prepared.value(session.requirement_of(binding), item.nodeid)
-            except NodeFailedError:
-                raise
-            except WarmupError:
-                continue  # lookup problems are the call phase's to report
+        set_caller(function, item)
+        if session.node_failures_seen:
+            _check_node_failures(session, item, bindings)
 
     plugin = types.ModuleType("pytest_warmup.run", "pytest-warmup's fixtures and hooks of a run.")
     # pytest only looks at names that start with "pytest_" (specname gives the hook).
-    vars(plugin).update(
-        warmup_mgr=warmup_mgr,
-        pytest_runtest_setup_before_fixtures=before_fixtures,
-        pytest_runtest_setup_after_fixtures=after_fixtures,
-    )
+    vars(plugin).update(warmup_mgr=warmup_mgr, pytest_runtest_setup_after_fixtures=after_fixtures)
     return plugin
+
+
+def _check_node_failures(
+    session: WarmupSession, item: pytest.Item, bindings: tuple[Binding, ...]
+) -> None:
+    prepared = producer_for_item(item, bindings)
+    if prepared is None:
+        return
+    for binding in bindings:
+        try:
+            prepared.value(session.requirement_of(binding), item.nodeid)
+        except NodeFailedError:
+            raise
+        except WarmupError:
+            continue  # lookup problems are the call phase's to report
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ callable's own arguments; else the one producer in the request's fixture closure
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any, Protocol, final
 
@@ -15,7 +16,7 @@ from .binding import Binding, callable_name_of
 from .declarations import WarmupRequirement
 from .errors import WarmupError
 from .runtime import PreparedScope
-from .session import SESSION_KEY, WarmupSession, fixture_registries
+from .session import SESSION_KEY, WarmupSession, fixture_registries, name_of_test
 
 __all__ = ["inject", "producer_for_item", "resolve_producer"]
 
@@ -34,15 +35,18 @@ def inject(
     item or a fixture's request. ``pass_request``: ``function`` takes ``request`` itself, so
     pytest passed it among ``arguments``. This runs once for every bound test and fixture.
     """
-    request = arguments["request"] if pass_request else _request_of(caller)
+    request, node = _request_and_node(arguments["request"] if pass_request else caller)
     if request is None:
         raise WarmupError(
             f"callable '{callable_name_of(function)}' is bound with warmup_param and gets its "
             "values from pytest: let pytest call it as a test or fixture"
         )
-    session = request.config.stash[SESSION_KEY]
-    node = request.node
-    _check_collisions(session, request, node, bindings, function)
+    session = node.config.stash[SESSION_KEY]
+    # Which fixtures a test sees depends on the collectors above it, not on the test itself:
+    # collisions are checked per collector (a module of 50 tests asks once).
+    kind: type = type(node)
+    anchor = node.parent if _is_item_class(kind) else node
+    _check_collisions(session, request, anchor, bindings, function)
     named = _named_producer(bindings)
     if named is not None:
         _check_named_visible(request, named)
@@ -50,31 +54,42 @@ def inject(
     test_id = node.nodeid
     for binding in bindings:
         requirement = binding.requirement
-        if not isinstance(requirement, WarmupRequirement):
-            requirement = session.requirement_of(binding)
+        if not isinstance(requirement, WarmupRequirement):  # a catalog id
+            fixture = request.fixturename
+            if fixture is None:
+                requirement = session.requirement_for("test", name_of_test(node), binding)
+            else:
+                requirement = session.requirement_for("fixture", fixture, binding)
         arguments[binding.argument_name] = scope.value(requirement, test_id)
     return arguments
 
 
-def _request_of(caller: object) -> Any:
-    # A test item: its request, which lives while pytest runs the test (False afterwards).
+def _request_and_node(caller: object) -> tuple[Any, Any]:
+    """The request behind ``caller`` and the node it runs for: ``(None, None)`` when pytest
+    is not running a test or fixture for it."""
+    # A test item: its request lives while pytest runs the test (False afterwards).
     request = getattr(caller, "_request", None)
     if request is not None:
-        return request or None
-    return caller if isinstance(caller, pytest.FixtureRequest) else None
+        return (request, caller) if request else (None, None)
+    if isinstance(caller, pytest.FixtureRequest):
+        return caller, caller.node
+    return None, None
+
+
+@functools.lru_cache(maxsize=64)
+def _is_item_class(kind: type) -> bool:
+    # pytest's nodes are abstract classes, whose isinstance() runs Python code: asked once per
+    # node class.
+    return issubclass(kind, pytest.Item)
 
 
 def _check_collisions(
     session: WarmupSession,
     request: pytest.FixtureRequest,
-    node: Any,
+    anchor: object,
     bindings: Sequence[Binding],
     function: Callable[..., Any],
 ) -> None:
-    # Which fixtures a test sees depends on the collectors above it, not on the test itself:
-    # the answer is kept per collector (a module of 50 tests asks once). A test's request, and
-    # a function-scoped fixture's, has the test as its node.
-    anchor = node.parent if isinstance(node, pytest.Item) else node
     visibility = session.fixture_visibility
     for binding in bindings:
         name = binding.argument_name

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple, final
@@ -37,6 +37,10 @@ XDIST_UNSUPPORTED = (
     "debug artifact outputs are not supported when pytest-xdist is active; disable "
     "--warmup-export-template/--warmup-report/--warmup-save-on-fail or run without xdist"
 )
+
+
+#: bindings of a test or fixture of an item: ("test" or "fixture", its name, its bindings)
+_Source = tuple[str, str, tuple[Binding, ...]]
 
 
 class _ItemBinding(NamedTuple):
@@ -129,7 +133,7 @@ class WarmupSession:
         self._views: dict[tuple[pytest.FixtureDef[Any], tuple[WarmupPlan, ...]], _ProducerView] = {}
         # Both keyed by id(): pytest nodes hash in Python, and these are read for every test.
         # The nodes live as long as the session, which drops both at set_items().
-        self._fixture_bindings: dict[int, tuple[tuple[str, Binding], ...]] = {}
+        self._fixture_bindings: dict[int, tuple[_Source, ...]] = {}
         #: whether any registered fixture carries bindings (None: not looked yet)
         self._bound_fixtures_exist: bool | None = None
         #: (id of a collector, name) -> whether a fixture of that name is visible there
@@ -192,39 +196,45 @@ class WarmupSession:
     def check_catalog_ids(self, item: pytest.Item, own: tuple[Binding, ...]) -> None:
         """Fail ``item`` when one of its bindings (``own``: the test's) names a catalog id
         that no catalog declares."""
-        if not own and self._bound_fixtures_exist is False:
-            return  # nothing bound here (asked for every test of the run)
-        fixtures = self._bindings_of_fixtures(item)
-        if not names_catalog_id(own) and not (
-            fixtures and names_catalog_id(tuple(b for _, b in fixtures))
-        ):
-            return  # the usual case: every binding names a requirement object
-        for found in self.bindings_for(item):
-            if isinstance(found.binding.requirement, WarmupRequirement):
-                continue
-            try:
-                self.requirement_of(found.binding)
-            except WarmupError as error:
-                raise WarmupError(
-                    f"{found.source_kind} '{found.source_name}' binds argument "
-                    f"'{found.binding.argument_name}' to {error}"
-                ) from None
+        if self._bound_fixtures_exist is False and not (own and names_catalog_id(own)):
+            return  # the usual case: no fixture is bound, and the test names no catalog id
+        if not any(names_catalog_id(bindings) for _, _, bindings in self.sources(item)):
+            return
+        for kind, name, bindings in self.sources(item):
+            for binding in bindings:
+                self.requirement_for(kind, name, binding)
+
+    def requirement_for(self, kind: str, name: str, binding: Binding) -> WarmupRequirement:
+        """requirement_of() for a binding of test or fixture ``name``, which an unknown
+        catalog id names in the error."""
+        try:
+            return self.requirement_of(binding)
+        except WarmupError as error:
+            raise WarmupError(
+                f"{kind} '{name}' binds argument '{binding.argument_name}' to {error}"
+            ) from None
 
     def bindings_for(self, item: pytest.Item) -> list[_ItemBinding]:
         """The item's test bindings, then its closure fixtures' bindings, in closure order."""
-        return [_ItemBinding._make(found) for found in self._sources(item)]
+        return [
+            _ItemBinding(kind, name, binding)
+            for kind, name, bindings in self.sources(item)
+            for binding in bindings
+        ]
 
-    def _sources(self, item: pytest.Item) -> Iterator[tuple[str, str, Binding]]:
-        # bindings_for() as plain tuples, for the producers' loop over every covered test.
+    def sources(self, item: pytest.Item) -> tuple[_Source, ...]:
+        """bindings_for() grouped by the callable that carries them: (kind, name, bindings).
+
+        Callables bound alike share one tuple of bindings, so a producer's loop over every
+        test it covers works out what a tuple contributes once, not once per test."""
         own = bindings_of(getattr(item, "obj", None))
-        if own:
-            test_name = _test_name(item)
-            for binding in own:
-                yield "test", test_name, binding
-        for name, binding in self._bindings_of_fixtures(item):
-            yield "fixture", name, binding
+        fixtures = self._fixture_sources(item)
+        if not own:
+            return fixtures
+        test: _Source = ("test", name_of_test(item), own)
+        return (test, *fixtures) if fixtures else (test,)
 
-    def _bindings_of_fixtures(self, item: pytest.Item) -> tuple[tuple[str, Binding], ...]:
+    def _fixture_sources(self, item: pytest.Item) -> tuple[_Source, ...]:
         # Kept per item, and the same empty tuple for the (usual) item without any. Most runs
         # bind no fixture at all: one look at pytest's registry then spares every item's walk.
         if self._bound_fixtures_exist is None:
@@ -233,11 +243,11 @@ class WarmupSession:
             return ()
         known = self._fixture_bindings.get(id(item))
         if known is None:
-            found = [
-                (name, binding)
-                for name, fixturedef in _closure_definitions(item)
-                for binding in bindings_of(fixturedef.func)
-            ]
+            found: list[_Source] = []
+            for name, fixturedef in _closure_definitions(item):
+                bindings = bindings_of(fixturedef.func)
+                if bindings:
+                    found.append(("fixture", name, bindings))
             known = self._fixture_bindings[id(item)] = tuple(found) if found else ()
         return known
 
@@ -514,24 +524,34 @@ class WarmupSession:
     ) -> RootTable:
         wanted = set(plans)
         roots = RootTable()
+        append = roots.append
+        rows_of: dict[tuple[Binding, ...], list[tuple[str, WarmupRequirement, str | None]]] = {}
         for item, test_id in zip(covered, test_ids, strict=True):
-            for kind, source, binding in self._sources(item):
-                if binding.producer_fixture not in (None, producer):
-                    continue
-                try:
-                    requirement = self.requirement_of(binding)
-                except WarmupError:
-                    continue  # an unknown catalog id: that test errors in its own setup
-                if requirement.owner_plan in wanted:
-                    roots.append(
-                        test_id,
-                        kind,
-                        source,
-                        binding.argument_name,
-                        requirement,
-                        binding.producer_fixture,
-                    )
+            for kind, source, bindings in self.sources(item):
+                rows = rows_of.get(bindings)
+                if rows is None:
+                    rows = rows_of[bindings] = self.rows(bindings, wanted, producer)
+                for argument_name, requirement, producer_fixture in rows:
+                    append(test_id, kind, source, argument_name, requirement, producer_fixture)
         return roots
+
+    def rows(
+        self, bindings: tuple[Binding, ...], wanted: Container[WarmupPlan], producer: str
+    ) -> list[tuple[str, WarmupRequirement, str | None]]:
+        """Of ``bindings``, those that ``producer`` makes roots of when it prepares the
+        ``wanted`` plans: (argument name, requirement, producer_fixture). An unknown catalog id
+        is left out: its test errors in its own setup."""
+        rows = []
+        for binding in bindings:
+            if binding.producer_fixture not in (None, producer):
+                continue
+            try:
+                requirement = self.requirement_of(binding)
+            except WarmupError:
+                continue  # an unknown catalog id: that test errors in its own setup
+            if requirement.owner_plan in wanted:
+                rows.append((binding.argument_name, requirement, binding.producer_fixture))
+        return rows
 
 
 SESSION_KEY = pytest.StashKey[WarmupSession]()
@@ -567,20 +587,13 @@ class _ProducerView:
         session, name = self._session, self.producer
         found: dict[str, frozenset[str]] = {}
         for item in session.collected:
-            bindings = session.bindings_for(item)
             if not _uses_definition(item, name, self._fixturedef) and not any(
-                b.binding.producer_fixture == name for b in bindings
+                b.binding.producer_fixture == name for b in session.bindings_for(item)
             ):
                 continue
             ids: set[str] = set()
-            for entry in bindings:
-                if entry.binding.producer_fixture not in (None, name):
-                    continue
-                try:
-                    requirement = session.requirement_of(entry.binding)
-                except WarmupError:
-                    continue  # an unresolvable catalog id of a test this prepare() does not run
-                if requirement.owner_plan in self._plans:
+            for _, _, bindings in session.sources(item):
+                for _, requirement, _ in session.rows(bindings, self._plans, name):
                     ids.update(self._ids_from(requirement))
             found[item.nodeid] = frozenset(ids)
         return found
@@ -693,7 +706,7 @@ def fixture_registries(manager: object) -> list[Any]:
     return [getattr(manager, name) for name in _FIXTURE_REGISTRIES if hasattr(manager, name)]
 
 
-def _test_name(item: pytest.Item) -> str:
+def name_of_test(item: pytest.Item) -> str:
     """The name of the test function behind ``item`` (without parameters)."""
     return str(getattr(item, "originalname", item.name))
 
