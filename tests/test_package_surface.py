@@ -132,3 +132,70 @@ def test_reference_module_name_loads_the_whole_plugin(pytester: pytest.Pytester)
     )
     result = pytester.runpytest("-p", "no:pytest-warmup", "-p", "pytest_warmup.pytest_plugin")
     result.assert_outcomes(passed=1)
+
+
+# Each hook implementation costs pytest a call for every test: the per-test ones are registered
+# only while a run needs them (benchmarks/bench_overhead.py, "plugin loaded").
+HOOK_STATE = """
+def pytest_terminal_summary(terminalreporter, config):
+    for hook in ("pytest_runtest_setup", "pytest_runtest_makereport"):
+        names = [i.plugin_name for i in getattr(config.hook, hook).get_hookimpls()]
+        warmup = sorted(name for name in names if "warmup" in name)
+        terminalreporter.write_line(f"{hook}: {warmup}")
+"""
+
+BOUND_SUITE = """
+import pytest
+from pytest_warmup import WarmupPlan, warmup_param
+
+class Plan(WarmupPlan):
+    def prepare_node(self, node):
+        return node.payload["n"]
+
+plan = Plan("plan")
+value = plan.require(payload={"n": 1})
+
+@pytest.fixture(scope="module")
+def prep(warmup_mgr):
+    return warmup_mgr.use(plan).prepare()
+
+@warmup_param("value", value)
+def test_bound(prep, value):
+    assert value == 1
+"""
+
+
+def test_a_run_without_bindings_calls_no_warmup_hook_per_test(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(HOOK_STATE)
+    pytester.makepyfile("def test_plain():\n    pass\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["pytest_runtest_setup: []", "pytest_runtest_makereport: []"])
+
+
+def test_the_error_report_hook_is_registered_by_the_first_warmup_error(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(HOOK_STATE)
+    pytester.makepyfile(BOUND_SUITE)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["pytest_runtest_setup: ['pytest-warmup-setup']", "pytest_runtest_makereport: []"]
+    )
+
+    pytester.makepyfile(
+        BOUND_SUITE
+        + """
+def test_misuse(prep, warmup_mgr):
+    warmup_mgr.use(plan)
+"""
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   WarmupError: warmup_mgr.use(...) must be called inside a producer fixture",
+            "pytest_runtest_makereport: ['pytest-warmup-errors']",
+        ]
+    )

@@ -179,7 +179,14 @@ def pytest_configure(config: pytest.Config) -> None:
         if catalog.producers or catalog.fixtures:
             config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
     config.stash[SESSION_KEY] = session
-    config.pluginmanager.register(_run_plugin(session), "pytest-warmup-run")
+    manager = config.pluginmanager
+    manager.register(_run_plugin(session), "pytest-warmup-run")
+    manager.register(_setup_plugin(session), _SETUP_PLUGIN)
+
+    def show_errors() -> None:
+        manager.register(_error_plugin(), "pytest-warmup-errors")
+
+    session.on_first_error(show_errors)
 
 
 def _catalogs_configured(config: pytest.Config) -> bool:
@@ -210,7 +217,12 @@ def _check_debug_options(config: pytest.Config) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    session.config.stash[SESSION_KEY].set_items(session.items)
+    state = session.config.stash[SESSION_KEY]
+    state.set_items(session.items)
+    manager = session.config.pluginmanager
+    if not state.binds_anything() and manager.has_plugin(_SETUP_PLUGIN):
+        # Nothing to check or tell in any test's setup: spare every test that hook call.
+        manager.unregister(name=_SETUP_PLUGIN)
 
 
 def pytest_deselected(items: Sequence[pytest.Item]) -> None:
@@ -229,30 +241,13 @@ def pytest_fixture_setup(
     previous = set_caller(fixturedef.func, request) if bound else None
     try:
         return (yield)
+    except WarmupError:
+        state.error_raised()
+        raise
     finally:
         if bound:
             set_caller(fixturedef.func, previous)
         state.leave_setup()
-
-
-# Hooks that run for every test are plain functions rather than wrappers (on suites of thousands
-# of tests, the generator a wrapper costs is measurable with benchmarks/bench_overhead.py), and
-# the setup ones live in _run_plugin(), where the session needs no lookup.
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> pytest.TestReport | None:
-    """A failure from a ``WarmupError`` is reported as its message, without plugin frames;
-    every other report is left to pytest (``None``)."""
-    excinfo = call.excinfo
-    if excinfo is None or not isinstance(excinfo.value, WarmupError):
-        return None
-    report = pytest.TestReport.from_item_and_call(item, call)
-    if report.failed:
-        report.longrepr = WarmupErrorRepr.of(excinfo.value)  # type: ignore[assignment]
-    return report
 
 
 @pytest.hookimpl(trylast=True)
@@ -285,9 +280,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.line(text, red=error, yellow=not error)
 
 
+# Hooks that run for every test are plain functions rather than wrappers (on suites of thousands
+# of tests, the generator a wrapper costs is measurable with benchmarks/bench_overhead.py). They
+# live in plugin modules made at configure time, which close over the run's session and can be
+# registered only when needed: every hook implementation costs pytest a call for every test.
+
+_SETUP_PLUGIN = "pytest-warmup-setup"
+
+
 def _run_plugin(session: WarmupSession) -> types.ModuleType:
-    """The fixtures and hooks that close over one run's session, as a plugin module registered
-    at configure time.
+    """The ``warmup_mgr`` fixture of a run.
 
     ``warmup_mgr`` needs no ``request``: every test under a producer has it in its fixture
     closure, and pytest does work per test for each fixture there and for each of their
@@ -299,6 +301,15 @@ def _run_plugin(session: WarmupSession) -> types.ModuleType:
         """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture; return its result."""
         return WarmupManager(session)
 
+    plugin = types.ModuleType("pytest_warmup.run", "pytest-warmup's fixtures of a run.")
+    vars(plugin).update(warmup_mgr=warmup_mgr)
+    return plugin
+
+
+def _setup_plugin(session: WarmupSession) -> types.ModuleType:
+    """The setup hook of a run's bound tests (unregistered after collection when no test or
+    fixture is bound)."""
+
     @pytest.hookimpl(trylast=True, specname="pytest_runtest_setup")
     def after_fixtures(item: pytest.Item) -> None:
         """After the fixtures are set up: a test binding an unknown catalog id, or needing a
@@ -306,17 +317,42 @@ def _run_plugin(session: WarmupSession) -> types.ModuleType:
         learns which item it runs for (binding.set_caller)."""
         function = getattr(item, "obj", None)
         bindings = bindings_of(function)
-        session.check_catalog_ids(item, bindings)
-        if not bindings:
-            return
-        set_caller(function, item)
-        if session.node_failures_seen:
-            _check_node_failures(session, item, bindings)
+        try:
+            session.check_catalog_ids(item, bindings)
+            if not bindings:
+                return
+            set_caller(function, item)
+            if session.node_failures_seen:
+                _check_node_failures(session, item, bindings)
+        except WarmupError:
+            session.error_raised()
+            raise
 
-    plugin = types.ModuleType("pytest_warmup.run", "pytest-warmup's fixtures and hooks of a run.")
+    plugin = types.ModuleType("pytest_warmup.setup", "pytest-warmup's setup hook of a run.")
     # pytest only looks at names that start with "pytest_" (specname gives the hook).
-    vars(plugin).update(warmup_mgr=warmup_mgr, pytest_runtest_setup_after_fixtures=after_fixtures)
+    vars(plugin).update(pytest_runtest_setup_after_fixtures=after_fixtures)
     return plugin
+
+
+def _error_plugin() -> types.ModuleType:
+    """The hook that shows WarmupErrors in test reports, registered when a run raises its
+    first one (WarmupSession.error_raised)."""
+    plugin = types.ModuleType("pytest_warmup.errors", "pytest-warmup's report of its errors.")
+    vars(plugin).update(pytest_runtest_makereport=_makereport)
+    return plugin
+
+
+@pytest.hookimpl(tryfirst=True)
+def _makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """A failure from a ``WarmupError`` is reported as its message, without plugin frames;
+    every other report is left to pytest (``None``)."""
+    excinfo = call.excinfo
+    if excinfo is None or not isinstance(excinfo.value, WarmupError):
+        return None
+    report = pytest.TestReport.from_item_and_call(item, call)
+    if report.failed:
+        report.longrepr = WarmupErrorRepr.of(excinfo.value)  # type: ignore[assignment]
+    return report
 
 
 def _check_node_failures(

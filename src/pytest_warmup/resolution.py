@@ -42,25 +42,29 @@ def inject(
             "values from pytest: let pytest call it as a test or fixture"
         )
     session = node.config.stash[SESSION_KEY]
-    # Which fixtures a test sees depends on the collectors above it, not on the test itself:
-    # collisions are checked per collector (a module of 50 tests asks once).
-    kind: type = type(node)
-    anchor = node.parent if _is_item_class(kind) else node
-    _check_collisions(session, request, anchor, bindings, function)
-    named = _named_producer(bindings)
-    if named is not None:
-        _check_named_visible(request, named)
-    scope = resolve_producer(session, named, arguments, _RequestChain(request, session))
-    test_id = node.nodeid
-    for binding in bindings:
-        requirement = binding.requirement
-        if not isinstance(requirement, WarmupRequirement):  # a catalog id
-            fixture = request.fixturename
-            if fixture is None:
-                requirement = session.requirement_for("test", name_of_test(node), binding)
-            else:
-                requirement = session.requirement_for("fixture", fixture, binding)
-        arguments[binding.argument_name] = scope.value(requirement, test_id)
+    try:
+        # Which fixtures a test sees depends on the collectors above it, not on the test
+        # itself: collisions are checked per collector (a module of 50 tests asks once).
+        kind: type = type(node)
+        anchor = node.parent if _is_item_class(kind) else node
+        _check_collisions(session, request, anchor, bindings, function)
+        named = _named_producer(bindings)
+        if named is not None:
+            _check_named_visible(request, named)
+        scope = resolve_producer(session, named, arguments, _RequestChain(request, session))
+        test_id = node.nodeid
+        for binding in bindings:
+            requirement = binding.requirement
+            if not isinstance(requirement, WarmupRequirement):  # a catalog id
+                fixture = request.fixturename
+                if fixture is None:
+                    requirement = session.requirement_for("test", name_of_test(node), binding)
+                else:
+                    requirement = session.requirement_for("fixture", fixture, binding)
+            arguments[binding.argument_name] = scope.value(requirement, test_id)
+    except WarmupError:
+        session.error_raised()
+        raise
     return arguments
 
 

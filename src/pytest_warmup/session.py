@@ -141,6 +141,9 @@ class WarmupSession:
         self._live: dict[Preparation, PrepareRecord] = {}
         #: a prepare() of this run recorded a node failure (tests then check theirs in setup)
         self.node_failures_seen = False
+        # Registers the hook that shows WarmupErrors in test reports (plugin.py): called once,
+        # when the first one reaches pytest, so that runs without any pay no hook per report.
+        self._show_errors: Callable[[], None] | None = None
 
     # -- what pytest tells us -------------------------------------------------------------------
 
@@ -156,6 +159,31 @@ class WarmupSession:
         """Tests filtered out by -k, -m, --deselect: not typos in snapshot files."""
         self._deselected.extend(items)
         self._views.clear()
+
+    def binds_anything(self) -> bool:
+        """Whether a collected test, or any registered fixture, is bound with warmup_param."""
+        items = self._items
+        if not items:
+            return False
+        if any(bindings_of(getattr(item, "obj", None)) for item in items):
+            return True
+        return self._fixtures_bound(items[0])
+
+    def _fixtures_bound(self, item: pytest.Item) -> bool:
+        # Asked after collection, once: every fixture an item's closure can name is registered.
+        if self._bound_fixtures_exist is None:
+            self._bound_fixtures_exist = _any_fixture_bound(item)
+        return self._bound_fixtures_exist
+
+    def on_first_error(self, show_errors: Callable[[], None]) -> None:
+        """Call ``show_errors`` when the run's first WarmupError reaches pytest."""
+        self._show_errors = show_errors
+
+    def error_raised(self) -> None:
+        """A WarmupError is about to reach pytest: make sure its report will show it."""
+        show_errors, self._show_errors = self._show_errors, None
+        if show_errors is not None:
+            show_errors()
 
     @property
     def collected(self) -> list[pytest.Item]:
@@ -237,9 +265,7 @@ class WarmupSession:
     def _fixture_sources(self, item: pytest.Item) -> tuple[_Source, ...]:
         # Kept per item, and the same empty tuple for the (usual) item without any. Most runs
         # bind no fixture at all: one look at pytest's registry then spares every item's walk.
-        if self._bound_fixtures_exist is None:
-            self._bound_fixtures_exist = _any_fixture_bound(item)
-        if not self._bound_fixtures_exist:
+        if not self._fixtures_bound(item):
             return ()
         known = self._fixture_bindings.get(id(item))
         if known is None:
@@ -295,6 +321,7 @@ class WarmupSession:
         except BaseException as exc:
             record.error = exc
             if isinstance(exc, WarmupError):
+                self.error_raised()
                 # Shown under the message: which producer was preparing (see plugin.py).
                 vars(exc).setdefault("producer", f"producer '{name}' ({record.scope_id})")
             self._save_on_fail(record)
@@ -480,6 +507,7 @@ class WarmupSession:
                 f"cleanup failed for producer '{record.producer_name}' ({record.scope_id}):\n"
                 + "\n".join(lines)
             )
+            self.error_raised()  # a teardown error of the test that ends the producer's scope
             raise error from record.cleanup_errors[0][1]
 
     def finish_all(self) -> None:
@@ -778,6 +806,7 @@ class PrepareBuilder:
     def prepare(self, *, snapshot_id: str | None = None) -> PreparedScope:
         """Prepare the part of the graph the producer's tests need; return the prepared scope."""
         if snapshot_id is not None and (not isinstance(snapshot_id, str) or not snapshot_id):
+            self._session.error_raised()
             raise WarmupError(f"snapshot_id must be a non-empty string, got {snapshot_id!r}")
         return self._session.prepare(self._plans, self._fixturedef, self._request, snapshot_id)
 
@@ -793,12 +822,14 @@ class WarmupManager:
         """Select the plans whose bound requirements this producer prepares."""
         for plan in plans:
             if not isinstance(plan, WarmupPlan):
+                self._session.error_raised()
                 raise WarmupError(
                     f"warmup_mgr.use(...) takes WarmupPlan objects, got {type(plan).__name__}: "
                     f"{plan!r}"
                 )
         setup = self._session.current_setup()
         if setup is None or setup[0].argname == "warmup_mgr":
+            self._session.error_raised()  # called from a test or a teardown: no setup hook
             raise WarmupError("warmup_mgr.use(...) must be called inside a producer fixture")
         fixturedef, request = setup
         return PrepareBuilder(self._session, tuple(plans), fixturedef, request)
