@@ -6,7 +6,8 @@ per-test one) through ``@warmup_param``, once with plain pytest fixtures doing t
 work. Each variant runs in a fresh ``python -m pytest -q -p no:cacheprovider``; runs are
 interleaved, and the fastest and the median wall time are reported. Target: warmup within 10% of
 plain fixtures, judged on the fastest run of each variant: on a shared machine, other work only
-ever adds time, so the fastest run is the best estimate of what a suite itself costs.
+ever adds time, so the fastest run is the best estimate of what a suite itself costs. The ratio
+of each round's two runs is reported as well: its spread shows how steady the machine was.
 
 The plain suite is timed twice: with pytest-warmup disabled (``-p no:pytest-warmup``, what a
 suite costs without the plugin at all) and with it installed but unused.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -140,6 +142,15 @@ def main() -> int:
         f"on the fastest runs, {typical:+.1f}% on the medians (target: at most "
         f"{TARGET_PERCENT:+.0f}% on the fastest runs): "
         + ("within target" if overhead <= TARGET_PERCENT else "ABOVE TARGET")
+    )
+    # Runs of one round follow each other, so a slower or faster spell of the machine moves
+    # both: the spread of these ratios shows how far the two numbers above can be trusted.
+    paired = sorted(
+        _change(w.wall, p.wall) for w, p in zip(timings[warmup], timings[plain], strict=True)
+    )
+    print(
+        f"the same, round by round: median {statistics.median(paired):+.1f}%, "
+        f"from {paired[0]:+.1f}% to {paired[-1]:+.1f}% over {len(paired)} rounds"
     )
     print()
     print("wall s: process start to exit; cpu s: user + system time of the pytest process;")
