@@ -95,11 +95,16 @@ def test_generated_fixtures_are_listed_with_where_they_were_declared(
             "main_program*",
             "    Prepared value of requirement 'program_main' from producer 'prepare_data', "
             "declared at example.yaml:*.",
+        ],
+        consecutive=True,
+    )
+    result.stdout.fnmatch_lines(
+        [
             "prepare_data [[]module scope[]]*",
             "    Producer declared at example.yaml:*: prepares plans 'facility', 'program', "
             "'order', 'audit'.",
         ],
-        consecutive=False,
+        consecutive=True,
     )
 
 

@@ -201,14 +201,15 @@ def test_visible_signature_keeps_var_keyword_arguments() -> None:
     assert list(inspect.signature(helper).parameters) == ["extra"]
 
 
-def test_wrapper_keeps_name_and_docstring_and_hides_the_original() -> None:
+def test_wrapper_keeps_name_and_docstring_and_leads_to_the_original() -> None:
     def test_documented(value: object) -> None:
         """Says what it checks."""
 
     wrapped = warmup_param("value", REQUIREMENT)(test_documented)
     assert wrapped.__name__ == "test_documented"
     assert wrapped.__doc__ == "Says what it checks."
-    assert not hasattr(wrapped, "__wrapped__")
+    assert inspect.unwrap(wrapped) is test_documented  # where pytest finds file and line
+    assert list(inspect.signature(wrapped).parameters) == []  # what pytest requests
 
 
 def test_generators_and_coroutine_functions_keep_their_kind() -> None:
@@ -285,6 +286,70 @@ def test_callables_bound_alike_share_their_bindings() -> None:
 
 def test_requirement_type_is_the_public_one() -> None:
     assert isinstance(REQUIREMENT, WarmupRequirement)
+
+
+# -- where pytest says a bound callable is ---------------------------------------------------
+
+
+def test_a_failing_bound_test_shows_its_own_frame_only(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("value", shared)
+        def test_compares(prep, value):
+            assert value == "wrong"
+        """,
+    )
+    result = suite.runpytest("-rf")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["    def test_compares(prep, value):", "test_suite.py:*: AssertionError"]
+    )
+    output = result.stdout.str()
+    assert "_function_wrapper" not in output
+    assert "__warmup_" not in output
+    assert "binding.py" not in output
+
+
+def test_bound_test_reports_its_own_file_and_line(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("value", shared)
+        def test_located(prep, value):
+            pass
+        """,
+    )
+    items, _ = suite.inline_genitems()
+    path, line, name = items[0].location
+    assert (path, name) == ("test_suite.py", "test_located")
+    written = (suite.path / "test_suite.py").read_text().splitlines()
+    assert line == written.index('@warmup_param("value", shared)')  # as for any decorated test
+
+
+def test_bound_fixture_is_listed_and_shown_where_it_is_written(suite: pytest.Pytester) -> None:
+    suite.makeconftest(
+        """
+        import pytest
+        from pytest_warmup import WarmupPlan, warmup_param
+
+        @pytest.fixture
+        @warmup_param("value", WarmupPlan("p").require())
+        def bound(value, not_a_fixture):
+            \"\"\"A bound fixture.\"\"\"
+            return value
+        """
+    )
+    suite.makepyfile("def test_uses(bound):\n    pass\n")
+    listing = suite.runpytest("--fixtures")
+    listing.stdout.fnmatch_lines(["bound -- conftest.py:*", "    A bound fixture."])
+    result = suite.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["  def bound(value, not_a_fixture):", "E       fixture 'not_a_fixture' not found"],
+        consecutive=False,
+    )
+    assert "_function_wrapper" not in result.stdout.str()
 
 
 # -- injection ------------------------------------------------------------------------------
@@ -814,6 +879,6 @@ def test_a_wrapper_shows_pytest_only_its_place_its_signature_and_what_it_carried
     def test_function(producer: object, value: object, other: object) -> None:
         pass
 
-    assert set(vars(test_function)) == {"place_as", "__signature__", "pytestmark"}
+    assert set(vars(test_function)) == {"__wrapped__", "__signature__", "pytestmark"}
     assert list(inspect.signature(test_function).parameters) == ["producer"]
     assert [b.argument_name for b in bindings_of(test_function)] == ["value", "other"]

@@ -265,7 +265,7 @@ def _chain(existing: tuple[Binding, ...], binding: Binding) -> tuple[Binding, ..
 # work for every test, at collection and at setup (benchmarks/bench_overhead.py measures it).
 #
 # The defaults dictionary is also where bindings_of() and original_of() look. The wrapper's
-# attribute dictionary holds only what pytest reads (``place_as`` and ``__signature__``) and
+# attribute dictionary holds only what pytest reads (``__wrapped__`` and ``__signature__``) and
 # what the decorated function carried (marks): pytest copies every attribute of a test function
 # into its item's keywords, and again into each of the item's three reports. So a wrapped test
 # costs one function and two dictionaries: no closure cells, no helper object.
@@ -419,8 +419,9 @@ def _wrap(
     or the wrapper of an earlier ``warmup_param``, whose attributes, marks included, carry on)."""
     template = _template_for(original)
     wrapper = types.FunctionType(template.__code__, template.__globals__)
-    # What functools.update_wrapper copies, except __wrapped__: pytest must see the visible
-    # signature, not the original's.
+    # What functools.update_wrapper copies. __wrapped__ leads pytest to the original for its
+    # file and line (test locations, --fixtures, fixture errors, traceback cuts), while
+    # __signature__ stops inspect.signature() at the wrapper: pytest sees the visible signature.
     if type(original) is types.FunctionType:  # a plain function has all but one of them
         wrapper.__name__ = original.__name__
         wrapper.__qualname__ = original.__qualname__
@@ -438,9 +439,7 @@ def _wrap(
     carried = getattr(function, "__dict__", None)
     if carried:
         namespace.update(carried)
-        namespace.pop("__wrapped__", None)
-    # pytest reports a test's file and line from this (instead of from the wrapper's code)
-    namespace["place_as"] = original
+    namespace["__wrapped__"] = original
     namespace["__signature__"] = visible
     wrapper.__kwdefaults__ = {
         _ORIGINAL: original,
