@@ -83,3 +83,35 @@ def test_plan_exception_keeps_the_plan_traceback_without_plugin_frames(
         ]
     )
     assert "pytest_warmup/" not in result.stdout.str()
+
+
+def test_only_errors_the_plugin_raises_are_shown_as_bare_messages(
+    pytester: pytest.Pytester,
+) -> None:
+    # The first one also registers the report hook: the second, raised by the test's own code
+    # afterwards, keeps its traceback, which points at the line to fix.
+    pytester.makepyfile(
+        """
+        from pytest_warmup import WarmupPlan
+
+        plan = WarmupPlan("plan")
+
+        def test_misuses_the_manager(warmup_mgr):
+            warmup_mgr.use(plan)
+
+        def test_declares_badly():
+            plan.require(payload=1)
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_misuses_the_manager _*",
+            "E   WarmupError: warmup_mgr.use(...) must be called inside a producer fixture",
+            "*_ test_declares_badly _*",
+            ">       plan.require(payload=1)",
+            "E   *WarmupError: plan 'plan': payload must be a mapping, got int",
+        ]
+    )
+    assert "def test_misuses_the_manager" not in result.stdout.str()

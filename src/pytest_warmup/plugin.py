@@ -16,7 +16,13 @@ import pytest
 from .binding import Binding, bindings_of, set_caller
 from .errors import NodeFailedError, WarmupError
 from .resolution import producer_for_item
-from .session import SESSION_KEY, WORKER_OUTPUT_KEY, WarmupManager, WarmupSession
+from .session import (
+    SESSION_KEY,
+    SHOWN_AS_MESSAGE,
+    WORKER_OUTPUT_KEY,
+    WarmupManager,
+    WarmupSession,
+)
 from .snapshots import check_target_spec, given, parse_targets
 
 __all__: list[str] = []
@@ -241,8 +247,8 @@ def pytest_fixture_setup(
     previous = set_caller(fixturedef.func, request) if bound else None
     try:
         return (yield)
-    except WarmupError:
-        state.error_raised()
+    except WarmupError as error:
+        state.error_raised(error)
         raise
     finally:
         if bound:
@@ -324,8 +330,8 @@ def _setup_plugin(session: WarmupSession) -> types.ModuleType:
             set_caller(function, item)
             if session.node_failures_seen:
                 _check_node_failures(session, item, bindings)
-        except WarmupError:
-            session.error_raised()
+        except WarmupError as error:
+            session.error_raised(error)
             raise
 
     plugin = types.ModuleType("pytest_warmup.setup", "pytest-warmup's setup hook of a run.")
@@ -344,11 +350,13 @@ def _error_plugin() -> types.ModuleType:
 
 @pytest.hookimpl(tryfirst=True)
 def _makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
-    """A failure from a ``WarmupError`` is reported as its message, without plugin frames;
-    every other report is left to pytest (``None``)."""
+    """A failure from a ``WarmupError`` that pytest-warmup raised is reported as its message,
+    without plugin frames; every other report is left to pytest (``None``)."""
     excinfo = call.excinfo
     if excinfo is None or not isinstance(excinfo.value, WarmupError):
         return None
+    if not vars(excinfo.value).get(SHOWN_AS_MESSAGE):
+        return None  # raised by code that uses pytest-warmup: its traceback is the help
     report = pytest.TestReport.from_item_and_call(item, call)
     if report.failed:
         report.longrepr = WarmupErrorRepr.of(excinfo.value)  # type: ignore[assignment]

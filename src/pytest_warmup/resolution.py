@@ -62,8 +62,8 @@ def inject(
                 else:
                     requirement = session.requirement_for("fixture", fixture, binding)
             arguments[binding.argument_name] = scope.value(requirement, test_id)
-    except WarmupError:
-        session.error_raised()
+    except WarmupError as error:
+        session.error_raised(error)
         raise
     return arguments
 

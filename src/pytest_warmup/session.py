@@ -179,11 +179,14 @@ class WarmupSession:
         """Call ``show_errors`` when the run's first WarmupError reaches pytest."""
         self._show_errors = show_errors
 
-    def error_raised(self) -> None:
-        """A WarmupError is about to reach pytest: make sure its report will show it."""
+    def error_raised(self, error: WarmupError) -> WarmupError:
+        """``error`` is about to reach pytest from one of pytest-warmup's steps: its report
+        shows it as its message (plugin.py). Returns ``error``."""
+        vars(error)[SHOWN_AS_MESSAGE] = True
         show_errors, self._show_errors = self._show_errors, None
         if show_errors is not None:
             show_errors()
+        return error
 
     @property
     def collected(self) -> list[pytest.Item]:
@@ -321,7 +324,7 @@ class WarmupSession:
         except BaseException as exc:
             record.error = exc
             if isinstance(exc, WarmupError):
-                self.error_raised()
+                self.error_raised(exc)
                 # Shown under the message: which producer was preparing (see plugin.py).
                 vars(exc).setdefault("producer", f"producer '{name}' ({record.scope_id})")
             self._save_on_fail(record)
@@ -507,8 +510,8 @@ class WarmupSession:
                 f"cleanup failed for producer '{record.producer_name}' ({record.scope_id}):\n"
                 + "\n".join(lines)
             )
-            self.error_raised()  # a teardown error of the test that ends the producer's scope
-            raise error from record.cleanup_errors[0][1]
+            # a teardown error of the test whose end ends the producer's scope
+            raise self.error_raised(error) from record.cleanup_errors[0][1]
 
     def finish_all(self) -> None:
         """Clean up whatever is still live (an interrupted run); errors are recorded only."""
@@ -583,6 +586,8 @@ class WarmupSession:
 
 
 SESSION_KEY = pytest.StashKey[WarmupSession]()
+#: set on a WarmupError that pytest-warmup's own steps raise into a test: shown as its message
+SHOWN_AS_MESSAGE = "_shown_as_message"
 
 
 @final
@@ -806,8 +811,9 @@ class PrepareBuilder:
     def prepare(self, *, snapshot_id: str | None = None) -> PreparedScope:
         """Prepare the part of the graph the producer's tests need; return the prepared scope."""
         if snapshot_id is not None and (not isinstance(snapshot_id, str) or not snapshot_id):
-            self._session.error_raised()
-            raise WarmupError(f"snapshot_id must be a non-empty string, got {snapshot_id!r}")
+            raise self._session.error_raised(
+                WarmupError(f"snapshot_id must be a non-empty string, got {snapshot_id!r}")
+            )
         return self._session.prepare(self._plans, self._fixturedef, self._request, snapshot_id)
 
 
@@ -822,14 +828,17 @@ class WarmupManager:
         """Select the plans whose bound requirements this producer prepares."""
         for plan in plans:
             if not isinstance(plan, WarmupPlan):
-                self._session.error_raised()
-                raise WarmupError(
-                    f"warmup_mgr.use(...) takes WarmupPlan objects, got {type(plan).__name__}: "
-                    f"{plan!r}"
+                raise self._session.error_raised(
+                    WarmupError(
+                        f"warmup_mgr.use(...) takes WarmupPlan objects, got "
+                        f"{type(plan).__name__}: {plan!r}"
+                    )
                 )
         setup = self._session.current_setup()
         if setup is None or setup[0].argname == "warmup_mgr":
-            self._session.error_raised()  # called from a test or a teardown: no setup hook
-            raise WarmupError("warmup_mgr.use(...) must be called inside a producer fixture")
+            # called from a test or a teardown, where no setup hook of ours is running
+            raise self._session.error_raised(
+                WarmupError("warmup_mgr.use(...) must be called inside a producer fixture")
+            )
         fixturedef, request = setup
         return PrepareBuilder(self._session, tuple(plans), fixturedef, request)
