@@ -510,7 +510,7 @@ class WarmupSession:
                 f"cleanup failed for producer '{record.producer_name}' ({record.scope_id}):\n"
                 + "\n".join(lines)
             )
-            # a teardown error of the test whose end ends the producer's scope
+            # reported as a teardown error of the test that ended the producer's scope
             raise self.error_raised(error) from record.cleanup_errors[0][1]
 
     def finish_all(self) -> None:
