@@ -92,24 +92,43 @@ def test_yaml_requirement_can_depend_on_a_python_requirement(project: pytest.Pyt
     project.runpytest().assert_outcomes(passed=1)
 
 
+TEST_BINDS_TYPO = """
+from pytest_warmup import warmup_param
+
+@warmup_param("program", "program_mian")
+def test_typo(prepare_data, program):
+    pass
+"""
+
+FIXTURE_BINDS_TYPO = """
+import pytest
+from pytest_warmup import warmup_param
+
+@pytest.fixture
+@warmup_param("program", "program_mian")
+def bound_program(prepare_data, program):
+    return program
+
+def test_typo(bound_program):
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("suite", "binder"),
+    [(TEST_BINDS_TYPO, "test 'test_typo'"), (FIXTURE_BINDS_TYPO, "fixture 'bound_program'")],
+    ids=["test", "fixture"],
+)
 def test_unknown_catalog_id_errors_only_the_test_that_binds_it(
-    project: pytest.Pytester,
+    project: pytest.Pytester, suite: str, binder: str
 ) -> None:
     (project.path / "warmup.yaml").write_text(CATALOG)
-    project.makepyfile(
-        test_typo="""
-        from pytest_warmup import warmup_param
-
-        @warmup_param("program", "program_mian")
-        def test_typo(prepare_data, program):
-            pass
-        """
-    )
+    project.makepyfile(test_typo=suite)
     result = project.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "E   WarmupError: test 'test_typo' binds argument 'program' to unknown catalog "
+            f"E   WarmupError: {binder} binds argument 'program' to unknown catalog "
             "requirement 'program_mian' (did you mean 'program_main'?)"
         ]
     )
@@ -129,32 +148,6 @@ def test_string_id_without_any_catalog_says_how_to_load_one(pytester: pytest.Pyt
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*unknown catalog requirement 'program_main'; no warmup catalog*"])
-
-
-def test_unknown_catalog_id_of_a_fixture_names_the_fixture(project: pytest.Pytester) -> None:
-    (project.path / "warmup.yaml").write_text(CATALOG)
-    project.makepyfile(
-        test_typo="""
-        import pytest
-        from pytest_warmup import warmup_param
-
-        @pytest.fixture
-        @warmup_param("program", "program_mian")
-        def bound_program(prepare_data, program):
-            return program
-
-        def test_typo(bound_program):
-            pass
-        """
-    )
-    result = project.runpytest("-p", "no:randomly")
-    result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(
-        [
-            "E   WarmupError: fixture 'bound_program' binds argument 'program' to unknown "
-            "catalog requirement 'program_mian' (did you mean 'program_main'?)"
-        ]
-    )
 
 
 def test_invalid_catalog_is_a_usage_error_listing_every_problem(

@@ -1,5 +1,6 @@
 """YAML for snapshot and debug files: safe loading (C loader when PyYAML has libyaml) and
-dumping. Imported on first use, so runs that never touch a YAML file do not load PyYAML."""
+dumping; the catalog reader builds on the same loader class. Imported on first use, so runs
+that never touch a YAML file do not load PyYAML."""
 
 from __future__ import annotations
 

@@ -229,9 +229,10 @@ class WarmupSession:
         that no catalog declares."""
         if self._bound_fixtures_exist is False and not (own and names_catalog_id(own)):
             return  # the usual case: no fixture is bound, and the test names no catalog id
-        if not any(names_catalog_id(bindings) for _, _, bindings in self.sources(item)):
+        sources = self.sources(item)
+        if not any(names_catalog_id(bindings) for _, _, bindings in sources):
             return
-        for kind, name, bindings in self.sources(item):
+        for kind, name, bindings in sources:
             for binding in bindings:
                 self.requirement_for(kind, name, binding)
 
