@@ -271,6 +271,58 @@ def test_functions_a_code_object_cannot_describe_take_inspects_path(function: An
     assert list(inspect.signature(wrapped).parameters) == expected
 
 
+def _annotated(prepared: object, value: int) -> None:
+    """A docstring, carried over."""
+
+
+def _generator(prepared, value):  # type: ignore[no-untyped-def]
+    yield value
+
+
+async def _coroutine(prepared, value):  # type: ignore[no-untyped-def]
+    return value
+
+
+async def _async_generator(prepared, value):  # type: ignore[no-untyped-def]
+    yield value
+
+
+def _request_taking(request, value):  # type: ignore[no-untyped-def]
+    pass
+
+
+def _keyword_only_value(prepared, *, value):  # type: ignore[no-untyped-def]
+    pass
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        _annotated,
+        _bare,
+        _generator,
+        _coroutine,
+        _async_generator,
+        _request_taking,
+        _keyword_only_value,
+        _variadic,
+    ],
+)
+def test_the_quick_path_for_plain_functions_wraps_as_the_general_path_does(
+    function: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick = warmup_param("value", REQUIREMENT)(function)
+    monkeypatch.setattr(binding, "_wrap_plain", lambda function, binding: None)
+    general = warmup_param("value", REQUIREMENT)(function)
+
+    assert quick.__code__ is general.__code__
+    assert vars(quick) == vars(general)
+    assert quick.__kwdefaults__ == general.__kwdefaults__
+    for name in ("__name__", "__qualname__", "__module__", "__doc__", "__annotations__"):
+        assert getattr(quick, name) == getattr(general, name), name
+    assert inspect.signature(quick) == inspect.signature(general)
+
+
 def test_callables_bound_alike_share_their_bindings() -> None:
     def test_one(value: object) -> None:
         pass

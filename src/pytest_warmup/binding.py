@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import types
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from .declarations import WarmupRequirement
 from .errors import WarmupError
@@ -99,7 +100,26 @@ def warmup_param(
             f"warmup_param producer_fixture must be a fixture name, got {producer_fixture!r}"
         )
 
+    try:
+        return _decorator(argument_name, requirement, producer_fixture)
+    except TypeError:  # an argument name that cannot be hashed (and is missing, below)
+        return _decorator.__wrapped__(argument_name, requirement, producer_fixture)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decorator(
+    argument_name: str, requirement: WarmupRequirement | str, producer_fixture: str | None
+) -> Callable[[F], F]:
+    """One decorator per distinct binding: suites repeat the same ``@warmup_param`` line on
+    thousands of tests."""
+    binding = Binding(argument_name, requirement, producer_fixture)
+
     def decorate(function: F) -> F:
+        if type(function) is types.FunctionType and not function.__dict__:
+            # The usual case: a plain function, neither a fixture nor decorated already.
+            wrapper = _wrap_plain(cast(types.FunctionType, function), binding)
+            if wrapper is not None:
+                return wrapper  # type: ignore[return-value]
         if _is_fixture(function):
             raise WarmupError(
                 f"warmup_param must be applied below @pytest.fixture (closer to the function) "
@@ -115,7 +135,7 @@ def warmup_param(
                 f"warmup_param argument '{argument_name}' is missing from callable "
                 f"'{callable_name_of(original)}'"
             )
-        bindings = _chain(existing, Binding(argument_name, requirement, producer_fixture))
+        bindings = _chain(existing, binding)
         if existing:  # stacked: the usual single binding has nothing to agree with
             _check_stacked(bindings, original)
         visible, wants_request = _signature_for(original, shape, _bound_names(bindings))
@@ -379,32 +399,81 @@ def _defaults_of(function: object) -> dict[str, Any] | None:
 
 def _template_for(original: Callable[..., Any]) -> Callable[..., Any]:
     if type(original) is types.FunctionType and "_is_coroutine_marker" not in original.__dict__:
-        flags = original.__code__.co_flags
-        asynchronous = bool(flags & inspect.CO_ASYNC_GENERATOR)
-        coroutine = bool(flags & inspect.CO_COROUTINE)
-        generator = bool(flags & inspect.CO_GENERATOR)
-    else:  # a partial, a marked coroutine function...: inspect knows how to look at them
-        asynchronous = inspect.isasyncgenfunction(original)
-        coroutine = inspect.iscoroutinefunction(original)
-        generator = inspect.isgeneratorfunction(original)
-    if asynchronous:
+        return _template_of_kind(original.__code__.co_flags)
+    # a partial, a marked coroutine function...: inspect knows how to look at them
+    if inspect.isasyncgenfunction(original):
         return _async_generator_wrapper
-    if coroutine:
+    if inspect.iscoroutinefunction(original):
         return _coroutine_wrapper
-    if generator:
+    if inspect.isgeneratorfunction(original):
         return _generator_wrapper
     return _function_wrapper
 
 
+def _template_of_kind(flags: int) -> Callable[..., Any]:
+    """The template for a function whose code object has ``flags``."""
+    if flags & inspect.CO_ASYNC_GENERATOR:
+        return _async_generator_wrapper
+    if flags & inspect.CO_COROUTINE:
+        return _coroutine_wrapper
+    if flags & inspect.CO_GENERATOR:
+        return _generator_wrapper
+    return _function_wrapper
+
+
+# -- the usual case, quickly ----------------------------------------------------------------------
+#
+# Most bound callables are plain functions decorated once, and a suite has thousands of them that
+# differ only in name: what their wrappers share is worked out once per shape and binding.
+
+_HAS_TYPE_PARAMETERS = sys.version_info >= (3, 12)
+_KIND_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+class _PlainPlan(NamedTuple):
+    """What the wrappers of plain functions of one shape and binding share."""
+
+    bindings: tuple[Binding, ...]
+    visible: inspect.Signature
+    wants_request: bool
+    template: Callable[..., Any]
+
+
+def _wrap_plain(function: types.FunctionType, binding: Binding) -> Callable[..., Any] | None:
+    """decorate()'s result for a plain function without attributes, or ``None`` when this
+    function takes the general path (defaults, type parameters, a missing argument, an
+    annotation that cannot be hashed)."""
+    shape = _shape_of(function)
+    if shape is None or (_HAS_TYPE_PARAMETERS and function.__type_params__):  # type: ignore[attr-defined,unused-ignore]
+        return None
+    try:
+        plan = _plain_plan(shape, function.__code__.co_flags & _KIND_FLAGS, binding)
+    except TypeError:  # an annotation that cannot be hashed
+        return None
+    if plan is None:
+        return None
+    namespace = {"__wrapped__": function, "__signature__": plan.visible}
+    return _plain_wrapper(plan.template, function, namespace, plan.bindings, plan.wants_request)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_plan(shape: _Shape, kind: int, binding: Binding) -> _PlainPlan | None:
+    if binding.argument_name not in shape[0]:
+        return None  # the general path raises the error
+    bindings = _chain((), binding)
+    visible, wants_request = _shaped_signature(shape, _bound_names(bindings))
+    return _PlainPlan(bindings, visible, wants_request, _template_of_kind(kind))
+
+
+_GLOBALS = globals()
 _MISSING = object()
-_SINCE_3_12 = ("__type_params__",)
 _COPIED = (
     "__module__",
     "__name__",
     "__qualname__",
     "__doc__",
     "__annotations__",
-    *_SINCE_3_12,
+    "__type_params__",
 )
 
 
@@ -418,33 +487,50 @@ def _wrap(
     """A new wrapper around ``original``; ``function`` is what is being decorated (``original``
     or the wrapper of an earlier ``warmup_param``, whose attributes, marks included, carry on)."""
     template = _template_for(original)
-    wrapper = types.FunctionType(template.__code__, template.__globals__)
     # What functools.update_wrapper copies. __wrapped__ leads pytest to the original for its
     # file and line (test locations, --fixtures, fixture errors, traceback cuts), while
     # __signature__ stops inspect.signature() at the wrapper: pytest sees the visible signature.
-    if type(original) is types.FunctionType:  # a plain function has all but one of them
-        wrapper.__name__ = original.__name__
-        wrapper.__qualname__ = original.__qualname__
-        wrapper.__module__ = original.__module__
-        wrapper.__doc__ = original.__doc__
-        wrapper.__annotations__ = original.__annotations__
-        copied: tuple[str, ...] = _SINCE_3_12
-    else:
-        copied = _COPIED
-    for name in copied:
+    namespace = dict(getattr(function, "__dict__", None) or ())
+    namespace["__wrapped__"] = original
+    namespace["__signature__"] = visible
+    if type(original) is types.FunctionType:
+        wrapper = _plain_wrapper(template, original, namespace, bindings, wants_request)
+        if _HAS_TYPE_PARAMETERS:
+            wrapper.__type_params__ = original.__type_params__  # type: ignore[attr-defined,unused-ignore]
+        return wrapper
+    wrapper = types.FunctionType(template.__code__, _GLOBALS)
+    for name in _COPIED:
         value = getattr(original, name, _MISSING)
         if value is not _MISSING:
             setattr(wrapper, name, value)
-    namespace = wrapper.__dict__
-    carried = getattr(function, "__dict__", None)
-    if carried:
-        namespace.update(carried)
-    namespace["__wrapped__"] = original
-    namespace["__signature__"] = visible
-    wrapper.__kwdefaults__ = {
-        _ORIGINAL: original,
-        _BINDINGS: bindings,
-        _REQUEST: wants_request,
-        _CALLER: None,
-    }
+    wrapper.__dict__ = namespace
+    wrapper.__kwdefaults__ = _hidden_defaults(original, bindings, wants_request)
     return wrapper
+
+
+def _plain_wrapper(
+    template: Callable[..., Any],
+    original: types.FunctionType,
+    namespace: dict[str, Any],
+    bindings: tuple[Binding, ...],
+    wants_request: bool,
+) -> Callable[..., Any]:
+    """A wrapper made from ``template`` around a plain function, with attributes
+    ``namespace``: the plain function's name, doc and annotations copied."""
+    wrapper = types.FunctionType(template.__code__, _GLOBALS, original.__name__)
+    wrapper.__qualname__ = original.__qualname__
+    wrapper.__module__ = original.__module__
+    if original.__doc__ is not None:
+        wrapper.__doc__ = original.__doc__
+    annotations = original.__annotations__
+    if annotations:
+        wrapper.__annotations__ = annotations
+    wrapper.__dict__ = namespace
+    wrapper.__kwdefaults__ = _hidden_defaults(original, bindings, wants_request)
+    return wrapper
+
+
+def _hidden_defaults(
+    original: Callable[..., Any], bindings: tuple[Binding, ...], wants_request: bool
+) -> dict[str, Any]:
+    return {_ORIGINAL: original, _BINDINGS: bindings, _REQUEST: wants_request, _CALLER: None}

@@ -49,6 +49,23 @@ class _ItemBinding(NamedTuple):
     binding: Binding
 
 
+def _groups_above(
+    node: pytest.Collector | None, groups: dict[pytest.Collector, list[pytest.Item]]
+) -> list[list[pytest.Item]]:
+    """The groups of _ItemIndex.by_parent that the items below ``node`` belong to."""
+    targets: list[list[pytest.Item]] = []
+    seen_class = False
+    while node is not None:
+        if isinstance(node, pytest.Class) and not seen_class:
+            seen_class = True
+            targets.append(groups.setdefault(node, []))
+        elif isinstance(node, pytest.Module):
+            targets.append(groups.setdefault(node, []))
+            break
+        node = node.parent
+    return targets
+
+
 @final
 class _ItemIndex:
     """The final item list, grouped by the nodes producer scopes anchor on (each grouping is
@@ -61,18 +78,14 @@ class _ItemIndex:
     def by_parent(self) -> dict[pytest.Collector, list[pytest.Item]]:
         """Items by their innermost class and by their module (class and module producers)."""
         groups: dict[pytest.Collector, list[pytest.Item]] = {}
+        parent: object = None
+        targets: list[list[pytest.Item]] = []
         for item in self.items:
-            # One walk up to the module.
-            seen_class = False
-            node = item.parent
-            while node is not None:
-                if isinstance(node, pytest.Class) and not seen_class:
-                    seen_class = True
-                    groups.setdefault(node, []).append(item)
-                elif isinstance(node, pytest.Module):
-                    groups.setdefault(node, []).append(item)
-                    break
-                node = node.parent
+            if item.parent is not parent:  # one walk up to the module per parent
+                parent = item.parent
+                targets = _groups_above(parent, groups)
+            for target in targets:
+                target.append(item)
         return groups
 
     @cached_property
@@ -557,12 +570,13 @@ class WarmupSession:
         wanted = set(plans)
         roots = RootTable()
         append = roots.append
-        rows_of: dict[tuple[Binding, ...], list[tuple[str, WarmupRequirement, str | None]]] = {}
+        # By identity: the tuples live on the wrappers, and hashing one hashes every binding.
+        rows_of: dict[int, list[tuple[str, WarmupRequirement, str | None]]] = {}
         for item, test_id in zip(covered, test_ids, strict=True):
             for kind, source, bindings in self.sources(item):
-                rows = rows_of.get(bindings)
+                rows = rows_of.get(id(bindings))
                 if rows is None:
-                    rows = rows_of[bindings] = self.rows(bindings, wanted, producer)
+                    rows = rows_of[id(bindings)] = self.rows(bindings, wanted, producer)
                 for argument_name, requirement, producer_fixture in rows:
                     append(test_id, kind, source, argument_name, requirement, producer_fixture)
         return roots
