@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+import sys
 from typing import Any
 
 import pytest
@@ -311,6 +312,7 @@ def _keyword_only_value(prepared, *, value):  # type: ignore[no-untyped-def]
 def test_the_quick_path_for_plain_functions_wraps_as_the_general_path_does(
     function: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert binding._wrap_plain(function, Binding("value", REQUIREMENT, None)) is not None
     quick = warmup_param("value", REQUIREMENT)(function)
     monkeypatch.setattr(binding, "_wrap_plain", lambda function, binding: None)
     general = warmup_param("value", REQUIREMENT)(function)
@@ -321,6 +323,25 @@ def test_the_quick_path_for_plain_functions_wraps_as_the_general_path_does(
     for name in ("__name__", "__qualname__", "__module__", "__doc__", "__annotations__"):
         assert getattr(quick, name) == getattr(general, name), name
     assert inspect.signature(quick) == inspect.signature(general)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="type parameters came in Python 3.12")
+def test_a_generic_function_keeps_its_type_parameters() -> None:
+    namespace: dict[str, Any] = {}
+    exec("def generic[T](prepared, value: T) -> T:\n    return value", namespace)
+    function = namespace["generic"]
+    wrapped = warmup_param("value", REQUIREMENT)(function)
+    assert wrapped.__type_params__ == function.__type_params__
+    assert len(wrapped.__type_params__) == 1
+
+
+def test_an_argument_name_that_cannot_be_hashed_is_reported_as_missing() -> None:
+    def test_function(value: object) -> None:
+        pass
+
+    decorator = warmup_param(["value"], REQUIREMENT)  # type: ignore[arg-type]
+    with pytest.raises(WarmupError, match=r"argument '\['value'\]' is missing"):
+        decorator(test_function)
 
 
 def test_callables_bound_alike_share_their_bindings() -> None:
