@@ -10,7 +10,10 @@ ever adds time, so the fastest run is the best estimate of what a suite itself c
 of each round's two runs is reported as well: its spread shows how steady the machine was.
 
 The plain suite is timed twice: with pytest-warmup disabled (``-p no:pytest-warmup``, what a
-suite costs without the plugin at all) and with it installed but unused.
+suite costs without the plugin at all) and with it installed but unused. A third plain suite
+has the shape of the warmup one (its module fixture requests a session fixture, as a producer
+requests ``warmup_mgr``), with the plugin disabled: the part of the overhead that pytest itself
+charges for that shape, to tell apart from what the plugin adds.
 
 With ``--instructions``, each variant also runs once under valgrind's callgrind, which counts
 the machine instructions executed: a number that does not depend on how busy the machine is
@@ -70,6 +73,10 @@ def main() -> int:
     suites = {
         "plain fixtures, plugin disabled": (write_suite(base / "plain", "plain", **shape), True),
         "plain fixtures, plugin loaded": (base / "plain", False),
+        "plain fixtures in the producer's shape": (
+            write_suite(base / "chain", "chain", **shape),
+            True,
+        ),
         "warmup, module producers": (write_suite(base / "warmup", "module", **shape), False),
     }
     try:
@@ -142,6 +149,12 @@ def main() -> int:
         f"on the fastest runs, {typical:+.1f}% on the medians (target: at most "
         f"{TARGET_PERCENT:+.0f}% on the fastest runs): "
         + ("within target" if overhead <= TARGET_PERCENT else "ABOVE TARGET")
+    )
+    shaped = "plain fixtures in the producer's shape"
+    print(
+        f"of which pytest's own cost for the producer's shape: "
+        f"{_change(fastest[shaped], fastest[plain]):+.1f}%; the plugin's own, against that "
+        f"suite: {_change(fastest[warmup], fastest[shaped]):+.1f}% (fastest runs)"
     )
     # Runs of one round follow each other, so a slower or faster spell of the machine moves
     # both: the spread of these ratios shows how far the two numbers above can be trusted.

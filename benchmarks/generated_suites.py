@@ -5,6 +5,8 @@ apply), a ``bench_support.py`` with the trivial work and the plan, and ``N`` tes
 Every variant does the same work per test; only the way values reach the tests differs:
 
 - ``plain``: a module-scoped fixture for the shared value, a function-scoped one per test;
+- ``chain``: the same, with the module fixture requesting a session fixture, as a producer
+  requests ``warmup_mgr``: what pytest itself charges for the shape of the warmup variants;
 - ``module``: one module-scoped producer per module, values injected with ``@warmup_param``;
 - ``session``: one session-scoped producer (in ``conftest.py``) for every test of the run.
 """
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-VARIANTS = ("plain", "module", "session")
+VARIANTS = ("plain", "chain", "module", "session")
 
 _INI = """\
 [pytest]
@@ -87,15 +89,27 @@ def prepared(warmup_mgr):
 """
 
 
+_CHAIN_CONFTEST = """\
+import pytest
+
+
+@pytest.fixture(scope="session")
+def manager():
+    return object()
+"""
+
+_PLAIN = ("plain", "chain")
+
+
 def _module_source(variant: str, tests: int, per_test: bool) -> str:
     lines = ["import pytest", ""]
-    if variant == "plain":
+    if variant in _PLAIN:
         lines += [
             "from bench_support import work",
             "",
             "",
             '@pytest.fixture(scope="module")',
-            "def value():",
+            f"def value({'manager' if variant == 'chain' else ''}):",
             "    return work(1)",
             "",
         ]
@@ -121,11 +135,11 @@ def _module_source(variant: str, tests: int, per_test: bool) -> str:
             ]
         lines.append("")
     arguments = ["value", "own_value"] if per_test else ["value"]
-    if variant != "plain":
+    if variant not in _PLAIN:
         arguments.insert(0, "prepared")
     for number in range(tests):
         lines.append("")
-        if variant != "plain":
+        if variant not in _PLAIN:
             lines.append('@warmup_param("value", shared)')
             if per_test:
                 lines.append('@warmup_param("own_value", own)')
@@ -150,6 +164,8 @@ def write_suite(
     (directory / "bench_nogc.py").write_text(_NO_GC)
     if variant == "session":
         (directory / "conftest.py").write_text(_SESSION_CONFTEST)
+    elif variant == "chain":
+        (directory / "conftest.py").write_text(_CHAIN_CONFTEST)
     source = _module_source(variant, tests_per_module, per_test)
     for index in range(modules):
         (directory / f"test_generated_{index:04d}.py").write_text(source)
