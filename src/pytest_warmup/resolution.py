@@ -51,7 +51,7 @@ def inject(
         named = _named_producer(bindings)
         if named is not None:
             _check_named_visible(request, named)
-        scope = resolve_producer(session, named, arguments, _RequestChain(request, session))
+        scope = resolve_producer(named, arguments, _RequestChain(request, session))
         test_id = node.nodeid
         for binding in bindings:
             requirement = binding.requirement
@@ -123,7 +123,7 @@ class _Chain(Protocol):
 
 
 def resolve_producer(
-    session: WarmupSession, named: str | None, arguments: Mapping[str, Any], chain: _Chain
+    named: str | None, arguments: Mapping[str, Any], chain: _Chain
 ) -> PreparedScope:
     """Pick the prepared scope a callable's bindings read from (contract section 8).
 
@@ -223,7 +223,7 @@ def producer_for_item(item: pytest.Item, bindings: Sequence[Binding]) -> Prepare
     chain = _SetUpChain(item, session)
     direct = {name: chain.values[name] for name in _argument_names(item) if name in chain.values}
     try:
-        return resolve_producer(session, _named_producer(bindings), direct, chain)
+        return resolve_producer(_named_producer(bindings), direct, chain)
     except (WarmupError, KeyError):
         return None
 
