@@ -15,10 +15,9 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from pytest_warmup import WarmupNode, WarmupPlan, WarmupRequirement
-from pytest_warmup.graph import Root, build_graph
-from pytest_warmup.plugin import DEFAULT_MAX_WORKERS
-from pytest_warmup.runtime import Preparation, WarmupRuntime
+from pytest_warmup import WarmupNode, WarmupPlan, WarmupRequirement, WarmupRuntime
+from pytest_warmup._settings import DEFAULT_MAX_WORKERS
+from pytest_warmup.engine import prepare
 
 
 class SleepyPlan(WarmupPlan):
@@ -42,7 +41,7 @@ class AsyncSleepyPlan(SleepyPlan):
     prepare = WarmupPlan.prepare  # type: ignore[assignment]
 
 
-def build(delay: float, use_async: bool) -> list[Root]:
+def build(delay: float, use_async: bool) -> list[WarmupRequirement]:
     plan_type = AsyncSleepyPlan if use_async else SleepyPlan
     requirements: list[WarmupRequirement] = [
         plan_type(f"independent_{n}", delay).require(id=f"independent_{n}") for n in range(8)
@@ -54,19 +53,15 @@ def build(delay: float, use_async: bool) -> list[Root]:
         previous = plan.require(id=f"chain_{level}", dependencies=dependencies)
     assert previous is not None
     requirements.append(previous)
-    return [
-        Root("test_x", "test", "test_x", f"arg_{index}", requirement)
-        for index, requirement in enumerate(requirements)
-    ]
+    return requirements
 
 
 def run(workers: int, delay: float, use_async: bool) -> float:
-    graph = build_graph(build(delay, use_async))
-    preparation = Preparation(graph, WarmupRuntime("module", ["test_x"]), max_workers=workers)
+    needs = {"test_x": build(delay, use_async)}
     started = time.perf_counter()
-    preparation.run()
-    elapsed = time.perf_counter() - started
-    assert all(node.has_value for node in graph.instances)
+    with prepare(needs, max_workers=workers) as prepared:
+        elapsed = time.perf_counter() - started
+        assert all(node.has_value for node in prepared.instances)
     return elapsed
 
 

@@ -34,8 +34,7 @@ from pathlib import Path
 from generated_suites import Timing, median_timing, run_suite, table, write_suite
 
 from pytest_warmup import WarmupNode, WarmupPlan, WarmupRequirement
-from pytest_warmup.graph import Root, build_graph
-from pytest_warmup.runtime import Preparation, WarmupRuntime
+from pytest_warmup.engine import prepare
 
 TESTS_PER_MODULE = 50
 
@@ -88,9 +87,8 @@ def engine_chain(depth: int, workers: int) -> float:
     last: WarmupRequirement = plan.require()
     for _ in range(1, depth):
         last = plan.require(dependencies={"previous": last})
-    graph = build_graph([Root("test_chain", "test", "test_chain", "last", last)])
-    Preparation(graph, WarmupRuntime("module", ("test_chain",)), max_workers=workers).run()
-    value = graph.shared[graph.by_requirement[last]].value
+    with prepare({"test_chain": [last]}, max_workers=workers) as prepared:
+        value = prepared.value(last)
     if value != depth - 1:
         raise AssertionError(f"end of chain is {value}, expected {depth - 1}")
     return time.perf_counter() - started

@@ -139,7 +139,7 @@ class DbPlan(WarmupPlan):
 
 CONFTEST = """
 from pytest_warmup.catalog import load_catalog
-from pytest_warmup.catalog_fixtures import catalog_plugin
+from pytest_warmup._catalog_fixtures import catalog_plugin
 
 CATALOG = load_catalog("catalog.yaml")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from catalog_support import PLANS, write, write_distribution
+from pytest_warmup._declarations import declaration_site
 from pytest_warmup.catalog import load_catalog, load_catalogs
-from pytest_warmup.declarations import declaration_site
 from pytest_warmup.errors import CatalogError
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from catalog_support import FULL, PLANS, EchoPlan, python_requirement, shared_plan, write
 from pytest_warmup import WarmupError, WarmupPlan, WarmupRequirement
+from pytest_warmup._declarations import declaration_site
 from pytest_warmup.catalog import (
     Catalog,
     FixtureSpec,
@@ -17,7 +18,6 @@ from pytest_warmup.catalog import (
     load_catalogs,
     resolve_catalog_path,
 )
-from pytest_warmup.declarations import declaration_site
 
 
 @pytest.fixture(autouse=True)

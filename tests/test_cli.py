@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog_support import FULL, PLANS, write
-from pytest_warmup.cli import main
+from pytest_warmup._cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -87,4 +87,4 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_the_console_script_runs_main() -> None:
     (script,) = entry_points(group="console_scripts", name="pytest-warmup")
-    assert script.value == "pytest_warmup.cli:main"
+    assert script.value == "pytest_warmup._cli:main"

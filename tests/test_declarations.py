@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from pytest_warmup import WarmupError, WarmupPlan, WarmupRequirement
-from pytest_warmup.declarations import declaration_site, set_declaration_site
+from pytest_warmup._declarations import declaration_site, set_declaration_site
+from pytest_warmup._graph import normalise
 from pytest_warmup.errors import DependencyCycleError
-from pytest_warmup.graph import Root, build_graph
 
 
 def line_here() -> int:
@@ -29,16 +29,6 @@ def assert_site(requirement: WarmupRequirement, line: int) -> None:
     path, _, found_line = site.rpartition(":")
     assert os.path.samefile(path, __file__)
     assert int(found_line) == line
-
-
-def root(requirement: WarmupRequirement, test_id: str = "test_x.py::test_a") -> Root:
-    return Root(
-        consumer_id=test_id,
-        source_kind="test",
-        source_name=test_id.rpartition("::")[2],
-        argument_name="value",
-        requirement=requirement,
-    )
 
 
 # -- WarmupRequirement: shape and identity ------------------------------------------------------
@@ -273,7 +263,7 @@ def test_dependency_assigned_after_creation_is_prepared() -> None:
     later = plan.require(id="later")
     requirement.dependencies["later"] = later
 
-    graph = build_graph([root(requirement)])
+    graph = normalise([requirement])
 
     assert [node.label for node in graph.nodes] == ["later", "main"]
 
@@ -285,7 +275,7 @@ def test_dependency_assigned_after_creation_can_close_a_cycle() -> None:
     a.dependencies["b"] = b
 
     with pytest.raises(DependencyCycleError, match=r"^dependency cycle detected: a -> b -> a$"):
-        build_graph([root(a)])
+        normalise([a])
 
 
 # -- id and is_per_test -------------------------------------------------------------------------

@@ -3,40 +3,30 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable
 
 import pytest
 
+from graphs import TEST_A, TEST_B, build, root
 from pytest_warmup import WarmupError, WarmupPlan, WarmupRequirement
-from pytest_warmup.errors import DependencyCycleError
-from pytest_warmup.graph import (
+from pytest_warmup._declarations import requirement_label
+from pytest_warmup._graph import (
     Graph,
     GraphNode,
-    Root,
     RootTable,
-    build_graph,
-    requirement_label,
+    instantiate,
+    normalise,
+    reachable,
 )
-from pytest_warmup.nodes import WarmupNode
-
-TEST_A = "test_x.py::test_a"
-TEST_B = "test_x.py::test_b"
-
-
-def root(requirement: WarmupRequirement, test_id: str = TEST_A) -> Root:
-    return Root(
-        consumer_id=test_id,
-        source_kind="test",
-        source_name=test_id.rpartition("::")[2],
-        argument_name="value",
-        requirement=requirement,
-    )
+from pytest_warmup._nodes import WarmupNode
+from pytest_warmup.errors import DependencyCycleError
 
 
 def labels(graph: Graph) -> list[str]:
     return [node.label for node in graph.nodes]
 
 
-def keys(instances: list[WarmupNode]) -> list[str]:
+def keys(instances: Iterable[WarmupNode]) -> list[str]:
     return [instance.runtime_key for instance in instances]
 
 
@@ -59,7 +49,7 @@ def test_nodes_are_emitted_after_their_dependencies_depth_first(plan: WarmupPlan
     a = plan.require(id="a", dependencies={"b": b, "c": c})
     e = plan.require(id="e")
 
-    graph = build_graph([root(a), root(e)])
+    graph = normalise([a, e])
 
     assert labels(graph) == ["d", "b", "c", "a", "e"]
     assert [node.key for node in graph.nodes] == ["node-1", "node-2", "node-3", "node-4", "node-5"]
@@ -69,7 +59,7 @@ def test_tuple_slots_are_walked_in_order(plan: WarmupPlan) -> None:
     x, y, z = plan.require(id="x"), plan.require(id="y"), plan.require(id="z")
     top = plan.require(id="top", dependencies={"parts": [y, x], "last": z})
 
-    graph = build_graph([root(top)])
+    graph = normalise([top])
 
     assert labels(graph) == ["y", "x", "z", "top"]
     top_node = node_of(graph, top)
@@ -82,8 +72,8 @@ def test_tuple_slots_are_walked_in_order(plan: WarmupPlan) -> None:
 def test_node_numbering_starts_afresh_in_every_build(plan: WarmupPlan) -> None:
     first, second = plan.require(id="first"), plan.require(id="second")
 
-    build_graph([root(first)])
-    graph = build_graph([root(second)])
+    normalise([first])
+    graph = normalise([second])
 
     assert [node.key for node in graph.nodes] == ["node-1"]
 
@@ -92,14 +82,14 @@ def test_only_reachable_requirements_become_nodes(plan: WarmupPlan) -> None:
     used = plan.require(id="used")
     plan.require(id="unused")
 
-    assert labels(build_graph([root(used)])) == ["used"]
+    assert labels(normalise([used])) == ["used"]
 
 
 def test_dependencies_of_other_plans_are_included(plan: WarmupPlan) -> None:
     schema = WarmupPlan("schema").require(id="schema")
     table = plan.require(id="table", dependencies={"schema": schema})
 
-    graph = build_graph([root(table)])
+    graph = normalise([table])
 
     assert [(node.label, node.plan_name) for node in graph.nodes] == [
         ("schema", "schema"),
@@ -112,7 +102,7 @@ def test_one_requirement_is_one_node_wherever_it_is_used(plan: WarmupPlan) -> No
     left = plan.require(id="left", dependencies={"base": base})
     right = plan.require(id="right", dependencies={"base": base, "again": [base]})
 
-    graph = build_graph([root(left), root(right, TEST_B), root(base), root(left, TEST_B)])
+    graph = normalise([left, right, base, left])
 
     assert labels(graph) == ["base", "left", "right"]
     assert node_of(graph, right).dependencies["again"] == (node_of(graph, base),)
@@ -122,17 +112,17 @@ def test_two_requires_with_equal_payloads_are_two_nodes(plan: WarmupPlan) -> Non
     first = plan.require(payload={"name": "main"})
     second = plan.require(payload={"name": "main"})
 
-    graph = build_graph([root(first), root(second)])
+    instances = build([root(first), root(second)])
 
-    assert len(graph.nodes) == 2
-    assert len(graph.instances) == 2
+    assert len(instances.graph.nodes) == 2
+    assert len(instances) == 2
 
 
 def test_label_is_the_id_else_plan_name_at_hex_identity(plan: WarmupPlan) -> None:
     named = plan.require(id="main")
     anonymous = plan.require()
 
-    graph = build_graph([root(named), root(anonymous)])
+    graph = normalise([named, anonymous])
 
     assert labels(graph) == ["main", f"db@{id(anonymous):x}"]
     assert requirement_label(anonymous) == f"db@{id(anonymous):x}"
@@ -141,17 +131,17 @@ def test_label_is_the_id_else_plan_name_at_hex_identity(plan: WarmupPlan) -> Non
 def test_graph_indexes_nodes_by_requirement(plan: WarmupPlan) -> None:
     a = plan.require()
 
-    graph = build_graph([root(a)])
+    graph = normalise([a])
 
     assert graph.by_requirement == {a: graph.nodes[0]}
     assert graph.nodes[0].requirement is a
 
 
 def test_no_roots_give_an_empty_graph() -> None:
-    graph = build_graph([])
+    instances = build([])
 
-    assert graph.nodes == []
-    assert graph.instances == []
+    assert instances.graph.nodes == []
+    assert list(instances) == []
 
 
 # -- cycles -------------------------------------------------------------------------------------
@@ -163,7 +153,7 @@ def test_two_node_cycle_is_reported_with_the_first_node_repeated(plan: WarmupPla
     a.dependencies["b"] = b
 
     with pytest.raises(DependencyCycleError) as info:
-        build_graph([root(a)])
+        normalise([a])
 
     assert str(info.value) == "dependency cycle detected: a -> b -> a"
     assert info.value.cycle == ("a", "b", "a")
@@ -178,7 +168,7 @@ def test_cycle_starts_where_the_walk_reentered_the_active_path(plan: WarmupPlan)
     top = plan.require(id="top", dependencies={"a": a})
 
     with pytest.raises(DependencyCycleError) as info:
-        build_graph([root(top)])
+        normalise([top])
 
     assert str(info.value) == "dependency cycle detected: a -> c -> b -> a"
 
@@ -188,7 +178,7 @@ def test_self_dependency_is_a_cycle(plan: WarmupPlan) -> None:
     a.dependencies["self"] = a
 
     with pytest.raises(DependencyCycleError, match=r"^dependency cycle detected: a -> a$"):
-        build_graph([root(a)])
+        normalise([a])
 
 
 def test_cycle_through_a_tuple_slot_uses_plan_at_hex_labels(plan: WarmupPlan) -> None:
@@ -198,7 +188,7 @@ def test_cycle_through_a_tuple_slot_uses_plan_at_hex_labels(plan: WarmupPlan) ->
     a_label, b_label = requirement_label(a), requirement_label(b)
 
     with pytest.raises(DependencyCycleError) as info:
-        build_graph([root(b)])
+        normalise([b])
 
     assert info.value.cycle == (b_label, a_label, b_label)
 
@@ -209,7 +199,7 @@ def test_diamond_is_not_a_cycle(plan: WarmupPlan) -> None:
     right = plan.require(id="right", dependencies={"base": base})
     top = plan.require(id="top", dependencies={"left": left, "right": right})
 
-    assert labels(build_graph([root(top)])) == ["base", "left", "right", "top"]
+    assert labels(normalise([top])) == ["base", "left", "right", "top"]
 
 
 def test_dependency_that_is_not_a_requirement_is_reported_when_building(plan: WarmupPlan) -> None:
@@ -221,7 +211,7 @@ def test_dependency_that_is_not_a_requirement_is_reported_when_building(plan: Wa
         match=r"^requirement 'a' \(plan 'db', declared at .+:\d+\) has a dependency that is not "
         r"a WarmupRequirement: str; assign requirements \(or tuples of them\) to dependencies$",
     ):
-        build_graph([root(a)])
+        normalise([a])
 
 
 # -- duplicate ids ------------------------------------------------------------------------------
@@ -232,7 +222,7 @@ def test_two_requirements_with_one_id_are_rejected(plan: WarmupPlan) -> None:
     second = WarmupPlan("other").require(id="db")
 
     with pytest.raises(WarmupError) as info:
-        build_graph([root(first), root(second, TEST_B)])
+        normalise([first, second])
 
     message = str(info.value)
     assert message.startswith(
@@ -249,13 +239,13 @@ def test_duplicate_id_is_found_among_dependencies_too(plan: WarmupPlan) -> None:
     other = plan.require(id="db")
 
     with pytest.raises(WarmupError, match=r"^duplicate id 'db' within one producer scope"):
-        build_graph([root(top), root(other)])
+        normalise([top, other])
 
 
 def test_one_requirement_reused_is_not_a_duplicate(plan: WarmupPlan) -> None:
     shared = plan.require(id="db")
 
-    graph = build_graph([root(shared), root(shared, TEST_B)])
+    graph = normalise([shared, shared])
 
     assert labels(graph) == ["db"]
 
@@ -263,11 +253,11 @@ def test_one_requirement_reused_is_not_a_duplicate(plan: WarmupPlan) -> None:
 def test_one_id_in_separate_builds_is_fine(plan: WarmupPlan) -> None:
     first, second = plan.require(id="db"), plan.require(id="db")
 
-    assert labels(build_graph([root(first)])) == labels(build_graph([root(second)])) == ["db"]
+    assert labels(normalise([first])) == labels(normalise([second])) == ["db"]
 
 
 def test_requirements_without_ids_are_never_duplicates(plan: WarmupPlan) -> None:
-    graph = build_graph([root(plan.require()), root(plan.require())])
+    graph = normalise([plan.require(), plan.require()])
 
     assert len(graph.nodes) == 2
 
@@ -284,7 +274,7 @@ def test_declared_per_test_and_shared_flags_are_kept(plan: WarmupPlan) -> None:
     shared = plan.require(id="shared", is_per_test=False)
     default = plan.require(id="default")
 
-    graph = build_graph([root(per_test), root(shared), root(default)])
+    graph = normalise([per_test, shared, default])
 
     assert per_test_flags(graph) == {"per_test": True, "shared": False, "default": False}
 
@@ -295,7 +285,7 @@ def test_unset_flag_inherits_per_test_from_a_direct_dependency(plan: WarmupPlan)
     user = plan.require(id="user", dependencies={"context": context, "shared": shared})
     only_shared = plan.require(id="only_shared", dependencies={"shared": shared})
 
-    graph = build_graph([root(user), root(only_shared)])
+    graph = normalise([user, only_shared])
 
     assert per_test_flags(graph) == {
         "context": True,
@@ -310,7 +300,7 @@ def test_per_test_is_inherited_transitively_and_through_tuple_slots(plan: Warmup
     middle = plan.require(id="middle", dependencies={"parts": [context]})
     top = plan.require(id="top", dependencies={"middle": middle})
 
-    graph = build_graph([root(top)])
+    graph = normalise([top])
 
     assert per_test_flags(graph) == {"context": True, "middle": True, "top": True}
 
@@ -319,7 +309,7 @@ def test_declared_per_test_stays_per_test_with_shared_dependencies(plan: WarmupP
     shared = plan.require(id="shared", is_per_test=False)
     session = plan.require(id="session", is_per_test=True, dependencies={"shared": shared})
 
-    assert per_test_flags(build_graph([root(session)])) == {"shared": False, "session": True}
+    assert per_test_flags(normalise([session])) == {"shared": False, "session": True}
 
 
 def test_shared_requirement_with_a_per_test_dependency_is_rejected(plan: WarmupPlan) -> None:
@@ -327,7 +317,7 @@ def test_shared_requirement_with_a_per_test_dependency_is_rejected(plan: WarmupP
     pool = plan.require(id="pool", is_per_test=False, dependencies={"context": context})
 
     with pytest.raises(WarmupError) as info:
-        build_graph([root(pool)])
+        normalise([pool])
 
     message = str(info.value)
     assert message.startswith("pool cannot be shared because dependency context is per-test")
@@ -349,7 +339,7 @@ def test_shared_conflict_lists_every_per_test_dependency_once(plan: WarmupPlan) 
         WarmupError,
         match=r"^pool cannot be shared because dependency first, inherited is per-test",
     ):
-        build_graph([root(pool)])
+        normalise([pool])
 
 
 def test_shared_conflict_uses_plan_at_hex_labels_without_ids(plan: WarmupPlan) -> None:
@@ -361,7 +351,7 @@ def test_shared_conflict_uses_plan_at_hex_labels_without_ids(plan: WarmupPlan) -
     )
 
     with pytest.raises(WarmupError) as info:
-        build_graph([root(pool)])
+        normalise([pool])
 
     assert str(info.value).startswith(expected)
 
@@ -372,13 +362,13 @@ def test_shared_conflict_uses_plan_at_hex_labels_without_ids(plan: WarmupPlan) -
 def test_shared_node_has_one_shared_instance(plan: WarmupPlan) -> None:
     shared = plan.require(id="shared")
 
-    graph = build_graph([root(shared, TEST_A), root(shared, TEST_B)])
+    instances = build([root(shared, TEST_A), root(shared, TEST_B)])
 
-    assert keys(graph.instances) == ["node-1:shared"]
-    instance = graph.instances[0]
-    assert graph.shared[node_of(graph, shared)] is instance
+    assert keys(instances) == ["node-1:shared"]
+    instance = instances[0]
+    assert instances.shared[node_of(instances.graph, shared)] is instance
     assert instance.test_id is None
-    assert instance.graph_node is node_of(graph, shared)
+    assert instance.graph_node is node_of(instances.graph, shared)
     assert instance.requirement is shared
     assert not instance.is_resolved
 
@@ -386,13 +376,13 @@ def test_shared_node_has_one_shared_instance(plan: WarmupPlan) -> None:
 def test_per_test_node_has_one_instance_per_consumer_test(plan: WarmupPlan) -> None:
     context = plan.require(id="context", is_per_test=True)
 
-    graph = build_graph([root(context, TEST_B), root(context, TEST_A), root(context, TEST_A)])
+    instances = build([root(context, TEST_B), root(context, TEST_A), root(context, TEST_A)])
 
-    assert keys(graph.instances) == [f"node-1:{TEST_A}", f"node-1:{TEST_B}"]
-    assert [instance.test_id for instance in graph.instances] == [TEST_A, TEST_B]
-    node = node_of(graph, context)
-    assert graph.per_test[(node, TEST_A)] is graph.instances[0]
-    assert node not in graph.shared
+    assert keys(instances) == [f"node-1:{TEST_A}", f"node-1:{TEST_B}"]
+    assert [instance.test_id for instance in instances] == [TEST_A, TEST_B]
+    node = node_of(instances.graph, context)
+    assert instances.per_test[(node, TEST_A)] is instances[0]
+    assert node not in instances.shared
 
 
 def test_per_test_instances_are_ordered_by_lexicographically_sorted_test_id(
@@ -401,9 +391,9 @@ def test_per_test_instances_are_ordered_by_lexicographically_sorted_test_id(
     context = plan.require(id="context", is_per_test=True)
     test_ids = [f"test_x.py::test_case[{number}]" for number in (2, 10, 1)]
 
-    graph = build_graph([root(context, test_id) for test_id in test_ids])
+    instances = build([root(context, test_id) for test_id in test_ids])
 
-    assert [instance.test_id for instance in graph.instances] == [
+    assert [instance.test_id for instance in instances] == [
         "test_x.py::test_case[10]",
         "test_x.py::test_case[1]",
         "test_x.py::test_case[2]",
@@ -416,9 +406,9 @@ def test_instances_follow_node_emission_order(plan: WarmupPlan) -> None:
     user = plan.require(id="user", dependencies={"shared": shared, "context": context})
     other = plan.require(id="other")
 
-    graph = build_graph([root(user, TEST_B), root(other, TEST_B), root(user, TEST_A)])
+    instances = build([root(user, TEST_B), root(other, TEST_B), root(user, TEST_A)])
 
-    assert keys(graph.instances) == [
+    assert keys(instances) == [
         "node-1:shared",
         f"node-2:{TEST_A}",
         f"node-2:{TEST_B}",
@@ -433,9 +423,9 @@ def test_per_test_instances_exist_only_for_tests_whose_roots_reach_them(plan: Wa
     user = plan.require(id="user", dependencies={"context": context})
     shared = plan.require(id="shared")
 
-    graph = build_graph([root(user, TEST_A), root(shared, TEST_B)])
+    instances = build([root(user, TEST_A), root(shared, TEST_B)])
 
-    assert keys(graph.instances) == [
+    assert keys(instances) == [
         f"node-1:{TEST_A}",
         f"node-2:{TEST_A}",
         "node-3:shared",
@@ -447,12 +437,12 @@ def test_per_test_instance_depends_on_the_same_tests_per_test_instances(plan: Wa
     context = plan.require(id="context", is_per_test=True)
     user = plan.require(id="user", dependencies={"shared": shared, "parts": [context, shared]})
 
-    graph = build_graph([root(user, TEST_A), root(user, TEST_B)])
+    instances = build([root(user, TEST_A), root(user, TEST_B)])
 
-    shared_instance = graph.shared[node_of(graph, shared)]
+    shared_instance = instances.shared[node_of(instances.graph, shared)]
     for test_id in (TEST_A, TEST_B):
-        user_instance = graph.per_test[(node_of(graph, user), test_id)]
-        context_instance = graph.per_test[(node_of(graph, context), test_id)]
+        user_instance = instances.per_test[(node_of(instances.graph, user), test_id)]
+        context_instance = instances.per_test[(node_of(instances.graph, context), test_id)]
         assert user_instance.dependencies == {
             "shared": shared_instance,
             "parts": (context_instance, shared_instance),
@@ -463,10 +453,10 @@ def test_shared_instance_has_only_shared_dependencies(plan: WarmupPlan) -> None:
     base = plan.require(id="base")
     pool = plan.require(id="pool", dependencies={"base": base})
 
-    graph = build_graph([root(pool)])
+    instances = build([root(pool)])
 
-    assert graph.shared[node_of(graph, pool)].dependencies == {
-        "base": graph.shared[node_of(graph, base)]
+    assert instances.shared[node_of(instances.graph, pool)].dependencies == {
+        "base": instances.shared[node_of(instances.graph, base)]
     }
 
 
@@ -474,9 +464,9 @@ def test_per_test_flags_are_visible_on_instances(plan: WarmupPlan) -> None:
     shared = plan.require(id="shared")
     context = plan.require(id="context", is_per_test=True)
 
-    graph = build_graph([root(shared), root(context)])
+    instances = build([root(shared), root(context)])
 
-    assert [(instance.per_test, instance.is_per_test) for instance in graph.instances] == [
+    assert [(instance.per_test, instance.is_per_test) for instance in instances] == [
         (False, False),
         (True, True),
     ]
@@ -490,15 +480,15 @@ def test_test_local_override_gets_its_own_instance_and_the_shared_one_stays(
 ) -> None:
     shared = plan.require(id="shared")
 
-    graph = build_graph([root(shared, TEST_A)], test_local=[(shared, TEST_A)])
+    instances = build([root(shared, TEST_A)], local=[(shared, TEST_A)])
 
-    node = node_of(graph, shared)
-    override = graph.per_test[(node, TEST_A)]
-    assert keys(graph.instances) == ["node-1:shared", f"override:shared:{TEST_A}"]
-    assert graph.instances[-1] is override
+    node = node_of(instances.graph, shared)
+    override = instances.per_test[(node, TEST_A)]
+    assert keys(instances) == ["node-1:shared", f"override:shared:{TEST_A}"]
+    assert instances[-1] is override
     assert override.test_id == TEST_A
     assert override.dependencies == {}
-    assert graph.shared[node] is graph.instances[0]
+    assert instances.shared[node] is instances[0]
 
 
 def test_test_local_override_reaches_that_tests_per_test_dependants_only(plan: WarmupPlan) -> None:
@@ -506,20 +496,24 @@ def test_test_local_override_reaches_that_tests_per_test_dependants_only(plan: W
     user = plan.require(id="user", is_per_test=True, dependencies={"shared": shared})
     pool = plan.require(id="pool", dependencies={"shared": shared})
 
-    graph = build_graph(
+    instances = build(
         [root(user, TEST_A), root(user, TEST_B), root(pool, TEST_A)],
-        test_local=[(shared, TEST_A), (shared, TEST_A)],
+        local=[(shared, TEST_A), (shared, TEST_A)],
     )
 
-    shared_node = node_of(graph, shared)
-    override = graph.per_test[(shared_node, TEST_A)]
-    shared_instance = graph.shared[shared_node]
-    assert graph.per_test[(node_of(graph, user), TEST_A)].dependencies == {"shared": override}
-    assert graph.per_test[(node_of(graph, user), TEST_B)].dependencies == {
+    shared_node = node_of(instances.graph, shared)
+    override = instances.per_test[(shared_node, TEST_A)]
+    shared_instance = instances.shared[shared_node]
+    assert instances.per_test[(node_of(instances.graph, user), TEST_A)].dependencies == {
+        "shared": override
+    }
+    assert instances.per_test[(node_of(instances.graph, user), TEST_B)].dependencies == {
         "shared": shared_instance
     }
-    assert graph.shared[node_of(graph, pool)].dependencies == {"shared": shared_instance}
-    assert sum(1 for instance in graph.instances if instance is override) == 1
+    assert instances.shared[node_of(instances.graph, pool)].dependencies == {
+        "shared": shared_instance
+    }
+    assert sum(1 for instance in instances if instance is override) == 1
 
 
 # -- size ---------------------------------------------------------------------------------------
@@ -530,11 +524,11 @@ def test_a_5000_deep_dependency_chain_builds_without_recursion_error(plan: Warmu
     for number in range(1, 5000):
         requirement = plan.require(id=f"link-{number}", dependencies={"previous": requirement})
 
-    graph = build_graph([root(requirement)])
+    instances = build([root(requirement)])
 
-    assert len(graph.nodes) == 5000
-    assert graph.nodes[0].label == "link-0"
-    assert graph.nodes[-1].key == "node-5000"
+    assert len(instances.graph.nodes) == 5000
+    assert instances.graph.nodes[0].label == "link-0"
+    assert instances.graph.nodes[-1].key == "node-5000"
 
 
 def test_a_5000_deep_cycle_is_reported_without_recursion_error(plan: WarmupPlan) -> None:
@@ -545,14 +539,14 @@ def test_a_5000_deep_cycle_is_reported_without_recursion_error(plan: WarmupPlan)
     first.dependencies["last"] = requirement
 
     with pytest.raises(DependencyCycleError) as info:
-        build_graph([root(first)])
+        build([root(first)])
 
     assert len(info.value.cycle) == 5001
     assert info.value.cycle[0] == info.value.cycle[-1] == "link-0"
 
 
 def test_a_wide_graph_of_20000_instances_builds(plan: WarmupPlan) -> None:
-    # Linear work: a quadratic walk over this graph would take minutes, not milliseconds.
+    # Linear work: a quadratic walk over this instances would take minutes, not milliseconds.
     shared = [plan.require(id=f"shared-{number}") for number in range(10_000)]
     fanned = [
         plan.require(
@@ -567,10 +561,10 @@ def test_a_wide_graph_of_20000_instances_builds(plan: WarmupPlan) -> None:
     roots = [root(requirement, test_ids[number % 500]) for number, requirement in enumerate(fanned)]
     roots += [root(per_test, test_id) for test_id in test_ids]
 
-    graph = build_graph(roots)
+    instances = build(roots)
 
-    assert len(graph.nodes) == 20_002
-    assert len(graph.instances) == 20_000 + 2 * 500
+    assert len(instances.graph.nodes) == 20_002
+    assert len(instances) == 20_000 + 2 * 500
 
 
 # -- the roots of a producer ------------------------------------------------------------------
@@ -609,8 +603,58 @@ def test_a_root_table_and_a_list_of_roots_build_the_same_graph(plan: WarmupPlan)
     own = plan.require(id="own", is_per_test=True, dependencies={"base": shared})
     roots = [root(shared, TEST_A), root(own, TEST_A), root(own, TEST_B)]
 
-    from_list = build_graph(roots)
-    from_table = build_graph(RootTable(roots))
+    from_list = build(roots)
+    from_table = build(RootTable(roots))
 
-    assert labels(from_table) == labels(from_list)
-    assert keys(from_table.instances) == keys(from_list.instances)
+    assert labels(from_table.graph) == labels(from_list.graph)
+    assert keys(from_table) == keys(from_list)
+
+
+# -- the two phases ---------------------------------------------------------------------------
+
+
+def test_normalising_creates_no_instance_and_one_graph_instantiates_twice(
+    plan: WarmupPlan,
+) -> None:
+    shared = plan.require(id="shared")
+    own = plan.require(id="own", is_per_test=True, dependencies={"base": shared})
+    roots = RootTable([root(own, TEST_A), root(own, TEST_B)])
+
+    graph = normalise(roots.requirements)
+    first = instantiate(graph, roots)
+    second = instantiate(graph, roots)
+
+    assert [node.per_test for node in graph.nodes] == [False, True]
+    assert keys(first) == keys(second) == ["node-1:shared", f"node-2:{TEST_A}", f"node-2:{TEST_B}"]
+    assert not set(first) & set(second)
+    assert first.graph is second.graph is graph
+
+
+def test_a_local_instance_is_chosen_between_the_phases_without_rebuilding(
+    plan: WarmupPlan,
+) -> None:
+    shared = plan.require(id="shared")
+    own = plan.require(id="own", is_per_test=True, dependencies={"base": shared})
+    roots = RootTable([root(own, TEST_A), root(own, TEST_B)])
+    graph = normalise(roots.requirements)
+    shared_node = node_of(graph, shared)
+
+    instances = instantiate(graph, roots, local=[(shared_node, TEST_B)])
+
+    local = instances.per_test[(shared_node, TEST_B)]
+    assert instances.graph is graph
+    assert instances.per_test[(node_of(graph, own), TEST_B)].dependencies == {"base": local}
+    assert instances.find(shared, TEST_B) is local
+    assert instances.find(shared, TEST_A) is instances.shared[shared_node]
+    assert instances.find(plan.require(), TEST_A) is None
+
+
+def test_reachable_is_every_dependency_once_even_through_a_cycle(plan: WarmupPlan) -> None:
+    base = plan.require(id="base")
+    left = plan.require(id="left", dependencies={"base": base})
+    top = plan.require(id="top", dependencies={"both": [left, base]})
+    base.dependencies["back"] = top
+
+    assert reachable([top]) == {top, left, base}
+    assert reachable([left]) == {top, left, base}
+    assert reachable([]) == set()

@@ -11,6 +11,10 @@ import pytest_warmup
 
 PUBLIC_NAMES = {
     "__version__",
+    "CatalogError",
+    "DependencyCycleError",
+    "NodeFailedError",
+    "NotPreparedError",
     "WarmupError",
     "WarmupNode",
     "WarmupPlan",

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pytest_warmup import reports
-from pytest_warmup.record import PrepareRecord
+from pytest_warmup import _reports as reports
+from pytest_warmup._record import PrepareRecord
 from snapshot_suite import CASE, MODULE_SCOPE_ID, OTHER, install, read
 
 REPORT_KEYS = [
@@ -293,7 +293,7 @@ def test_a_report_that_cannot_be_built_is_reduced(monkeypatch: pytest.MonkeyPatc
         raise RuntimeError("cannot describe")
 
     monkeypatch.setattr(reports, "_full_report", broken)
-    record = PrepareRecord("prep", "module", "module:t.py::prep", selected_test_ids=("t.py::a",))
+    record = PrepareRecord("prep", "module", "module:t.py::prep", consumers=("t.py::a",))
     record.error = ValueError("boom")
     assert reports.report_section(record) == {
         "scope_id": "module:t.py::prep",

@@ -9,30 +9,17 @@ from typing import Any
 
 import pytest
 
+from graphs import TEST_A, TEST_B, build, root
 from pytest_warmup import WarmupError, WarmupNode, WarmupPlan, WarmupRequirement
-from pytest_warmup.errors import NodeFailedError
-from pytest_warmup.graph import Graph, Root, build_graph
-from pytest_warmup.runtime import (
+from pytest_warmup._graph import Instances
+from pytest_warmup._runtime import (
     BatchReport,
     EventLoopThread,
     Preparation,
-    PreparedScope,
     WarmupRuntime,
     failure_of,
 )
-
-TEST_A = "test_x.py::test_a"
-TEST_B = "test_x.py::test_b"
-
-
-def root(requirement: WarmupRequirement, test_id: str = TEST_A) -> Root:
-    return Root(
-        consumer_id=test_id,
-        source_kind="test",
-        source_name=test_id.rpartition("::")[2],
-        argument_name="value",
-        requirement=requirement,
-    )
+from pytest_warmup.errors import NodeFailedError
 
 
 def prepare(
@@ -40,29 +27,29 @@ def prepare(
     *,
     max_workers: int = 1,
     run: bool = True,
-) -> tuple[Graph, WarmupRuntime, Preparation]:
-    """Build the graph of ``bindings`` (a requirement, or (requirement, test id)) and run it."""
+) -> tuple[Instances, WarmupRuntime, Preparation]:
+    """Build the instances of ``bindings`` (a requirement, or (requirement, test id)) and run it."""
     roots = [
         root(*binding) if isinstance(binding, tuple) else root(binding) for binding in bindings
     ]
     test_ids = list(dict.fromkeys(item.consumer_id for item in roots))
-    graph = build_graph(roots)
+    instances = build(roots)
     runtime = WarmupRuntime("module", test_ids)
-    preparation = Preparation(graph, runtime, max_workers=max_workers)
+    preparation = Preparation(instances, runtime, max_workers=max_workers)
     if run:
         preparation.run()
-    return graph, runtime, preparation
+    return instances, runtime, preparation
 
 
 def instance(
-    graph: Graph, requirement: WarmupRequirement, test_id: str | None = None
+    instances: Instances, requirement: WarmupRequirement, test_id: str | None = None
 ) -> WarmupNode:
-    node = graph.by_requirement[requirement]
-    return graph.shared[node] if test_id is None else graph.per_test[(node, test_id)]
+    node = instances.graph.by_requirement[requirement]
+    return instances.shared[node] if test_id is None else instances.per_test[(node, test_id)]
 
 
-def values(graph: Graph) -> dict[str, Any]:
-    return {item.runtime_key: item.value for item in graph.instances if item.has_value}
+def values(instances: Instances) -> dict[str, Any]:
+    return {item.runtime_key: item.value for item in instances if item.has_value}
 
 
 class Echo(WarmupPlan):
@@ -130,10 +117,10 @@ def test_each_plan_is_called_once_when_dependencies_allow_it() -> None:
     replica = database.require(id="replica", dependencies={"users": users})
     client = app.require(id="client", dependencies={"main": main, "replica": replica})
 
-    graph, _, _ = prepare([client, replica])
+    instances, _, _ = prepare([client, replica])
 
     assert [name for name, _ in log] == ["z_schema", "a_database", "m_app"]
-    assert instance(graph, client).value == {
+    assert instance(instances, client).value == {
         "id": "client",
         "test": None,
         "deps": {
@@ -164,14 +151,14 @@ def test_same_plan_dependencies_give_one_call_per_level() -> None:
     level2 = plan.require(id="level2", dependencies={"below": level1})
     alone = plan.require(id="alone")
 
-    graph, _, _ = prepare([level2, alone])
+    instances, _, _ = prepare([level2, alone])
 
     assert log == [
         ("db", ["node-1:shared", "node-4:shared"]),
         ("db", ["node-2:shared"]),
         ("db", ["node-3:shared"]),
     ]
-    assert instance(graph, level2).value["deps"]["below"]["deps"]["below"]["id"] == "level0"
+    assert instance(instances, level2).value["deps"]["below"]["deps"]["below"]["id"] == "level0"
 
 
 def test_alternating_plans_follow_node_dependency_levels() -> None:
@@ -190,10 +177,10 @@ def test_plans_with_one_name_are_ordered_by_first_appearance() -> None:
     log: list[tuple[str, list[str]]] = []
     first, second = Echo("db", log), Echo("db", log)
 
-    graph, _, _ = prepare([second.require(id="second"), first.require(id="first")])
+    instances, _, _ = prepare([second.require(id="second"), first.require(id="first")])
 
     assert log == [("db", ["node-1:shared"]), ("db", ["node-2:shared"])]
-    assert len(values(graph)) == 2
+    assert len(values(instances)) == 2
 
 
 def test_batch_nodes_keep_instance_order_with_per_test_instances() -> None:
@@ -212,13 +199,13 @@ def test_a_plan_with_nothing_pending_is_not_called() -> None:
     base_plan, user_plan = Echo("base", log), Echo("user", log)
     base = base_plan.require(id="base")
     user = user_plan.require(id="user", dependencies={"base": base})
-    graph, _, preparation = prepare([user], run=False)
-    instance(graph, base).preset("from snapshot")
+    instances, _, preparation = prepare([user], run=False)
+    instance(instances, base).preset("from snapshot")
 
     preparation.run()
 
     assert log == [("user", ["node-2:shared"])]
-    assert instance(graph, user).value["deps"] == {"base": "from snapshot"}
+    assert instance(instances, user).value["deps"] == {"base": "from snapshot"}
 
 
 def test_each_batch_adds_a_batch_report() -> None:
@@ -265,26 +252,26 @@ def test_nodes_expose_payload_ids_and_test_ids_to_the_plan() -> None:
     plan = Looking("look")
     shared = plan.require(id="shared", payload={"size": 1})
     context = plan.require(is_per_test=True)
-    graph, _, _ = prepare([shared, context])
+    instances, _, _ = prepare([shared, context])
 
     assert seen == [({"size": 1}, "shared", "shared", None, False), ({}, None, None, TEST_A, True)]
-    assert instance(graph, shared).payload is shared.payload
+    assert instance(instances, shared).payload is shared.payload
 
 
 # -- recording results --------------------------------------------------------------------------
 
 
 def test_runtime_set_outside_a_batch_is_rejected() -> None:
-    graph, runtime, _ = prepare([Echo("db").require()])
+    instances, runtime, _ = prepare([Echo("db").require()])
 
     with pytest.raises(
         WarmupError,
         match=r"^runtime\.set\(\.\.\.\) may only be used during active "
         r"plan\.prepare\(\.\.\.\)$",
     ):
-        runtime.set(graph.instances[0], 1)
+        runtime.set(instances[0], 1)
     with pytest.raises(WarmupError, match=r"may only be used during active plan\.prepare"):
-        runtime.set_exception(graph.instances[0], RuntimeError("late"))
+        runtime.set_exception(instances[0], RuntimeError("late"))
 
 
 def test_runtime_set_on_a_node_outside_the_active_batch_is_rejected() -> None:
@@ -294,21 +281,21 @@ def test_runtime_set_on_a_node_outside_the_active_batch_is_rejected() -> None:
     class Meddling(WarmupPlan):
         def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
             with pytest.raises(WarmupError) as info:
-                runtime.set(graph.instances[0], "stolen")
+                runtime.set(instances[0], "stolen")
             errors.append(str(info.value))
             for node in nodes:
                 runtime.set(node, "mine")
 
-    graph = build_graph([root(first_plan.require()), root(Meddling("b_meddling").require())])
-    Preparation(graph, WarmupRuntime("module", [TEST_A])).run()
+    instances = build([root(first_plan.require()), root(Meddling("b_meddling").require())])
+    Preparation(instances, WarmupRuntime("module", [TEST_A])).run()
 
     assert errors == ["runtime operation targets unknown node 'node-1:shared' outside active batch"]
-    assert graph.instances[0].value == {"id": None, "test": None, "deps": {}}
+    assert instances[0].value == {"id": None, "test": None, "deps": {}}
 
 
 def test_node_set_value_and_set_exception_outside_a_batch_are_rejected() -> None:
-    graph, _, _ = prepare([Echo("db").require()])
-    node = graph.instances[0]
+    instances, _, _ = prepare([Echo("db").require()])
+    node = instances[0]
     message = r"^warmup node values may only be set during active plan\.prepare\(\.\.\.\)$"
 
     with pytest.raises(WarmupError, match=message):
@@ -335,9 +322,9 @@ def test_the_last_of_value_and_exception_wins(style: str) -> None:
                 runtime.set(second, 2)
 
     plan = Fickle("fickle")
-    graph, runtime, _ = prepare([plan.require(), plan.require()])
+    instances, runtime, _ = prepare([plan.require(), plan.require()])
 
-    first, second = graph.instances
+    first, second = instances
     assert (first.has_value, first.has_exception, first.is_resolved) == (False, True, True)
     assert str(first.exception) == "changed my mind"
     assert (second.has_value, second.has_exception, second.value) == (True, False, 2)
@@ -352,9 +339,9 @@ def test_a_node_without_a_result_fails_with_a_clear_message() -> None:
             nodes[0].set_value("only the first")
 
     plan = Forgetful("forgetful")
-    graph, runtime, _ = prepare([plan.require(), plan.require()])
+    instances, runtime, _ = prepare([plan.require(), plan.require()])
 
-    first, second = graph.instances
+    first, second = instances
     assert first.value == "only the first"
     assert isinstance(second.exception, WarmupError)
     assert str(second.exception) == (
@@ -373,9 +360,9 @@ def test_prepare_raising_keeps_recorded_results_and_fails_the_rest() -> None:
             raise boom
 
     plan = Crashing("crashing")
-    graph, runtime, _ = prepare([plan.require(), plan.require(), plan.require()])
+    instances, runtime, _ = prepare([plan.require(), plan.require(), plan.require()])
 
-    first, second, third = graph.instances
+    first, second, third = instances
     assert first.value == "made it"
     assert isinstance(second.exception, KeyError)
     assert third.exception is boom
@@ -386,10 +373,10 @@ def test_prepare_raising_keeps_recorded_results_and_fails_the_rest() -> None:
 
 
 def test_value_of_a_node_without_one_is_a_warmup_error() -> None:
-    graph, _, _ = prepare([Echo("db").require(payload={"fail": "no"})])
+    instances, _, _ = prepare([Echo("db").require(payload={"fail": "no"})])
 
     with pytest.raises(WarmupError, match=r"^node 'node-1:shared' has no prepared value$"):
-        _ = graph.instances[0].value
+        _ = instances[0].value
 
 
 # -- failure isolation --------------------------------------------------------------------------
@@ -409,19 +396,19 @@ def test_dependants_of_a_failed_node_are_blocked_and_unrelated_nodes_are_prepare
     other = other_plan.require(id="other", dependencies={"fine": fine})
     unrelated = user_plan.require(id="unrelated")
 
-    graph, runtime, _ = prepare([report, other, unrelated])
+    instances, runtime, _ = prepare([report, other, unrelated])
 
     assert log == [
         ("a_base", ["node-1:shared", "node-2:shared"]),
         ("b_user", ["node-6:shared"]),
         ("c_other", ["node-5:shared"]),
     ]
-    broken_node = instance(graph, broken)
-    assert instance(graph, user).status == "pending"
-    assert instance(graph, user).blocked_by is broken_node
-    assert instance(graph, report).blocked_by is broken_node
-    assert instance(graph, other).has_value
-    assert instance(graph, unrelated).has_value
+    broken_node = instance(instances, broken)
+    assert instance(instances, user).status == "pending"
+    assert instance(instances, user).blocked_by is broken_node
+    assert instance(instances, report).blocked_by is broken_node
+    assert instance(instances, other).has_value
+    assert instance(instances, unrelated).has_value
     assert runtime.trace == [
         "exception:node-1:shared:RuntimeError",
         "blocked:node-3:shared",
@@ -453,10 +440,10 @@ def test_per_test_failure_blocks_only_that_tests_dependants() -> None:
     context = Context("context").require(id="context", is_per_test=True)
     user = plan.require(id="user", dependencies={"context": context})
 
-    graph, _, _ = prepare([(user, TEST_A), (user, TEST_B)])
+    instances, _, _ = prepare([(user, TEST_A), (user, TEST_B)])
 
-    assert instance(graph, user, TEST_A).blocked_by is instance(graph, context, TEST_A)
-    assert instance(graph, user, TEST_B).value["deps"] == {"context": TEST_B}
+    assert instance(instances, user, TEST_A).blocked_by is instance(instances, context, TEST_A)
+    assert instance(instances, user, TEST_B).value["deps"] == {"context": TEST_B}
 
 
 # -- the 0.2.x template -------------------------------------------------------------------------
@@ -467,10 +454,10 @@ def test_template_runs_before_each_node_then_after() -> None:
     first = plan.require(id="first", payload={"value": 1})
     second = plan.require(id="second")
 
-    graph, _, _ = prepare([first, second])
+    instances, _, _ = prepare([first, second])
 
     assert plan.events == ["before:2", "node:first", "node:second", "after"]
-    assert values(graph) == {"node-1:shared": 1, "node-2:shared": "second"}
+    assert values(instances) == {"node-1:shared": 1, "node-2:shared": "second"}
 
 
 def test_before_prepare_raising_fails_every_node_and_nothing_else_runs() -> None:
@@ -481,9 +468,9 @@ def test_before_prepare_raising_fails_every_node_and_nothing_else_runs() -> None
             raise boom
 
     plan = Broken()
-    graph, _, _ = prepare([plan.require(id="a"), plan.require(id="b")])
+    instances, _, _ = prepare([plan.require(id="a"), plan.require(id="b")])
 
-    assert [node.exception for node in graph.instances] == [boom, boom]
+    assert [node.exception for node in instances] == [boom, boom]
     assert plan.events == []
 
 
@@ -492,10 +479,10 @@ def test_prepare_node_raising_fails_only_that_node() -> None:
     good = plan.require(id="good")
     bad = plan.require(id="bad", payload={"fail": "bad row"})
 
-    graph, _, _ = prepare([good, bad])
+    instances, _, _ = prepare([good, bad])
 
-    assert instance(graph, good).value == "good"
-    assert str(instance(graph, bad).exception) == "bad row"
+    assert instance(instances, good).value == "good"
+    assert str(instance(instances, bad).exception) == "bad row"
     assert plan.events == ["before:2", "node:good", "node:bad", "after"]
 
 
@@ -510,19 +497,19 @@ def test_after_prepare_raising_fails_valued_nodes_and_keeps_earlier_exceptions()
     good = plan.require(id="good")
     bad = plan.require(id="bad", payload={"fail": "bad row"})
 
-    graph, _, _ = prepare([good, bad])
+    instances, _, _ = prepare([good, bad])
 
-    assert instance(graph, good).exception is boom
-    assert str(instance(graph, bad).exception) == "bad row"
+    assert instance(instances, good).exception is boom
+    assert str(instance(instances, bad).exception) == "bad row"
 
 
 def test_default_prepare_node_says_what_to_implement() -> None:
     class Empty(WarmupPlan):
         pass
 
-    graph, _, _ = prepare([Empty("empty").require()])
+    instances, _, _ = prepare([Empty("empty").require()])
 
-    error = graph.instances[0].exception
+    error = instances[0].exception
     assert isinstance(error, NotImplementedError)
     assert str(error) == "Empty must implement prepare_node(...) or prepare(...)"
 
@@ -537,10 +524,10 @@ def test_prepare_without_runtime_parameter_is_called_with_nodes_only() -> None:
                 node.set_value("simple")
 
     plan = Simple("simple")
-    graph, _, _ = prepare([plan.require(), plan.require()])
+    instances, _, _ = prepare([plan.require(), plan.require()])
 
     assert calls == [2]
-    assert values(graph) == {"node-1:shared": "simple", "node-2:shared": "simple"}
+    assert values(instances) == {"node-1:shared": "simple", "node-2:shared": "simple"}
 
 
 # -- async plans --------------------------------------------------------------------------------
@@ -568,10 +555,10 @@ def test_async_prepare_node_runs_concurrently_on_the_event_loop_thread() -> None
     plan = AsyncTemplate()
     good = plan.require(id="good")
     bad = plan.require(id="bad", payload={"fail": "async failure"})
-    graph, _, _ = prepare([good, bad, plan.require(id="third")])
+    instances, _, _ = prepare([good, bad, plan.require(id="third")])
 
-    assert instance(graph, good).value == "async good {}"
-    assert str(instance(graph, bad).exception) == "async failure"
+    assert instance(instances, good).value == "async good {}"
+    assert str(instance(instances, bad).exception) == "async failure"
     assert plan.most_running == 3
     assert plan.threads == {"pytest-warmup-loop"}
 
@@ -583,9 +570,9 @@ def test_async_prepare_with_runtime_is_awaited() -> None:
             for node in nodes:
                 runtime.set(node, f"{runtime.producer_scope}:{node.id}")
 
-    graph, _, _ = prepare([AsyncPrepare("async").require(id="one")])
+    instances, _, _ = prepare([AsyncPrepare("async").require(id="one")])
 
-    assert values(graph) == {"node-1:shared": "module:one"}
+    assert values(instances) == {"node-1:shared": "module:one"}
 
 
 def test_async_prepare_raising_fails_unresolved_nodes() -> None:
@@ -596,10 +583,10 @@ def test_async_prepare_raising_fails_unresolved_nodes() -> None:
             raise RuntimeError("async crash")
 
     plan = AsyncCrash("crash")
-    graph, _, _ = prepare([plan.require(), plan.require()])
+    instances, _, _ = prepare([plan.require(), plan.require()])
 
-    assert graph.instances[0].value == "first"
-    assert str(graph.instances[1].exception) == "async crash"
+    assert instances[0].value == "first"
+    assert str(instances[1].exception) == "async crash"
 
 
 def test_async_after_prepare_raising_fails_valued_nodes() -> None:
@@ -608,9 +595,11 @@ def test_async_after_prepare_raising_fails_valued_nodes() -> None:
             raise RuntimeError("async after")
 
     plan = AsyncAfter()
-    graph, _, _ = prepare([plan.require(id="one"), plan.require(id="two", payload={"fail": "x"})])
+    instances, _, _ = prepare(
+        [plan.require(id="one"), plan.require(id="two", payload={"fail": "x"})]
+    )
 
-    assert [str(node.exception) for node in graph.instances] == ["async after", "x"]
+    assert [str(node.exception) for node in instances] == ["async after", "x"]
 
 
 def test_async_before_prepare_raising_fails_every_node() -> None:
@@ -619,9 +608,9 @@ def test_async_before_prepare_raising_fails_every_node() -> None:
             raise RuntimeError("async before")
 
     plan = AsyncBefore()
-    graph, _, _ = prepare([plan.require(id="one"), plan.require(id="two")])
+    instances, _, _ = prepare([plan.require(id="one"), plan.require(id="two")])
 
-    assert [str(node.exception) for node in graph.instances] == ["async before"] * 2
+    assert [str(node.exception) for node in instances] == ["async before"] * 2
     assert plan.most_running == 0
 
 
@@ -631,9 +620,9 @@ def test_sync_before_prepare_with_async_prepare_node_runs_on_the_loop() -> None:
             self.threads.add(f"before on {threading.current_thread().name}")
 
     plan = Mixed()
-    graph, _, _ = prepare([plan.require(id="one")])
+    instances, _, _ = prepare([plan.require(id="one")])
 
-    assert values(graph) == {"node-1:shared": "async one {}"}
+    assert values(instances) == {"node-1:shared": "async one {}"}
     assert plan.threads == {"before on pytest-warmup-loop", "pytest-warmup-loop"}
 
 
@@ -645,9 +634,9 @@ def test_sync_and_async_plans_feed_each_other(workers: int) -> None:
     middle = async_plan.require(id="middle", dependencies={"base": base})
     top = sync_plan.require(id="top", dependencies={"middle": middle})
 
-    graph, _, _ = prepare([top], max_workers=workers)
+    instances, _, _ = prepare([top], max_workers=workers)
 
-    assert instance(graph, top).value["deps"] == {
+    assert instance(instances, top).value["deps"] == {
         "middle": "async middle {'base': {'id': 'base', 'test': None, 'deps': {}}}"
     }
 
@@ -656,11 +645,11 @@ def test_a_given_event_loop_is_used_and_left_open() -> None:
     loop = EventLoopThread()
     try:
         plan = AsyncTemplate()
-        graph = build_graph([root(plan.require(id="one"))])
-        Preparation(graph, WarmupRuntime("module", [TEST_A]), loop=loop).run()
+        instances = build([root(plan.require(id="one"))])
+        Preparation(instances, WarmupRuntime("module", [TEST_A]), loop=loop).run()
 
         assert loop.run(asyncio.sleep(0, result="still open")) == "still open"
-        assert graph.instances[0].value == "async one {}"
+        assert instances[0].value == "async one {}"
     finally:
         loop.close()
 
@@ -692,16 +681,16 @@ def test_more_workers_give_the_same_values_as_one(workers: int) -> None:
     serial, _, _ = prepare(build_mixed_graph(), max_workers=1)
     parallel, _, _ = prepare(build_mixed_graph(), max_workers=workers)
 
-    def outcome(graph: Graph) -> dict[str, Any]:
+    def outcome(instances: Instances) -> dict[str, Any]:
         return {
             item.runtime_key: item.value
             if item.has_value
             else repr(item.exception or item.blocked_by)
-            for item in graph.instances
+            for item in instances
         }
 
     assert outcome(parallel) == outcome(serial)
-    assert sum(1 for item in serial.instances if item.has_value) > 40
+    assert sum(1 for item in serial if item.has_value) > 40
 
 
 def test_independent_plans_run_at_the_same_time_with_several_workers() -> None:
@@ -712,9 +701,9 @@ def test_independent_plans_run_at_the_same_time_with_several_workers() -> None:
             both_started.wait()
             return self.name
 
-    graph, _, _ = prepare([Waiting("a").require(), Waiting("b").require()], max_workers=2)
+    instances, _, _ = prepare([Waiting("a").require(), Waiting("b").require()], max_workers=2)
 
-    assert values(graph) == {"node-1:shared": "a", "node-2:shared": "b"}
+    assert values(instances) == {"node-1:shared": "a", "node-2:shared": "b"}
 
 
 def test_max_batch_size_splits_a_batch_in_instance_order() -> None:
@@ -722,7 +711,7 @@ def test_max_batch_size_splits_a_batch_in_instance_order() -> None:
     plan = Echo("db", log)
     plan.max_batch_size = 2
 
-    graph, runtime, _ = prepare([plan.require() for _ in range(5)])
+    instances, runtime, _ = prepare([plan.require() for _ in range(5)])
 
     assert log == [
         ("db", ["node-1:shared", "node-2:shared"]),
@@ -730,7 +719,7 @@ def test_max_batch_size_splits_a_batch_in_instance_order() -> None:
         ("db", ["node-5:shared"]),
     ]
     assert [report.node_count for report in runtime.batch_reports] == [2, 2, 1]
-    assert len(values(graph)) == 5
+    assert len(values(instances)) == 5
 
 
 def test_max_batch_size_chunks_finish_before_dependants_start() -> None:
@@ -740,11 +729,11 @@ def test_max_batch_size_chunks_finish_before_dependants_start() -> None:
     bases = [base_plan.require(id=f"base{number}") for number in range(3)]
     user = Echo("b_user", log).require(dependencies={"bases": bases})
 
-    graph, _, _ = prepare([user], max_workers=3)
+    instances, _, _ = prepare([user], max_workers=3)
 
     assert sorted(log[:3]) == [("a_base", [f"node-{n}:shared"]) for n in (1, 2, 3)]
     assert log[3] == ("b_user", ["node-4:shared"])
-    assert len(instance(graph, user).value["deps"]["bases"]) == 3
+    assert len(instance(instances, user).value["deps"]["bases"]) == 3
 
 
 def test_a_deep_chain_of_one_plan_prepares_level_by_level() -> None:
@@ -753,10 +742,10 @@ def test_a_deep_chain_of_one_plan_prepares_level_by_level() -> None:
     for number in range(1, 2000):
         requirement = plan.require(id=f"link-{number}", dependencies={"previous": requirement})
 
-    graph, runtime, _ = prepare([requirement])
+    instances, runtime, _ = prepare([requirement])
 
     assert len(runtime.batch_reports) == 2000
-    assert instance(graph, requirement).value["deps"]["previous"]["id"] == "link-1998"
+    assert instance(instances, requirement).value["deps"]["previous"]["id"] == "link-1998"
 
 
 # -- cleanup ------------------------------------------------------------------------------------
@@ -770,8 +759,8 @@ def test_cleanup_runs_newest_batch_first_with_created_nodes_only() -> None:
     failed = base_plan.require(id="failed", payload={"fail": "no"})
     user = user_plan.require(id="user", dependencies={"preset": preset, "created": created})
     blocked = user_plan.require(id="blocked", dependencies={"failed": failed})
-    graph, runtime, preparation = prepare([user, blocked], run=False)
-    instance(graph, preset).preset("snapshot value")
+    instances, runtime, preparation = prepare([user, blocked], run=False)
+    instance(instances, preset).preset("snapshot value")
     preparation.run()
     cleaned: list[list[str]] = []
     base_plan.cleaned = user_plan.cleaned = cleaned
@@ -868,7 +857,7 @@ def test_keyboard_interrupt_in_prepare_cleans_up_created_nodes_and_propagates(wo
     first = interrupted.require(dependencies={"base": base})
     second = interrupted.require(dependencies={"base": base})
     never = Echo("c_never", log).require(dependencies={"first": first})
-    graph, _, preparation = prepare([never, second], max_workers=workers, run=False)
+    instances, _, preparation = prepare([never, second], max_workers=workers, run=False)
 
     with pytest.raises(KeyboardInterrupt):
         preparation.run()
@@ -876,7 +865,7 @@ def test_keyboard_interrupt_in_prepare_cleans_up_created_nodes_and_propagates(wo
     assert cleaned == [["node-2:shared"]]
     assert base_plan.cleaned == [["node-1:shared"]]
     assert [name for name, _ in log] == ["a_base"]
-    assert graph.instances[3].status == "pending"
+    assert instances[3].status == "pending"
     assert preparation.cleanup() == []
 
 
@@ -910,8 +899,8 @@ def test_keyboard_interrupt_in_async_prepare_node_propagates_instead_of_hanging(
 
 
 def test_failure_of_a_failed_node_names_plan_and_id_and_chains_the_cause() -> None:
-    graph, _, _ = prepare([Echo("db").require(id="main", payload={"fail": "no disk"})])
-    node = graph.instances[0]
+    instances, _, _ = prepare([Echo("db").require(id="main", payload={"fail": "no disk"})])
+    node = instances[0]
 
     error = failure_of(node)
 
@@ -925,72 +914,19 @@ def test_failure_of_a_blocked_node_names_the_failed_ancestor() -> None:
     base = Echo("a_base").require(id="base", payload={"fail": "no disk"})
     middle = Echo("b_middle").require(id="middle", dependencies={"base": base})
     top = Echo("c_top").require(id="top", dependencies={"middle": middle})
-    graph, _, _ = prepare([top])
+    instances, _, _ = prepare([top])
 
-    error = failure_of(instance(graph, top))
+    error = failure_of(instance(instances, top))
 
     assert error is not None
     message = str(error)
     assert message.startswith("warmup requirement 'top' (plan 'c_top', declared at ")
     assert " was not prepared because dependency 'base' (plan 'a_base', declared at " in message
     assert message.endswith(" failed: RuntimeError: no disk")
-    assert error.__cause__ is instance(graph, base).exception
+    assert error.__cause__ is instance(instances, base).exception
 
 
 def test_failure_of_a_prepared_node_is_none() -> None:
-    graph, _, _ = prepare([Echo("db").require()])
+    instances, _, _ = prepare([Echo("db").require()])
 
-    assert failure_of(graph.instances[0]) is None
-
-
-def scope_of(graph: Graph, preparation: Preparation) -> PreparedScope:
-    return PreparedScope("test_x.py::producer", "producer", graph, preparation)
-
-
-def test_prepared_scope_gives_each_test_its_own_per_test_value_and_the_shared_one() -> None:
-    plan = Echo("db")
-    shared = plan.require(id="shared")
-    context = plan.require(id="context", is_per_test=True)
-    graph, _, preparation = prepare([(shared, TEST_A), (context, TEST_A), (context, TEST_B)])
-    scope = scope_of(graph, preparation)
-
-    assert scope.value(context, TEST_A)["test"] == TEST_A
-    assert scope.value(context, TEST_B)["test"] == TEST_B
-    assert scope.value(shared, TEST_B) is scope.value(shared, TEST_A)
-    assert scope.instance(shared, TEST_A) is instance(graph, shared)
-
-
-def test_prepared_scope_raises_the_node_failure() -> None:
-    failing = Echo("db").require(id="main", payload={"fail": "no disk"})
-    graph, _, preparation = prepare([failing])
-
-    with pytest.raises(NodeFailedError, match=r"^warmup requirement 'main' \(plan 'db', ") as info:
-        scope_of(graph, preparation).value(failing, TEST_A)
-
-    assert info.value.__cause__ is instance(graph, failing).exception
-
-
-def test_prepared_scope_rejects_a_requirement_it_did_not_prepare() -> None:
-    plan = Echo("db")
-    graph, _, preparation = prepare([plan.require()])
-    stranger = plan.require(id="stranger")
-
-    with pytest.raises(WarmupError) as info:
-        scope_of(graph, preparation).value(stranger, TEST_A)
-
-    message = str(info.value)
-    assert message.startswith(
-        f"no prepared runtime value for requirement 'stranger' and test '{TEST_A}' (declared at "
-    )
-    assert message.endswith(
-        "; producer 'producer' (test_x.py::producer) did not prepare it: pass plan 'db' to "
-        "warmup_mgr.use(...) and check the binding's producer_fixture"
-    )
-
-
-def test_prepared_scope_rejects_a_per_test_requirement_for_another_test() -> None:
-    context = Echo("db").require(id="context", is_per_test=True)
-    graph, _, preparation = prepare([(context, TEST_A)])
-
-    with pytest.raises(WarmupError, match=r"^no prepared runtime value for requirement 'context'"):
-        scope_of(graph, preparation).value(context, TEST_B)
+    assert failure_of(instances[0]) is None

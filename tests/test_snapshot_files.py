@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_warmup._snapshots import Entry, load_inputs, read_bundle, read_fragment
 from pytest_warmup.errors import WarmupError
-from pytest_warmup.snapshots import Entry, load_inputs, read_bundle, read_fragment
 from snapshot_suite import MODULE_SCOPE_ID, install
 
 SID = "module:t.py::p"

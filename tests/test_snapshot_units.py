@@ -7,20 +7,22 @@ from dataclasses import dataclass, field
 import pytest
 
 from pytest_warmup import WarmupError, WarmupPlan
-from pytest_warmup.graph import Root, build_graph
-from pytest_warmup.runtime import WarmupRuntime
-from pytest_warmup.snapshots import (
+from pytest_warmup._graph import Graph, normalise
+from pytest_warmup._overrides import (
+    TestState,
+    deserialize_overrides,
+    overrides_for,
+    select_overrides,
+)
+from pytest_warmup._snapshots import (
     CollectedTest,
     Entry,
     Section,
     SnapshotState,
-    TestState,
-    apply_overrides,
-    deserialize_overrides,
-    select_overrides,
     unknown_scopes,
     unused_targets_message,
 )
+from pytest_warmup.engine import Overrides, prepare
 
 PLAN = WarmupPlan("plan")
 DB = PLAN.require(id="db")
@@ -49,57 +51,69 @@ class FakeView:
         return self.states.get(test_id, "missing")
 
 
-def graph_for(*tests: str):  # type: ignore[no-untyped-def]
-    return build_graph([Root(test, "test", test, "user", USER) for test in tests])
+def graph_for() -> Graph:
+    return normalise([USER])
 
 
 def section(**parts: object) -> Section:
     return Section("the section", **parts)  # type: ignore[arg-type]
 
 
+BOTH = FakeView(tests={"t::a": frozenset({"db", "user"}), "t::b": frozenset({"db", "user"})})
+
+
 def test_entries_for_this_prepare_are_selected_in_graph_order() -> None:
-    graph = graph_for("t::b", "t::a")
-    chosen = select_overrides(
-        section(
-            shared={"db": Entry(True, 1)},
-            tests={"t::b": {"user": Entry(True, "b")}, "t::a": {"db": Entry(True, "a")}},
-        ),
-        graph,
-        {"t::a": frozenset({"db", "user"}), "t::b": frozenset({"db", "user"})},
-        FakeView(),
-        strict=False,
+    entries = section(
+        shared={"db": Entry(True, 1)},
+        tests={"t::b": {"user": Entry(True, "b")}, "t::a": {"db": Entry(True, "a")}},
     )
+    chosen = select_overrides(entries, graph_for(), {"t::a", "t::b"}, BOTH, strict=False)
     assert chosen.errors == chosen.warnings == []
     assert [(node.label, raw) for node, raw in chosen.shared] == [("db", 1)]
     assert [(node.label, test, raw) for node, test, raw in chosen.tests] == [
         ("db", "t::a", "a"),
         ("user", "t::b", "b"),
     ]
-    assert [(r.id, test) for r, test in chosen.test_local()] == [("db", "t::a")]
+    overrides = overrides_for(
+        entries, graph_for(), {"t::a", "t::b"}, BOTH, strict=False, warn=pytest.fail
+    )
+    assert overrides.shared == {DB: 1}
+    assert overrides.local == {"t::a": {DB: "a"}, "t::b": {USER: "b"}}
+    assert overrides.raw == {
+        "shared": {"db": 1},
+        "tests": {"t::a": {"db": "a"}, "t::b": {"user": "b"}},
+    }
+
+
+def test_entries_of_tests_outside_this_prepare_are_skipped() -> None:
+    entries = section(tests={"t::b": {"user": Entry(True, "b")}})
+    chosen = select_overrides(entries, graph_for(), {"t::a"}, BOTH, strict=True)
+    assert chosen.errors == chosen.warnings == []
+    assert chosen.tests == []
 
 
 def test_overrides_are_preset_and_traced() -> None:
-    graph = graph_for("t::a")
-    chosen = select_overrides(
-        section(shared={"db": Entry(True, "raw db")}, tests={"t::a": {"user": Entry(True, 2)}}),
-        graph,
-        {"t::a": frozenset({"db", "user"})},
-        FakeView(),
-        strict=False,
+    entries = section(
+        shared={"db": Entry(True, "raw db")}, tests={"t::a": {"user": Entry(True, 2)}}
     )
-    shared, tests = deserialize_overrides(chosen, "the section")
-    runtime = WarmupRuntime("module", ["t::a"])
-    applied = apply_overrides(graph, runtime, chosen, shared, tests)
-    assert applied == {"shared": {"db": "raw db"}, "tests": {"t::a": {"user": 2}}}
-    assert runtime.trace == ["override_shared:db", "override_test:t::a:user"]
-    assert [node.value for node in graph.instances] == ["raw db", 2]
-    assert all(node.overridden for node in graph.instances)
+    view = FakeView(tests={"t::a": frozenset({"db", "user"})})
+
+    def choose(graph: Graph) -> Overrides:
+        return overrides_for(entries, graph, {"t::a"}, view, strict=False, warn=pytest.fail)
+
+    prepared = prepare({"t::a": [USER]}, overrides=choose)
+    record = prepared.record
+    assert record.overrides == {"shared": {"db": "raw db"}, "tests": {"t::a": {"user": 2}}}
+    assert record.runtime is not None
+    assert record.runtime.trace == ["override_shared:db", "override_test:t::a:user"]
+    assert [node.value for node in prepared.instances] == ["raw db", 2]
+    assert all(node.overridden for node in prepared.instances)
 
 
 def test_known_names_are_listed_up_to_ten() -> None:
     view = FakeView(tests={f"t::{n:02}": frozenset() for n in range(12)})
     chosen = select_overrides(
-        section(tests={"t::x": {"db": Entry(True, 1)}}), graph_for(), {}, view, strict=False
+        section(tests={"t::x": {"db": Entry(True, 1)}}), graph_for(), set(), view, strict=False
     )
     (message,) = chosen.errors
     assert message.endswith("'t::07', 't::08', 't::09', ... (12 in total)")
@@ -107,10 +121,10 @@ def test_known_names_are_listed_up_to_ten() -> None:
 
 def test_strict_turns_every_warning_into_an_error() -> None:
     loose = select_overrides(
-        section(shared={"dbb": Entry(False)}), graph_for(), {}, FakeView(), strict=False
+        section(shared={"dbb": Entry(False)}), graph_for(), set(), FakeView(), strict=False
     )
     strict = select_overrides(
-        section(shared={"dbb": Entry(False)}), graph_for(), {}, FakeView(), strict=True
+        section(shared={"dbb": Entry(False)}), graph_for(), set(), FakeView(), strict=True
     )
     assert loose.errors == strict.warnings == []
     assert loose.warnings == strict.errors
@@ -123,9 +137,8 @@ def test_rejected_values_carry_the_first_foreign_cause() -> None:
             raise LookupError(raw)
 
     value = Picky("picky").require(id="v")
-    graph = build_graph([Root("t::a", "test", "t::a", "v", value)])
     chosen = select_overrides(
-        section(shared={"v": Entry(True, 5)}), graph, {}, FakeView(), strict=False
+        section(shared={"v": Entry(True, 5)}), normalise([value]), set(), FakeView(), strict=False
     )
     with pytest.raises(WarmupError) as caught:
         deserialize_overrides(chosen, "the section")

@@ -7,11 +7,12 @@ to the controller, which writes one merged file per option and checks unused tar
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from pytest_warmup._producer import _check_can_report
 from pytest_warmup.errors import WarmupError
-from pytest_warmup.session import WarmupSession
 from snapshot_suite import CASE, MODULE_SCOPE_ID, OTHER, bundle, install, read, seen, write
 
 pytest.importorskip("xdist")
@@ -156,19 +157,16 @@ def test_debug_outputs_are_merged_into_one_file_each(suite: pytest.Pytester) -> 
 
 
 def test_a_worker_that_cannot_report_back_refuses_debug_outputs() -> None:
-    config = SimpleNamespace(
-        workerinput={"workerid": "gw0"},
-        option=SimpleNamespace(warmup_report="report.json"),
-    )
-    session = WarmupSession(config, max_workers=1, keep=False)  # type: ignore[arg-type]
+    config = SimpleNamespace(workerinput={"workerid": "gw0"})
+    session: Any = SimpleNamespace(config=config, settings=SimpleNamespace(outputs={"report": 1}))
     with pytest.raises(WarmupError) as caught:
-        session._check_can_report()
+        _check_can_report(session)
     assert str(caught.value) == (
         "debug artifact outputs are not supported when pytest-xdist is active; disable "
         "--warmup-export-template/--warmup-report/--warmup-save-on-fail or run without xdist"
     )
     config.workeroutput = {}
-    session._check_can_report()
+    _check_can_report(session)
 
 
 def test_a_crashed_worker_is_named_and_its_claims_are_not_judged(

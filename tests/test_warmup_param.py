@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from pytest_warmup import WarmupError, WarmupPlan, WarmupRequirement, binding, warmup_param
-from pytest_warmup.binding import Binding, bindings_of
+from pytest_warmup import WarmupError, WarmupPlan, WarmupRequirement, warmup_param
+from pytest_warmup import _binding as binding
+from pytest_warmup._binding import Binding, bindings_of
 from recording_plans import install
 
 PLAN = WarmupPlan("plan")
@@ -914,11 +915,17 @@ def test_set_caller_reaches_the_wrapper_behind_methods_and_other_decorators() ->
     outer = functools.wraps(wrapper)(lambda *args, **kwargs: wrapper(*args, **kwargs))
     first, second = object(), object()
 
-    assert binding.set_caller(Holder().method, first) is None
-    assert binding.set_caller(outer, second) is first
+    def inject(
+        function: Any, bindings: Any, pass_request: bool, caller: object, arguments: dict[str, Any]
+    ) -> dict[str, Any]:
+        return arguments
+
+    assert binding.set_caller(Holder().method, first, inject) is None
+    assert binding.set_caller(outer, second, inject) is first
     assert wrapper.__kwdefaults__ is not None
     assert wrapper.__kwdefaults__["__warmup_caller__"] is second
-    assert binding.set_caller(lambda: None, first) is None  # no wrapper behind it: ignored
+    assert wrapper.__kwdefaults__["__warmup_inject__"] is inject
+    assert binding.set_caller(lambda: None, first, inject) is None  # no wrapper: ignored
 
 
 def test_a_bound_function_keeps_three_objects_alive_for_the_garbage_collector() -> None:

@@ -1,18 +1,29 @@
 """pytest-warmup: prepare expensive test resources in batches and inject them into tests.
 
 Declare requirements on plans, prepare them from one producer fixture with
-``warmup_mgr.use(*plans).prepare()``, and inject values with ``@warmup_param``.
+``warmup_mgr.use(*plans).prepare()``, and inject values with ``@warmup_param``. Without pytest,
+:func:`pytest_warmup.engine.prepare` prepares what a set of consumers needs.
+
+The public API is exactly ``__all__`` here, plus the public modules :mod:`pytest_warmup.engine`
+(the pytest-free front door), :mod:`pytest_warmup.catalog` (``warmup.yaml`` without pytest) and
+:mod:`pytest_warmup.errors`. Modules whose names start with ``_`` are internal.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .binding import warmup_param
-from .declarations import WarmupPlan, WarmupRequirement
-from .errors import WarmupError
-from .nodes import WarmupNode
-from .runtime import WarmupRuntime
+from ._binding import warmup_param
+from ._declarations import WarmupPlan, WarmupRequirement
+from ._nodes import WarmupNode
+from ._runtime import WarmupRuntime
+from .errors import (
+    CatalogError,
+    DependencyCycleError,
+    NodeFailedError,
+    NotPreparedError,
+    WarmupError,
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -31,6 +42,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CatalogError",
+    "DependencyCycleError",
+    "NodeFailedError",
+    "NotPreparedError",
     "WarmupError",
     "WarmupNode",
     "WarmupPlan",

@@ -7,13 +7,12 @@ tags are accepted. Nothing is imported from the user's code here.
 
 from __future__ import annotations
 
-import difflib
 import importlib.resources
 import os
 import posixpath
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, TypeVar, Union
@@ -28,11 +27,11 @@ if sys.version_info >= (3, 11):
 else:
     from importlib.abc import Traversable
 
+from ._scopes import SCOPES, Scope
+from ._text import did_you_mean, relative_path
 from ._yaml import SafeLoader as _SafeLoader  # libyaml's when it can be used: faster
 
 CATALOG_VERSION: Final = 1
-Scope = Literal["session", "package", "module", "class", "function"]
-SCOPES: Final[tuple[Scope, ...]] = ("session", "package", "module", "class", "function")
 CatalogPath = Union[str, "os.PathLike[str]"]
 PlanSource = Literal["class", "entry_point", "instance"]
 
@@ -72,12 +71,6 @@ class Problems:
     def raise_if_any(self) -> None:
         if self._found:
             raise CatalogError([text for *_, text in sorted(self._found)])
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest candidate, or ``""``."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1)
-    return f" (did you mean {matches[0]!r}?)" if matches else ""
 
 
 def exception_text(exc: BaseException) -> str:
@@ -258,15 +251,7 @@ _PACKAGE_FILE = re.compile(rf"pkg:({_DOTTED})/(.+)")
 
 def _file_source(path: Path) -> Source:
     absolute = Path(os.path.abspath(path))
-    return Source(absolute, _display_path(absolute), os.path.realpath(absolute))
-
-
-def _display_path(path: Path) -> str:
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
+    return Source(absolute, relative_path(absolute), os.path.realpath(absolute))
 
 
 def package_source(spec: str) -> Source:

@@ -26,7 +26,6 @@ from typing import Final, final
 
 from ._catalog_reader import (
     CATALOG_VERSION,
-    SCOPES,
     CatalogFiles,
     CatalogPath,
     Declarations,
@@ -34,12 +33,12 @@ from ._catalog_reader import (
     Problems,
     Reference,
     RequirementDecl,
-    Scope,
     Text,
-    did_you_mean,
     exception_text,
 )
-from .declarations import WarmupPlan, WarmupRequirement, set_declaration_site
+from ._declarations import WarmupPlan, WarmupRequirement, set_declaration_site
+from ._scopes import SCOPES, Scope
+from ._text import did_you_mean
 from .errors import WarmupError
 
 __all__ = [

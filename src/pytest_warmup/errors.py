@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "CatalogError",
     "DependencyCycleError",
     "NodeFailedError",
+    "NotPreparedError",
     "WarmupError",
 ]
 
@@ -17,6 +19,10 @@ class WarmupError(ValueError):
     The message says what is wrong, where, and how to fix it. pytest-warmup turns it into a
     clean pytest error without the plugin's own traceback.
     """
+
+    #: The producer that was preparing when pytest-warmup raised this error, as
+    #: ``producer 'name' (scope id)``; shown under the message. ``None`` elsewhere.
+    producer: str | None = None
 
 
 class DependencyCycleError(WarmupError):
@@ -32,6 +38,16 @@ class NodeFailedError(WarmupError):
 
     The original exception is chained as ``__cause__``.
     """
+
+
+class NotPreparedError(WarmupError):
+    """A value was asked for a requirement that the preparation did not prepare for the
+    consumer that asked; ``requirement`` and ``consumer`` say which."""
+
+    def __init__(self, message: str, requirement: object, consumer: str | None) -> None:
+        super().__init__(message)
+        self.requirement = requirement
+        self.consumer = consumer
 
 
 class CatalogError(WarmupError):

@@ -1,46 +1,30 @@
-"""pytest hooks, options and the ``warmup_mgr`` fixture: thin glue over :mod:`.session`."""
+"""pytest hooks, options and the ``warmup_mgr`` fixture: thin glue over the plugin's modules.
+
+Options become a frozen :class:`~pytest_warmup._settings.Settings` at configure time; the run's
+state is one :class:`~pytest_warmup._session.WarmupSession` in ``config.stash``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
-import traceback
 import types
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .binding import Binding, bindings_of, set_caller
-from .errors import NodeFailedError, WarmupError
-from .resolution import producer_for_item
-from .session import (
-    SESSION_KEY,
-    SHOWN_AS_MESSAGE,
-    WORKER_OUTPUT_KEY,
-    WarmupManager,
-    WarmupSession,
-)
-from .snapshots import check_target_spec, given, parse_targets
+from ._binding import Binding, bindings_of, set_caller
+from ._error_display import report_plugin_errors
+from ._injection import inject, producer_for_item
+from ._outputs import WORKER_OUTPUT_KEY, add_worker_part, end_run, worker_part
+from ._producer import WarmupManager
+from ._session import SESSION_KEY, WarmupSession, session_of
+from ._settings import DEFAULT_MAX_WORKERS, Settings, worker_count
+from ._snapshots import check_target_spec, given
+from .errors import WarmupError
 
 __all__: list[str] = []
-
-DEFAULT_MAX_WORKERS = 4
-
-
-def worker_count(value: str) -> int:
-    """argparse type for ``--warmup-workers``: a whole number of at least 1."""
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number of at least 1 (1 = strictly sequential), got {value!r}"
-        )
-    return number
 
 
 def snapshot_file(value: str) -> str:
@@ -159,26 +143,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    workers = config.option.warmup_workers
-    if workers is None:
-        raw = config.getini("warmup_max_workers")
-        try:
-            workers = worker_count(str(raw))
-        except argparse.ArgumentTypeError as exc:
-            raise pytest.UsageError(f"ini option warmup_max_workers: {exc}") from None
-    keep = config.option.warmup_keep
-    if keep is None:
-        keep = bool(config.getini("warmup_keep"))
-    _check_debug_options(config)
-    session = WarmupSession(
-        config,
-        max_workers=workers,
-        keep=keep,
-        strict_snapshots=bool(config.getini("warmup_snapshot_strict")),
-    )
+    session = WarmupSession(config, Settings.from_config(config))
     if _catalogs_configured(config):
         # Imported here: runs without catalogs do not pay for the YAML machinery.
-        from .catalog_fixtures import catalog_plugin, load_run_catalog
+        from ._catalog_fixtures import catalog_plugin, load_run_catalog
 
         catalog = load_run_catalog(config)
         session.resolve_catalog_id = catalog.requirement
@@ -188,11 +156,7 @@ def pytest_configure(config: pytest.Config) -> None:
     manager = config.pluginmanager
     manager.register(_run_plugin(session), "pytest-warmup-run")
     manager.register(_setup_plugin(session), _SETUP_PLUGIN)
-
-    def show_errors() -> None:
-        manager.register(_error_plugin(), "pytest-warmup-errors")
-
-    session.on_first_error(show_errors)
+    session.on_first_error(lambda: manager.register(_error_plugin(session), "pytest-warmup-errors"))
 
 
 def _catalogs_configured(config: pytest.Config) -> bool:
@@ -203,48 +167,29 @@ def _catalogs_configured(config: pytest.Config) -> bool:
     )
 
 
-def _check_debug_options(config: pytest.Config) -> None:
-    """Relations between options that argparse checks one by one."""
-    try:
-        parse_targets(config.option.warmup_snapshot_for)
-    except WarmupError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    flags: dict[Path, str] = {}
-    for flag in ("--warmup-export-template", "--warmup-report", "--warmup-save-on-fail"):
-        value = getattr(config.option, flag[2:].replace("-", "_"))
-        if not given(value):
-            continue
-        path = Path(config.invocation_params.dir, value).resolve()
-        if path in flags:
-            raise pytest.UsageError(
-                f"{flags[path]} and {flag} both write {value!r}; give each its own file"
-            )
-        flags[path] = flag
-
-
 def pytest_collection_finish(session: pytest.Session) -> None:
-    state = session.config.stash[SESSION_KEY]
+    state = session_of(session.config)
     state.set_items(session.items)
     manager = session.config.pluginmanager
-    if not state.binds_anything() and manager.has_plugin(_SETUP_PLUGIN):
+    if not state.collected.binds_anything() and manager.has_plugin(_SETUP_PLUGIN):
         # Nothing to check or tell in any test's setup: spare every test that hook call.
         manager.unregister(name=_SETUP_PLUGIN)
 
 
 def pytest_deselected(items: Sequence[pytest.Item]) -> None:
     if items:
-        items[0].config.stash[SESSION_KEY].add_deselected(items)
+        session_of(items[0].config).add_deselected(items)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> Generator[None, Any, Any]:
-    state = request.config.stash[SESSION_KEY]
+    state = session_of(request.config)
     state.enter_setup(fixturedef, request)
-    # A bound fixture's wrapper reads its request from here (binding.set_caller).
+    # A bound fixture's wrapper reads its request and injector from here (set_caller).
     bound = bool(bindings_of(fixturedef.func))
-    previous = set_caller(fixturedef.func, request) if bound else None
+    previous = set_caller(fixturedef.func, request, inject) if bound else None
     try:
         return (yield)
     except WarmupError as error:
@@ -252,32 +197,32 @@ def pytest_fixture_setup(
         raise
     finally:
         if bound:
-            set_caller(fixturedef.func, previous)
+            set_caller(fixturedef.func, previous, inject)
         state.leave_setup()
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    state = config.stash[SESSION_KEY]
+    state = session_of(config)
     state.finish_all()
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller writes and checks
-        workeroutput[WORKER_OUTPUT_KEY] = state.worker_output()
+        workeroutput[WORKER_OUTPUT_KEY] = worker_part(state)
         return
-    usage_error = state.end_run(check_targets=not config.option.collectonly)
+    usage_error = end_run(state, check_targets=not state.settings.collect_only)
     if usage_error and session.exitstatus in (0, 1, 5):
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
-    output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
-    node.config.stash[SESSION_KEY].add_worker_output(node.gateway.id, output)
+    part = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    add_worker_part(session_of(node.config), node.gateway.id, part)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = terminalreporter.config.stash[SESSION_KEY].summary
+    lines = session_of(terminalreporter.config).record.summary()
     if not lines:
         return
     red = any(error for _, error in lines)
@@ -320,14 +265,14 @@ def _setup_plugin(session: WarmupSession) -> types.ModuleType:
     def after_fixtures(item: pytest.Item) -> None:
         """After the fixtures are set up: a test binding an unknown catalog id, or needing a
         node that failed, errors in setup, as a failing fixture would. A bound test's wrapper
-        learns which item it runs for (binding.set_caller)."""
+        learns which item it runs for (set_caller)."""
         function = getattr(item, "obj", None)
         bindings = bindings_of(function)
         try:
             session.check_catalog_ids(item, bindings)
             if not bindings:
                 return
-            set_caller(function, item)
+            set_caller(function, item, inject)
             if session.node_failures_seen:
                 _check_node_failures(session, item, bindings)
         except WarmupError as error:
@@ -340,94 +285,30 @@ def _setup_plugin(session: WarmupSession) -> types.ModuleType:
     return plugin
 
 
-def _error_plugin() -> types.ModuleType:
+def _error_plugin(session: WarmupSession) -> types.ModuleType:
     """The hook that shows WarmupErrors in test reports, registered when a run raises its
     first one (WarmupSession.error_raised)."""
+
+    @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+    def makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+        return report_plugin_errors(session, item, call)
+
     plugin = types.ModuleType("pytest_warmup.errors", "pytest-warmup's report of its errors.")
-    vars(plugin).update(pytest_runtest_makereport=_makereport)
+    vars(plugin).update(pytest_runtest_makereport=makereport)
     return plugin
-
-
-@pytest.hookimpl(tryfirst=True)
-def _makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
-    """A failure from a ``WarmupError`` that pytest-warmup raised is reported as its message,
-    without plugin frames; every other report is left to pytest (``None``)."""
-    excinfo = call.excinfo
-    if excinfo is None or not isinstance(excinfo.value, WarmupError):
-        return None
-    if not vars(excinfo.value).get(SHOWN_AS_MESSAGE):
-        return None  # raised by code that uses pytest-warmup: its traceback is the help
-    report = pytest.TestReport.from_item_and_call(item, call)
-    if report.failed:
-        report.longrepr = WarmupErrorRepr.of(excinfo.value)  # type: ignore[assignment]
-    return report
 
 
 def _check_node_failures(
     session: WarmupSession, item: pytest.Item, bindings: tuple[Binding, ...]
 ) -> None:
-    prepared = producer_for_item(item, bindings)
+    prepared = producer_for_item(item, bindings, session)
     if prepared is None:
         return
     for binding in bindings:
         try:
-            prepared.value(session.requirement_of(binding), item.nodeid)
-        except NodeFailedError:
-            raise
+            requirement = session.requirement_of(binding)
         except WarmupError:
             continue  # lookup problems are the call phase's to report
-
-
-@dataclass(frozen=True)
-class _Crash:
-    message: str
-    path: str = ""
-    lineno: int = 0
-
-
-@dataclass(frozen=True)
-class WarmupErrorRepr:
-    """A WarmupError shown as its message, without the plugin's traceback.
-
-    A chained exception from user code (a plan that raised) keeps its traceback below.
-    """
-
-    text: str
-    reprcrash: _Crash
-
-    @classmethod
-    def of(cls, error: WarmupError) -> WarmupErrorRepr:
-        message = str(error).splitlines() or [""]
-        lines = [f"E   {type(error).__name__}: {message[0]}"]
-        lines.extend(f"E   {line}" for line in message[1:])
-        producer = vars(error).get("producer")
-        if producer:
-            lines.append(f"E   (raised while {producer} prepared)")
-        cause = error.__cause__
-        if cause is not None and not isinstance(cause, WarmupError):
-            lines.append("")
-            lines.append("The original exception:")
-            lines.extend(_user_traceback(cause))
-        return cls("\n".join(lines), _Crash(f"{type(error).__name__}: {message[0]}"))
-
-    def toterminal(self, tw: Any) -> None:
-        for line in self.text.splitlines():
-            tw.line(line, red=line.startswith("E "))
-
-    def __str__(self) -> str:
-        return self.text
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def _user_traceback(error: BaseException) -> list[str]:
-    """``error``'s traceback without pytest-warmup's own frames (they only relay the call)."""
-    frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR)
-    ]
-    text = ["Traceback (most recent call last):", *traceback.format_list(frames)]
-    text.extend(traceback.format_exception_only(type(error), error))
-    return [line for chunk in text for line in chunk.rstrip("\n").splitlines()]
+        error = prepared.failure(requirement, item.nodeid)
+        if error is not None:
+            raise error

@@ -1,10 +1,10 @@
-"""Runs the batches of one ``prepare()`` through the plans and records what happened.
+"""Runs the batches of one preparation through the plans, records what happened, cleans up.
 
-The scheduler hands out batches in dependency order: a plan gets all its pending instances at
-once as soon as they are all ready, so each plan is called once per ``prepare()`` whenever the
-graph allows it. Independent batches run at the same time, up to ``max_workers``; with one
-worker everything runs in the calling thread in a deterministic order. ``async def`` plan methods
-run on an event loop the caller owns (:class:`EventLoopThread`).
+The scheduler (:mod:`._scheduler`) hands out batches in dependency order: a plan gets all its
+pending instances at once as soon as they are all ready, so each plan is called once per
+preparation whenever the graph allows it. Independent batches run at the same time, up to
+``max_workers``; with one worker everything runs in the calling thread in a deterministic order.
+``async def`` plan methods run on an event loop the caller owns (:class:`EventLoopThread`).
 """
 
 from __future__ import annotations
@@ -12,24 +12,25 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, final
 
 if TYPE_CHECKING:
     import asyncio
 
-from .declarations import WarmupPlan, WarmupRequirement, declaration_site
+from ._declarations import WarmupPlan, describe
+from ._graph import Instances
+from ._nodes import WarmupNode
+from ._scheduler import Batch, Scheduler
+from ._slots import map_slots
 from .errors import NodeFailedError, WarmupError
-from .graph import Graph, describe, requirement_label
-from .nodes import WarmupNode
 
 __all__ = [
     "BatchReport",
     "EventLoopThread",
     "Preparation",
-    "PreparedScope",
     "WarmupRuntime",
     "failure_of",
 ]
@@ -164,33 +165,25 @@ def _prepare_takes_runtime(plan: WarmupPlan) -> bool:
     return known
 
 
-@dataclass(eq=False)
-class _Batch:
-    plan: WarmupPlan
-    nodes: list[WarmupNode]
-    created: list[WarmupNode]
-    started: float = 0.0
-
-
 @final
 class Preparation:
-    """Prepares every pending instance of a :class:`~pytest_warmup.graph.Graph`."""
+    """Prepares every pending instance of an :class:`~pytest_warmup._graph.Instances`."""
 
     def __init__(
         self,
-        graph: Graph,
+        instances: Instances,
         runtime: WarmupRuntime,
         *,
         max_workers: int = 1,
         loop: EventLoopThread | None = None,
     ) -> None:
-        self.graph = graph
+        self.instances = instances
         self.runtime = runtime
         self.max_workers = max(1, max_workers)
         self._loop = loop
         self._own_loop = loop is None
         #: completed batches in completion order; cleanup walks them backwards
-        self.completed: list[_Batch] = []
+        self.completed: list[Batch] = []
         self._cleaned = False
 
     # -- scheduling -----------------------------------------------------------------------------
@@ -201,7 +194,7 @@ class Preparation:
         A ``BaseException`` (KeyboardInterrupt) stops the run: what was created is cleaned up
         before it propagates.
         """
-        scheduler = _Scheduler(self.graph.instances, by_priority=self.max_workers > 1)
+        scheduler = Scheduler(self.instances.order, by_priority=self.max_workers > 1)
         try:
             if self.max_workers == 1:
                 self._run_inline(scheduler)
@@ -215,7 +208,7 @@ class Preparation:
                 self._loop.close()
                 self._loop = None
 
-    def _run_inline(self, scheduler: _Scheduler) -> None:
+    def _run_inline(self, scheduler: Scheduler) -> None:
         while True:
             batches = scheduler.take(running=0, limit=1)
             if not batches:
@@ -223,8 +216,8 @@ class Preparation:
             for batch in batches:
                 self._finish(scheduler, batch, self._execute(batch))
 
-    def _run_pooled(self, scheduler: _Scheduler) -> None:
-        running: dict[Future[BaseException | None], _Batch] = {}
+    def _run_pooled(self, scheduler: Scheduler) -> None:
+        running: dict[Future[BaseException | None], Batch] = {}
         pool: ThreadPoolExecutor | None = None
         try:
             while True:
@@ -257,11 +250,11 @@ class Preparation:
             if pool is not None:
                 pool.shutdown(wait=True)
 
-    def _execute(self, batch: _Batch) -> BaseException | None:
+    def _execute(self, batch: Batch) -> BaseException | None:
         """Run one plan call; return an interrupting ``BaseException`` instead of raising it."""
         plan, nodes = batch.plan, batch.nodes
         for node in nodes:
-            node.deps = _dependency_values(node)
+            node.deps = map_slots(node.dependencies, _value_of)
             node._active = True
         with self.runtime._lock:
             self.runtime._active_batches += 1
@@ -306,9 +299,7 @@ class Preparation:
         )
         return interrupt
 
-    def _finish(
-        self, scheduler: _Scheduler, batch: _Batch, interrupt: BaseException | None
-    ) -> None:
+    def _finish(self, scheduler: Scheduler, batch: Batch, interrupt: BaseException | None) -> None:
         self.completed.append(batch)
         for node in batch.nodes:
             if node.has_exception:
@@ -361,156 +352,8 @@ def _result_or_error(future: Future[BaseException | None]) -> BaseException | No
         return exc
 
 
-def _dependency_values(node: WarmupNode) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for slot, dependency in node.dependencies.items():
-        if isinstance(dependency, WarmupNode):
-            values[slot] = dependency.value
-        else:
-            values[slot] = tuple(member.value for member in dependency)
-    return values
-
-
-class _Scheduler:
-    """Hands out ready batches plan by plan (alphabetical by plan name, then first seen)."""
-
-    def __init__(self, instances: Sequence[WarmupNode], *, by_priority: bool = False) -> None:
-        self._by_priority = by_priority
-        self._waiting_on: dict[WarmupNode, int] = {}
-        self._dependants: dict[WarmupNode, list[WarmupNode]] = {}
-        self._pending_by_plan: dict[WarmupPlan, dict[WarmupNode, None]] = {}
-        self._ready_by_plan: dict[WarmupPlan, dict[WarmupNode, None]] = {}
-        self._busy: set[WarmupPlan] = set()
-        self._chunks_left: dict[WarmupPlan, int] = {}
-        plan_order: dict[WarmupPlan, int] = {}
-        blocked: list[WarmupNode] = []
-        for instance in instances:
-            if instance.is_resolved:
-                continue
-            plan = instance.requirement.owner_plan
-            plan_order.setdefault(plan, len(plan_order))
-            self._pending_by_plan.setdefault(plan, {})[instance] = None
-            unresolved = 0
-            for dependency in _dependency_nodes(instance):
-                if not dependency.is_resolved:
-                    unresolved += 1
-                    self._dependants.setdefault(dependency, []).append(instance)
-                elif dependency.has_exception and instance.blocked_by is None:
-                    instance.blocked_by = dependency
-            self._waiting_on[instance] = unresolved
-            if instance.blocked_by is not None:
-                blocked.append(instance)
-            elif unresolved == 0:
-                self._ready_by_plan.setdefault(plan, {})[instance] = None
-        self._plans = sorted(plan_order, key=lambda plan: (plan.name, plan_order[plan]))
-        self._height = _heights(instances, self._dependants)
-        for instance in blocked:
-            self._block(instance, instance.blocked_by)  # type: ignore[arg-type]
-
-    def take(self, *, running: int, limit: int) -> list[_Batch]:
-        """Batches to start now.
-
-        Every idle plan whose pending nodes are all ready gets them; when none is and nothing
-        runs, the first plan with some ready nodes gets those. With one worker plans go in
-        name order; with more, plans on the longest remaining chain go first, so the critical
-        path starts as early as possible.
-        """
-        plans = sorted(self._plans, key=self._priority) if self._by_priority else self._plans
-        batches: list[_Batch] = []
-        for plan in plans:
-            if len(batches) >= limit:
-                break
-            pending = self._pending_by_plan.get(plan)
-            ready = self._ready_by_plan.get(plan)
-            if not pending or not ready or plan in self._busy:
-                continue
-            if len(ready) == len(pending):
-                batches.extend(self._start(plan, list(ready)))
-        if batches or running:
-            return batches
-        for plan in plans:
-            ready = self._ready_by_plan.get(plan)
-            if ready and plan not in self._busy:
-                return self._start(plan, list(ready))
-        return []
-
-    def _priority(self, plan: WarmupPlan) -> int:
-        ready = self._ready_by_plan.get(plan)
-        return -max((self._height.get(node, 0) for node in ready), default=0) if ready else 0
-
-    def _start(self, plan: WarmupPlan, nodes: list[WarmupNode]) -> list[_Batch]:
-        pending = self._pending_by_plan[plan]
-        ready = self._ready_by_plan[plan]
-        for node in nodes:
-            del pending[node]
-            del ready[node]
-        self._busy.add(plan)
-        size = plan.max_batch_size
-        if size is None or size <= 0 or size >= len(nodes):
-            chunks = [nodes]
-        else:
-            chunks = [nodes[start : start + size] for start in range(0, len(nodes), size)]
-        self._chunks_left[plan] = len(chunks)
-        return [_Batch(plan, chunk, []) for chunk in chunks]
-
-    def complete(self, nodes: Sequence[WarmupNode]) -> list[WarmupNode]:
-        """Mark a finished batch; returns the instances blocked by its failures."""
-        if nodes:
-            plan = nodes[0].requirement.owner_plan
-            self._chunks_left[plan] -= 1
-            if self._chunks_left[plan] == 0:
-                self._busy.discard(plan)
-        blocked: list[WarmupNode] = []
-        for node in nodes:
-            for dependant in self._dependants.pop(node, ()):
-                if dependant.blocked_by is not None or dependant not in self._waiting_on:
-                    continue
-                if node.has_exception:
-                    blocked.extend(self._block(dependant, node))
-                    continue
-                self._waiting_on[dependant] -= 1
-                if self._waiting_on[dependant] == 0:
-                    plan = dependant.requirement.owner_plan
-                    self._ready_by_plan.setdefault(plan, {})[dependant] = None
-        return blocked
-
-    def _block(self, instance: WarmupNode, failed: WarmupNode) -> list[WarmupNode]:
-        """Take ``instance`` and everything waiting on it out of the run."""
-        root_cause = failed.blocked_by or failed
-        blocked: list[WarmupNode] = []
-        todo = [instance]
-        while todo:
-            node = todo.pop()
-            if node not in self._waiting_on:
-                continue
-            del self._waiting_on[node]
-            node.blocked_by = root_cause
-            plan = node.requirement.owner_plan
-            self._pending_by_plan[plan].pop(node, None)
-            self._ready_by_plan.get(plan, {}).pop(node, None)
-            blocked.append(node)
-            todo.extend(self._dependants.pop(node, ()))
-        return blocked
-
-
-def _heights(
-    instances: Sequence[WarmupNode], dependants: dict[WarmupNode, list[WarmupNode]]
-) -> dict[WarmupNode, int]:
-    """Length of the longest chain of pending dependants below each instance."""
-    height: dict[WarmupNode, int] = {}
-    # Instances come in dependency order, so walking backwards sees dependants first.
-    for instance in reversed(instances):
-        below = dependants.get(instance, ())
-        height[instance] = 1 + max((height.get(d, 0) for d in below), default=0)
-    return height
-
-
-def _dependency_nodes(instance: WarmupNode) -> Iterator[WarmupNode]:
-    for dependency in instance.dependencies.values():
-        if isinstance(dependency, WarmupNode):
-            yield dependency
-        else:
-            yield from dependency
+def _value_of(node: WarmupNode) -> Any:
+    return node.value
 
 
 def failure_of(node: WarmupNode) -> NodeFailedError | None:
@@ -536,63 +379,3 @@ def failure_of(node: WarmupNode) -> NodeFailedError | None:
 
 def _name(node: WarmupNode) -> str:
     return describe(node.requirement)
-
-
-_NOT_HANDED_OUT: Final = object()
-
-
-@final
-class PreparedScope:
-    """What a producer fixture returns: the prepared values of one ``prepare()``.
-
-    Values are looked up by requirement and test node id: the test's own instance (per-test,
-    or a test-local override) first, then the shared one.
-    """
-
-    def __init__(
-        self, scope_id: str, producer_name: str, graph: Graph, preparation: Preparation
-    ) -> None:
-        self.scope_id = scope_id
-        self.producer_name = producer_name
-        self.graph = graph
-        self.preparation = preparation
-        # Values already handed out, when every test reads the same instances (no per-test
-        # ones): tests of a producer mostly ask for the same few requirements.
-        self._handed_out: dict[WarmupRequirement, Any] = {}
-
-    def __repr__(self) -> str:
-        return f"<PreparedScope {self.scope_id}>"
-
-    def instance(self, requirement: WarmupRequirement, test_id: str) -> WarmupNode:
-        """The instance a binding in ``test_id`` receives; raises :class:`WarmupError`."""
-        graph = self.graph
-        node = graph.by_requirement.get(requirement)
-        if node is not None:
-            own = graph.per_test.get((node, test_id)) if graph.per_test else None
-            if own is not None:
-                return own
-            shared = graph.shared.get(node)
-            if shared is not None:
-                return shared
-        site = declaration_site(requirement)
-        where = f" (declared at {site})" if site else ""
-        raise WarmupError(
-            f"no prepared runtime value for requirement '{requirement_label(requirement)}' and "
-            f"test '{test_id}'{where}; producer '{self.producer_name}' ({self.scope_id}) did not "
-            f"prepare it: pass plan '{requirement.owner_plan.name}' to warmup_mgr.use(...) and "
-            "check the binding's producer_fixture"
-        )
-
-    def value(self, requirement: WarmupRequirement, test_id: str) -> Any:
-        """The prepared value for ``requirement`` as seen by ``test_id``."""
-        value = self._handed_out.get(requirement, _NOT_HANDED_OUT)
-        if value is not _NOT_HANDED_OUT:
-            return value
-        node = self.instance(requirement, test_id)
-        error = failure_of(node)
-        if error is not None:
-            raise error
-        value = node.value
-        if not self.graph.per_test:
-            self._handed_out[requirement] = value
-        return value

@@ -7,16 +7,18 @@ import inspect
 import sys
 import types
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
-from .declarations import WarmupRequirement
+from ._declarations import WarmupRequirement
 from .errors import WarmupError
 
 __all__ = [
     "Binding",
+    "Injector",
     "bindings_of",
     "callable_name_of",
     "names_catalog_id",
+    "not_called_by_pytest",
     "original_of",
     "set_caller",
     "warmup_param",
@@ -27,6 +29,7 @@ _BINDINGS = "__warmup_bindings__"
 _ORIGINAL = "__warmup_original__"
 _REQUEST = "__warmup_request__"
 _CALLER = "__warmup_caller__"
+_INJECT = "__warmup_inject__"
 
 _Parameter = inspect.Parameter
 _VAR_FLAGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
@@ -279,10 +282,11 @@ def _chain(existing: tuple[Binding, ...], binding: Binding) -> tuple[Binding, ..
 #
 # A wrapper gets what it needs when it runs as hidden keyword-only defaults, which its visible
 # signature does not show: the original function, its bindings, whether the original takes
-# ``request``, and its caller, the test item or fixture request pytest runs it for. The plugin
-# sets the caller just before pytest calls the wrapper (set_caller(), from its setup hooks), so
-# the visible signature needs no ``request``: each name in a test's fixture closure costs pytest
-# work for every test, at collection and at setup (benchmarks/bench_overhead.py measures it).
+# ``request``, its caller (the test item or fixture request pytest runs it for) and the injector
+# that fills in its values. The plugin sets the last two just before pytest calls the wrapper
+# (set_caller(), from its setup hooks), so the visible signature needs no ``request``: each name
+# in a test's fixture closure costs pytest work for every test, at collection and at setup
+# (benchmarks/bench_overhead.py measures it). Declaring bindings never imports the plugin.
 #
 # The defaults dictionary is also where bindings_of() and original_of() look. The wrapper's
 # attribute dictionary holds only what pytest reads (``__wrapped__`` and ``__signature__``) and
@@ -291,12 +295,35 @@ def _chain(existing: tuple[Binding, ...], binding: Binding) -> tuple[Binding, ..
 # costs one function and two dictionaries: no closure cells, no helper object.
 
 
-@functools.cache
-def _injector() -> Callable[..., dict[str, Any]]:
-    # The plugin layer, found on first use: declaring bindings needs no pytest session.
-    from .resolution import inject
+class Injector(Protocol):
+    """What fills in a bound callable's values when pytest calls it (the plugin's injection).
 
-    return inject
+    Called with the undecorated function, its bindings, whether it takes ``request`` itself,
+    its caller (see :func:`set_caller`) and the keyword arguments pytest passed; returns them
+    with the bound values added.
+    """
+
+    def __call__(
+        self,
+        function: Callable[..., Any],
+        bindings: tuple[Binding, ...],
+        pass_request: bool,
+        caller: object,
+        arguments: dict[str, Any],
+    ) -> dict[str, Any]: ...
+
+
+def not_called_by_pytest(function: Callable[..., Any]) -> WarmupError:
+    """The error for a bound callable that code called directly instead of pytest."""
+    return WarmupError(
+        f"callable '{callable_name_of(function)}' is bound with warmup_param and gets its "
+        "values from pytest: let pytest call it as a test or fixture"
+    )
+
+
+def _not_set_up(function: Callable[..., Any], *args: object) -> dict[str, Any]:
+    """The injector of a wrapper that pytest-warmup did not set up: called directly."""
+    raise not_called_by_pytest(function)
 
 
 def _function_wrapper(
@@ -305,9 +332,10 @@ def _function_wrapper(
     __warmup_bindings__: Any = None,
     __warmup_request__: bool = False,
     __warmup_caller__: Any = None,
+    __warmup_inject__: Any = _not_set_up,
     **kwargs: Any,
 ) -> Any:
-    injected = _injector()(
+    injected = __warmup_inject__(
         __warmup_original__, __warmup_bindings__, __warmup_request__, __warmup_caller__, kwargs
     )
     return __warmup_original__(*args, **injected)
@@ -319,9 +347,10 @@ def _generator_wrapper(
     __warmup_bindings__: Any = None,
     __warmup_request__: bool = False,
     __warmup_caller__: Any = None,
+    __warmup_inject__: Any = _not_set_up,
     **kwargs: Any,
 ) -> Any:
-    injected = _injector()(
+    injected = __warmup_inject__(
         __warmup_original__, __warmup_bindings__, __warmup_request__, __warmup_caller__, kwargs
     )
     return (yield from __warmup_original__(*args, **injected))
@@ -333,9 +362,10 @@ async def _coroutine_wrapper(
     __warmup_bindings__: Any = None,
     __warmup_request__: bool = False,
     __warmup_caller__: Any = None,
+    __warmup_inject__: Any = _not_set_up,
     **kwargs: Any,
 ) -> Any:
-    injected = _injector()(
+    injected = __warmup_inject__(
         __warmup_original__, __warmup_bindings__, __warmup_request__, __warmup_caller__, kwargs
     )
     return await __warmup_original__(*args, **injected)
@@ -347,9 +377,10 @@ async def _async_generator_wrapper(
     __warmup_bindings__: Any = None,
     __warmup_request__: bool = False,
     __warmup_caller__: Any = None,
+    __warmup_inject__: Any = _not_set_up,
     **kwargs: Any,
 ) -> Any:
-    injected = _injector()(
+    injected = __warmup_inject__(
         __warmup_original__, __warmup_bindings__, __warmup_request__, __warmup_caller__, kwargs
     )
     async for item in __warmup_original__(*args, **injected):
@@ -368,9 +399,10 @@ _TEMPLATE_CODES = frozenset(
 )
 
 
-def set_caller(function: object, caller: object) -> object:
-    """Tell the ``warmup_param`` wrapper behind ``function`` whom pytest runs it for next: a
-    test item, or the request of a fixture being set up. Returns the caller it had before.
+def set_caller(function: object, caller: object, inject: Injector) -> object:
+    """Tell the ``warmup_param`` wrapper behind ``function`` whom pytest runs it for next (a
+    test item, or the request of a fixture being set up) and what fills in its values. Returns
+    the caller it had before.
 
     ``function`` may be the wrapper itself, a method of it, or a decorator's wrapper around it
     (``functools.wraps``); without a ``warmup_param`` wrapper behind it, nothing happens.
@@ -380,6 +412,7 @@ def set_caller(function: object, caller: object) -> object:
         return None
     previous = defaults[_CALLER]
     defaults[_CALLER] = caller
+    defaults[_INJECT] = inject
     return previous
 
 
@@ -533,4 +566,10 @@ def _plain_wrapper(
 def _hidden_defaults(
     original: Callable[..., Any], bindings: tuple[Binding, ...], wants_request: bool
 ) -> dict[str, Any]:
-    return {_ORIGINAL: original, _BINDINGS: bindings, _REQUEST: wants_request, _CALLER: None}
+    return {
+        _ORIGINAL: original,
+        _BINDINGS: bindings,
+        _REQUEST: wants_request,
+        _CALLER: None,
+        _INJECT: _not_set_up,
+    }

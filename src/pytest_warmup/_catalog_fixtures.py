@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from .binding import warmup_param
+from ._binding import warmup_param
 from .catalog import Catalog, FixtureSpec, ProducerSpec, load_catalogs, resolve_catalog_path
 from .errors import WarmupError
 

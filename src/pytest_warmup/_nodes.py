@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final, final
 
-from .declarations import WarmupRequirement
+from ._declarations import WarmupRequirement
 from .errors import WarmupError
 
 __all__ = ["NodeStatus", "WarmupNode"]

@@ -1,7 +1,9 @@
-"""Which producer a binding reads from, and the value it injects.
+"""The value a bound argument receives: which producer a binding reads from, and its value.
 
 Resolution order: an explicit ``producer_fixture``; else the one prepared scope among the
 callable's own arguments; else the one producer in the request's fixture closure.
+:func:`inject` is the :class:`~pytest_warmup._binding.Injector` the plugin hands to every bound
+callable it sets up (``_binding`` never imports this module).
 """
 
 from __future__ import annotations
@@ -12,18 +14,20 @@ from typing import Any, Protocol, final
 
 import pytest
 
-from .binding import Binding, callable_name_of
-from .declarations import WarmupRequirement
-from .errors import WarmupError
-from .runtime import PreparedScope
-from .session import SESSION_KEY, WarmupSession, fixture_registries, name_of_test
+from . import _pytest_compat as compat
+from ._binding import Binding, callable_name_of, not_called_by_pytest
+from ._declarations import WarmupRequirement, declaration_site, requirement_label
+from ._items import name_of_test
+from ._session import WarmupSession, session_of
+from .engine import Prepared
+from .errors import NotPreparedError, WarmupError
 
 __all__ = ["inject", "producer_for_item", "resolve_producer"]
 
 
 def inject(
     function: Callable[..., Any],
-    bindings: Sequence[Binding],
+    bindings: tuple[Binding, ...],
     pass_request: bool,
     caller: object,
     arguments: dict[str, Any],
@@ -36,12 +40,9 @@ def inject(
     pytest passed it among ``arguments``. This runs once for every bound test and fixture.
     """
     request, node = _request_and_node(arguments["request"] if pass_request else caller)
-    if request is None:
-        raise WarmupError(
-            f"callable '{callable_name_of(function)}' is bound with warmup_param and gets its "
-            "values from pytest: let pytest call it as a test or fixture"
-        )
-    session = node.config.stash[SESSION_KEY]
+    if request is None:  # the test it was set up for has finished
+        raise not_called_by_pytest(function)
+    session = session_of(node.config)
     try:
         # Which fixtures a test sees depends on the collectors above it, not on the test
         # itself: collisions are checked per collector (a module of 50 tests asks once).
@@ -61,18 +62,32 @@ def inject(
                     requirement = session.requirement_for("test", name_of_test(node), binding)
                 else:
                     requirement = session.requirement_for("fixture", fixture, binding)
-            arguments[binding.argument_name] = scope.value(requirement, test_id)
+            try:
+                arguments[binding.argument_name] = scope.value(requirement, test_id)
+            except NotPreparedError:
+                raise _not_prepared(requirement, test_id, scope) from None
     except WarmupError as error:
         session.error_raised(error)
         raise
     return arguments
 
 
+def _not_prepared(requirement: WarmupRequirement, test_id: str, scope: Prepared) -> WarmupError:
+    site = declaration_site(requirement)
+    where = f" (declared at {site})" if site else ""
+    return WarmupError(
+        f"no prepared runtime value for requirement '{requirement_label(requirement)}' and "
+        f"test '{test_id}'{where}; {scope.record.description} did not prepare it: pass plan "
+        f"'{requirement.owner_plan.name}' to warmup_mgr.use(...) and check the binding's "
+        "producer_fixture"
+    )
+
+
 def _request_and_node(caller: object) -> tuple[Any, Any]:
     """The request behind ``caller`` and the node it runs for: ``(None, None)`` when pytest
     is not running a test or fixture for it."""
     # A test item: its request lives while pytest runs the test (False afterwards).
-    request = getattr(caller, "_request", None)
+    request = compat.request_of_item(caller)
     if request is not None:
         return (request, caller) if request else (None, None)
     if isinstance(caller, pytest.FixtureRequest):
@@ -122,9 +137,7 @@ class _Chain(Protocol):
         """The names in the chain that may be producers."""
 
 
-def resolve_producer(
-    named: str | None, arguments: Mapping[str, Any], chain: _Chain
-) -> PreparedScope:
+def resolve_producer(named: str | None, arguments: Mapping[str, Any], chain: _Chain) -> Prepared:
     """Pick the prepared scope a callable's bindings read from (contract section 8).
 
     The common case, one producer among the callable's own ``arguments``, never looks at the
@@ -140,7 +153,7 @@ def resolve_producer(
                 "argument of the test or of one of its fixtures"
             )
         value = chain.value(named)
-        if not isinstance(value, PreparedScope):
+        if not isinstance(value, Prepared):
             raise WarmupError(
                 f"producer fixture '{named}' must return a prepared warmup scope: return "
                 f"warmup_mgr.use(...).prepare() from it (it returned {type(value).__name__})"
@@ -179,18 +192,14 @@ class _RequestChain:
     def producers(self) -> set[str]:
         # A producer that pytest sets up after this fixture has not prepared yet, so the
         # record of producers cannot know it: fixtures that request warmup_mgr are candidates
-        # as well. _pyfuncitem / _fixtureinfo: the definitions the test uses; no public API
-        # has them.
+        # as well.
         request = self.request
-        item = getattr(request, "_pyfuncitem", request.node)
-        info = getattr(item, "_fixtureinfo", None)
-        current = getattr(request, "fixturename", None)
+        item = compat.item_of_request(request)
         names = set(self.session.producer_names)
-        if info is not None:
-            for name, definitions in info.name2fixturedefs.items():
-                if any("warmup_mgr" in d.argnames for d in definitions):
-                    names.add(name)
-        names.discard(current)  # the fixture being set up cannot be its own producer
+        for name, definitions in compat.definitions_by_name(item).items():
+            if any("warmup_mgr" in d.argnames for d in definitions):
+                names.add(name)
+        names.discard(request.fixturename)  # the fixture being set up cannot be its own producer
         return names
 
 
@@ -216,21 +225,18 @@ class _SetUpChain:
         return self.session.producer_names
 
 
-def producer_for_item(item: pytest.Item, bindings: Sequence[Binding]) -> PreparedScope | None:
+def producer_for_item(
+    item: pytest.Item, bindings: Sequence[Binding], session: WarmupSession
+) -> Prepared | None:
     """The producer of a test's own bindings after setup, or ``None`` when it is unclear
     (the call phase then reports the problem)."""
-    session = item.config.stash[SESSION_KEY]
     chain = _SetUpChain(item, session)
-    direct = {name: chain.values[name] for name in _argument_names(item) if name in chain.values}
+    values = chain.values
+    direct = {name: values[name] for name in compat.argument_names(item) if name in values}
     try:
         return resolve_producer(_named_producer(bindings), direct, chain)
     except (WarmupError, KeyError):
         return None
-
-
-def _argument_names(item: pytest.Item) -> Sequence[str]:
-    info = getattr(item, "_fixtureinfo", None)
-    return getattr(info, "argnames", ())
 
 
 def _named_producer(bindings: Sequence[Binding]) -> str | None:
@@ -240,45 +246,33 @@ def _named_producer(bindings: Sequence[Binding]) -> str | None:
     return None
 
 
-def _distinct_scopes(values: Iterable[object]) -> list[PreparedScope]:
+def _distinct_scopes(values: Iterable[object]) -> list[Prepared]:
     """The prepared scopes among ``values``, each once, in order (a plain loop: this runs for
     every bound test, and there are one or two values)."""
-    found: list[PreparedScope] = []
+    found: list[Prepared] = []
     for value in values:
-        if isinstance(value, PreparedScope) and value not in found:  # identity: no __eq__
+        if isinstance(value, Prepared) and value not in found:  # identity: no __eq__
             found.append(value)
     return found
 
 
-def _multiple(scopes: Sequence[PreparedScope]) -> str:
-    names = ", ".join(sorted({f"'{scope.producer_name}'" for scope in scopes}))
+def _multiple(scopes: Sequence[Prepared]) -> str:
+    names = ", ".join(sorted({f"'{scope.record.name}'" for scope in scopes}))
     return (
         "multiple producer fixtures found in pytest dependency chain "
         f"({names}); pick one with warmup_param(..., producer_fixture='...')"
     )
 
 
-# pytest has no public "which fixtures are visible here"; FixtureManager.getfixturedefs is the
-# lookup pytest itself uses, with a node (8.1+) or a node id (8.0).
-def _definitions(request: pytest.FixtureRequest, name: str) -> Any:
-    manager = request._fixturemanager
-    node = request.node
-    try:
-        return manager.getfixturedefs(name, node)
-    except (TypeError, AttributeError):
-        return manager.getfixturedefs(name, node.nodeid)
-
-
 def _fixture_visible(request: pytest.FixtureRequest, name: str) -> bool:
     # pytest resolves ``request`` itself, without a fixture definition.
-    return name == "request" or bool(_definitions(request, name))
+    return name == "request" or bool(compat.visible_definitions(request, name))
 
 
 def _check_named_visible(request: pytest.FixtureRequest, name: str) -> None:
-    if _definitions(request, name):
+    if compat.visible_definitions(request, name):
         return
-    known: Any = next(iter(fixture_registries(request._fixturemanager)), {})
-    if name in known:
+    if compat.fixture_is_registered(request, name):
         raise WarmupError(
             f"producer fixture '{name}' is defined but not available for this pytest request "
             "scope; move the fixture where this test can see it (a conftest.py above it)"

@@ -16,12 +16,22 @@ from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
+from ._slots import slot_members
+from ._text import relative_path
 from .errors import WarmupError
 
-if TYPE_CHECKING:
-    from .nodes import WarmupNode
+if TYPE_CHECKING:  # annotations only: a plan's methods receive its nodes
+    from ._nodes import WarmupNode
 
-__all__ = ["WarmupPlan", "WarmupRequirement", "declaration_site", "set_declaration_site"]
+__all__ = [
+    "Dependency",
+    "WarmupPlan",
+    "WarmupRequirement",
+    "declaration_site",
+    "describe",
+    "requirement_label",
+    "set_declaration_site",
+]
 
 Dependency = Union["WarmupRequirement", tuple["WarmupRequirement", ...]]
 
@@ -85,13 +95,7 @@ class WarmupRequirement:
 
     def iter_dependency_requirements(self) -> tuple[WarmupRequirement, ...]:
         """All dependencies as one tuple, in slot order, tuple slots expanded in place."""
-        result: list[WarmupRequirement] = []
-        for value in self.dependencies.values():
-            if isinstance(value, WarmupRequirement):
-                result.append(value)
-            else:
-                result.extend(value)
-        return tuple(result)
+        return tuple(slot_members(self.dependencies))
 
     def __repr__(self) -> str:
         label = self.id if self.id is not None else f"@{id(self):x}"
@@ -103,8 +107,22 @@ def declaration_site(requirement: WarmupRequirement) -> str | None:
     site: str | tuple[str, int] | None = getattr(requirement, "_site", None)
     if isinstance(site, tuple):
         filename, line = site
-        return f"{_relative(filename)}:{line}"
+        return f"{relative_path(filename)}:{line}"
     return site
+
+
+def requirement_label(requirement: WarmupRequirement) -> str:
+    """The requirement's ``id``, else ``<plan name>@<hex of its identity>``."""
+    if requirement.id is not None:
+        return requirement.id
+    return f"{requirement.owner_plan.name}@{id(requirement):x}"
+
+
+def describe(requirement: WarmupRequirement) -> str:
+    """``'label' (plan 'name', declared at file:line)`` for messages."""
+    site = declaration_site(requirement)
+    where = f", declared at {site}" if site else ""
+    return f"'{requirement_label(requirement)}' (plan '{requirement.owner_plan.name}'{where})"
 
 
 def set_declaration_site(requirement: WarmupRequirement, site: str) -> None:
@@ -138,14 +156,6 @@ def _caller_site() -> tuple[str, int] | None:
 @functools.lru_cache(maxsize=256)
 def _is_internal(filename: str) -> bool:
     return os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep)
-
-
-def _relative(filename: str) -> str:
-    try:
-        relative = os.path.relpath(filename)
-    except ValueError:  # another drive on Windows
-        return filename
-    return filename if relative.startswith("..") else relative
 
 
 class WarmupPlan:

@@ -1,49 +1,34 @@
-"""Debug documents out: template, report and save-on-fail sections, merged and written once.
+"""Debug documents out: template, report and save-on-fail sections, derived from the record.
 
-Every section is built from a :class:`~pytest_warmup.record.PrepareRecord` and is plain data
+Every section is built from a :class:`~pytest_warmup._record.PrepareRecord` and is plain data
 (str keys, lists, JSON scalars), so xdist workers can send it to the controller unchanged. A
-document is ``{"scopes": {<scope id>: <section>}, "version": 1}``, written at session end as JSON,
-or YAML when the path ends in ``.yaml``/``.yml``: keys sorted, indent 2, trailing newline,
-through a temporary file renamed into place.
+document is ``{"scopes": {<scope id>: <section>}, "version": 1}``, written at session end by
+:func:`~pytest_warmup._files.write_document`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
+from ._files import FORMAT_VERSION
+from ._graph import GraphNode
+from ._nodes import WarmupNode
+from ._record import PrepareRecord, RunRecord
+from ._slots import map_slots
 from .errors import WarmupError
-from .graph import GraphNode
-from .nodes import WarmupNode
-from .record import PrepareRecord, RunRecord
-from .snapshots import FORMAT_VERSION, is_yaml_path
 
 __all__ = [
-    "KINDS",
-    "OPTION_OF",
     "document",
     "merge_sections",
-    "render",
     "report_section",
     "run_sections",
     "save_on_fail_section",
     "template_section",
     "to_plain",
-    "write_document",
 ]
-
-#: the three documents, by the ``config.option`` name of their path
-OPTION_OF = {
-    "template": "warmup_export_template",
-    "report": "warmup_report",
-    "save_on_fail": "warmup_save_on_fail",
-}
-KINDS = tuple(OPTION_OF)
 
 
 def to_plain(value: Any) -> Any:
@@ -81,11 +66,11 @@ def _addressable(instance: WarmupNode) -> str | None:
 
 def template_section(record: PrepareRecord) -> dict[str, Any] | None:
     """Every id-carrying instance as an empty entry, or ``None`` before the graph existed."""
-    if record.graph is None:
+    if record.instances is None:
         return None
     shared: dict[str, Any] = {}
     tests: dict[str, dict[str, Any]] = {}
-    for instance in record.graph.instances:
+    for instance in record.instances:
         where = _addressable(instance)
         if where == "shared":
             shared[instance.public_id] = {}  # type: ignore[index]
@@ -101,12 +86,12 @@ def save_on_fail_section(record: PrepareRecord) -> tuple[dict[str, Any], str | N
     If any value cannot be serialized the plain template is returned, with the reason.
     """
     plain = template_section(record) or {"shared": {}, "tests": {}}
-    if record.graph is None:
+    if record.instances is None:
         return plain, None
     shared: dict[str, Any] = {}
     tests: dict[str, dict[str, Any]] = {}
     try:
-        for instance in record.graph.instances:
+        for instance in record.instances:
             where = _addressable(instance)
             if where is None:
                 continue
@@ -142,8 +127,8 @@ def report_section(record: PrepareRecord) -> dict[str, Any]:
         return {
             "scope_id": record.scope_id,
             "status": "failed",
-            "producer_scope": record.producer_scope,
-            "selected_test_ids": list(record.selected_test_ids),
+            "producer_scope": record.scope,
+            "selected_test_ids": list(record.consumers),
             "error": _error_of(record),
             "report_error": f"{type(exc).__name__}: {exc}",
             "trace": list(record.runtime.trace) if record.runtime is not None else [],
@@ -151,13 +136,12 @@ def report_section(record: PrepareRecord) -> dict[str, Any]:
 
 
 def _full_report(record: PrepareRecord) -> dict[str, Any]:
-    graph = record.graph
-    runtime = record.runtime
+    graph, instances, runtime = record.graph, record.instances, record.runtime
     return {
         "scope_id": record.scope_id,
-        "producer_scope": record.producer_scope,
+        "producer_scope": record.scope,
         "status": record.status,
-        "selected_test_ids": list(record.selected_test_ids),
+        "selected_test_ids": list(record.consumers),
         "selected_roots": [
             {
                 "consumer_id": root.consumer_id,
@@ -171,7 +155,7 @@ def _full_report(record: PrepareRecord) -> dict[str, Any]:
             for root in record.roots
         ],
         "normalized_nodes": [_node(node) for node in graph.nodes] if graph else [],
-        "runtime_instances": [_instance(node) for node in graph.instances] if graph else [],
+        "runtime_instances": [_instance(node) for node in instances] if instances else [],
         "overrides": to_plain(record.overrides),
         "batch_reports": [
             {
@@ -188,9 +172,7 @@ def _full_report(record: PrepareRecord) -> dict[str, Any]:
 
 
 def _node(node: GraphNode) -> dict[str, Any]:
-    keys: dict[str, Any] = {}
-    for slot, value in node.dependencies.items():
-        keys[slot] = value.key if isinstance(value, GraphNode) else [dep.key for dep in value]
+    keys = to_plain(map_slots(node.dependencies, _key))
     return {
         "node_key": node.key,
         "plan": node.plan_name,
@@ -202,13 +184,16 @@ def _node(node: GraphNode) -> dict[str, Any]:
     }
 
 
+def _key(node: GraphNode) -> str:
+    return node.key
+
+
+def _runtime_key(instance: WarmupNode) -> str:
+    return instance.runtime_key
+
+
 def _instance(instance: WarmupNode) -> dict[str, Any]:
-    keys: dict[str, Any] = {}
-    for slot, value in instance.dependencies.items():
-        if isinstance(value, WarmupNode):
-            keys[slot] = value.runtime_key
-        else:
-            keys[slot] = [dep.runtime_key for dep in value]
+    keys = to_plain(map_slots(instance.dependencies, _runtime_key))
     return {
         "runtime_key": instance.runtime_key,
         "node_key": instance.graph_node.key,
@@ -224,9 +209,9 @@ def _instance(instance: WarmupNode) -> dict[str, Any]:
 def _error_of(record: PrepareRecord) -> dict[str, str] | None:
     """The first failure: the producer's error, else the first failed instance's exception."""
     error = record.error
-    if error is None and record.graph is not None:
+    if error is None and record.instances is not None:
         error = next(
-            (node.exception for node in record.graph.instances if node.exception is not None),
+            (node.exception for node in record.instances if node.exception is not None),
             None,
         )
     if error is None:
@@ -279,28 +264,3 @@ def merge_sections(
 
 def document(sections: Mapping[str, Any]) -> dict[str, Any]:
     return {"version": FORMAT_VERSION, "scopes": dict(sections)}
-
-
-def render(data: Any, path: str | Path) -> str:
-    """The text of a document: YAML for ``.yaml``/``.yml`` paths, else JSON."""
-    if is_yaml_path(path):
-        from . import _yaml  # PyYAML is loaded only when a YAML file is written
-
-        return _yaml.dump(data)
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def write_document(path: Path, data: Any) -> None:
-    """Write atomically: a temporary file beside ``path``, renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = render(data, path)
-    # open(..., "x") instead of tempfile.mkstemp: the file gets the usual umask permissions.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise

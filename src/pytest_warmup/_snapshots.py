@@ -1,124 +1,41 @@
-"""Snapshot files in: bundles and fragments, their checks, and the overrides a producer applies.
+"""Snapshot files in: bundles and fragments, their shapes and checks, and the run-wide state.
 
 A bundle (``--warmup-snapshot PATH``) holds one section per producer scope id; a fragment
 (``--warmup-snapshot-for ID=PATH``) is the one section of the producer that calls
 ``prepare(snapshot_id=ID)``. Both are JSON, or YAML when the path ends in ``.yaml``/``.yml``
-(safe loading only, same shapes). Nothing here knows pytest: the session hands in what the run
-collected, through :class:`ProducerView` and :class:`CollectedTest`.
+(safe loading only, same shapes). Which entries of a section apply to one preparation is
+:mod:`._overrides`' part. Nothing here knows pytest.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, final
+from typing import Any, final
 
-from .declarations import WarmupRequirement
+from ._files import FORMAT_VERSION, kind_of, load_document
+from ._scopes import SCOPES, parse_scope_id
+from ._text import close_matches, suggest
 from .errors import WarmupError
-from .graph import Graph, GraphNode
-from .runtime import WarmupRuntime
 
 __all__ = [
-    "FORMAT_VERSION",
-    "SCOPE_KINDS",
     "CollectedTest",
     "Entry",
-    "Overrides",
-    "ProducerView",
     "Section",
     "SnapshotInputs",
     "SnapshotState",
-    "TestState",
-    "apply_overrides",
     "check_target_spec",
     "choose_section",
-    "deserialize_overrides",
     "given",
-    "is_yaml_path",
-    "load_document",
     "load_inputs",
     "parse_target",
     "parse_targets",
     "read_bundle",
     "read_fragment",
-    "select_overrides",
     "unknown_scopes",
     "unused_targets_message",
 ]
-
-FORMAT_VERSION = 1
-SCOPE_KINDS = ("session", "package", "module", "class", "function")
-YAML_SUFFIXES = (".yaml", ".yml")
-_MAX_LISTED = 10
-
-
-# -- reading files ------------------------------------------------------------------------------
-
-
-def is_yaml_path(path: str | Path) -> bool:
-    """Whether ``path`` is read and written as YAML (by its suffix), else JSON."""
-    return str(path).lower().endswith(YAML_SUFFIXES)
-
-
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
-def _parse_json(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_reject_duplicates)
-
-
-def load_document(path: str, context: str) -> dict[Any, Any]:
-    """Parse the JSON or YAML mapping at ``path`` (as given; relative to the working directory).
-
-    ``context`` names the file in messages: ``snapshot file`` or
-    ``targeted snapshot file for '<id>'``.
-    """
-    file = Path(path)
-    if not file.is_file():
-        raise WarmupError(f"{context} does not exist: {path!r}")
-    language = "YAML" if is_yaml_path(path) else "JSON"
-    parse: Callable[[str], Any] = _parse_json
-    syntax_error: type[Exception] = ValueError
-    if language == "YAML":
-        from . import _yaml  # PyYAML is loaded only when a YAML file is read
-
-        parse, syntax_error = _yaml.load, _yaml.YAMLError
-    try:
-        data = parse(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WarmupError(f"{context} {path!r} cannot be read: {exc}") from None
-    except (ValueError, syntax_error) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
-        detail = " ".join(str(exc).split())
-        raise WarmupError(f"{context} {path!r} is not valid {language}: {detail}") from None
-    if not isinstance(data, dict):
-        expected = "a YAML mapping" if language == "YAML" else "a JSON object"
-        raise WarmupError(f"{context} content must be {expected}, found {_kind(data)}")
-    return data
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__}"
 
 
 # -- shapes -------------------------------------------------------------------------------------
@@ -159,7 +76,7 @@ def _unexpected(keys: Iterable[Any], allowed: Sequence[str]) -> str | None:
         return None
     hints = []
     for key in extra:
-        close = difflib.get_close_matches(str(key), allowed, n=1)
+        close = close_matches(str(key), allowed)
         if close:
             hints.append(f"{key!r} -> {close[0]!r}?")
     expected = ", ".join(repr(name) for name in allowed)
@@ -169,7 +86,7 @@ def _unexpected(keys: Iterable[Any], allowed: Sequence[str]) -> str | None:
 
 def _read_entry(data: object, label: str, problems: list[str]) -> Entry | None:
     if not isinstance(data, dict):
-        problems.append(f"{label} must be a mapping, found {_kind(data)}")
+        problems.append(f"{label} must be a mapping, found {kind_of(data)}")
         return None
     extra = _unexpected(data, ("value",))
     if extra is not None:
@@ -190,7 +107,7 @@ def _string_keys(data: dict[Any, Any], label: str, problems: list[str]) -> bool:
 def _read_section(data: object, context: str, where: str, problems: list[str]) -> Section | None:
     """Check one section; ``context`` is the ``<c>`` prefix of the contract's messages."""
     if not isinstance(data, dict):
-        problems.append(f"{context} must be a mapping, found {_kind(data)}")
+        problems.append(f"{context} must be a mapping, found {kind_of(data)}")
         return None
     extra = _unexpected(data, ("shared", "tests"))
     if extra is not None:
@@ -206,7 +123,7 @@ def _read_parts(
     tests: dict[str, dict[str, Entry]] = {}
     raw_shared = data.get("shared", {})
     if not isinstance(raw_shared, dict):
-        problems.append(f"{context} field 'shared' must be a mapping, found {_kind(raw_shared)}")
+        problems.append(f"{context} field 'shared' must be a mapping, found {kind_of(raw_shared)}")
     elif _string_keys(raw_shared, f"{context} field 'shared'", problems):
         for public_id, raw in raw_shared.items():
             entry = _read_entry(raw, f"{context} shared entry {public_id!r}", problems)
@@ -214,12 +131,12 @@ def _read_parts(
                 shared[public_id] = entry
     raw_tests = data.get("tests", {})
     if not isinstance(raw_tests, dict):
-        problems.append(f"{context} field 'tests' must be a mapping, found {_kind(raw_tests)}")
+        problems.append(f"{context} field 'tests' must be a mapping, found {kind_of(raw_tests)}")
     elif _string_keys(raw_tests, f"{context} field 'tests'", problems):
         for test_id, raw_entries in raw_tests.items():
             label = f"{context} per-test entry {test_id!r}"
             if not isinstance(raw_entries, dict):
-                problems.append(f"{label} must be a mapping, found {_kind(raw_entries)}")
+                problems.append(f"{label} must be a mapping, found {kind_of(raw_entries)}")
                 continue
             if not _string_keys(raw_entries, label, problems):
                 continue
@@ -256,7 +173,7 @@ def read_bundle(path: str) -> dict[str, Section]:
     raw_scopes = data.get("scopes", {})
     if not isinstance(raw_scopes, dict):
         problems.append(
-            f"snapshot file field 'scopes' must be a mapping, found {_kind(raw_scopes)}"
+            f"snapshot file field 'scopes' must be a mapping, found {kind_of(raw_scopes)}"
         )
     elif _string_keys(raw_scopes, "snapshot file field 'scopes'", problems):
         for scope_id, raw in raw_scopes.items():
@@ -485,25 +402,25 @@ def unknown_scopes(
     messages = []
     files = {test.nodeid.split("::", 1)[0] for test in collected}
     for scope_id in scope_ids:
-        kind, _, rest = scope_id.partition(":")
-        anchor, separator, name = rest.rpartition("::")
+        parts = parse_scope_id(scope_id)
         where = f"unknown snapshot scope {scope_id!r} in {bundle_path!r}"
-        if kind not in SCOPE_KINDS or not separator or not name:
+        if parts is None:
             messages.append(
                 f"{where}: expected '<scope>:<anchor>::<producer fixture>' with <scope> one of "
-                f"{', '.join(SCOPE_KINDS)}"
+                f"{', '.join(SCOPES)}"
             )
             continue
+        kind, anchor, name = parts
         inside = [test for test in collected if _under(test.nodeid, anchor)]
         if any(name in test.fixturenames for test in inside):
             continue
         if inside:
             fixtures = sorted({fixture for test in inside for fixture in test.fixturenames})
-            close = difflib.get_close_matches(name, fixtures, n=3)
+            close = close_matches(name, fixtures, n=3)
             suggestions = [f"{kind}:{anchor}::{fixture}" for fixture in close]
             messages.append(
                 f"{where}: no test collected under {anchor or '.'!r} uses a fixture named "
-                f"{name!r}{_did_you_mean(suggestions)}"
+                f"{name!r}{suggest(suggestions)}"
             )
             continue
         path = anchor.split("::", 1)[0]
@@ -514,9 +431,9 @@ def unknown_scopes(
         else:
             continue  # outside this run: a narrower selection of paths
         anchors = sorted({found for test in collected for found in _anchors_of(test.nodeid, kind)})
-        close = difflib.get_close_matches(anchor, anchors, n=3)
+        close = close_matches(anchor, anchors, n=3)
         suggestions = [f"{kind}:{found}::{name}" for found in close]
-        messages.append(f"{where}: {problem}{_did_you_mean(suggestions)}")
+        messages.append(f"{where}: {problem}{suggest(suggestions)}")
     return messages
 
 
@@ -532,198 +449,3 @@ def _anchors_of(nodeid: str, kind: str) -> list[str]:
         return ["::".join(parts[:-1]) if len(parts) > 2 else nodeid]
     folders = parts[0].split("/")[:-1]
     return [".", *("/".join(folders[: end + 1]) for end in range(len(folders)))]
-
-
-def _did_you_mean(names: Sequence[str]) -> str:
-    if not names:
-        return ""
-    return f" (did you mean {' or '.join(map(repr, names))}?)"
-
-
-def _listed(names: Iterable[str]) -> str:
-    ordered = sorted(names)
-    if not ordered:
-        return "none"
-    shown = ", ".join(map(repr, ordered[:_MAX_LISTED]))
-    if len(ordered) > _MAX_LISTED:
-        shown += f", ... ({len(ordered)} in total)"
-    return shown
-
-
-TestState = Literal["collected", "missing", "outside"]
-
-
-class ProducerView(Protocol):
-    """What the whole run knows about one producer fixture definition (deselected tests too)."""
-
-    @property
-    def producer(self) -> str: ...
-
-    #: whether the run collected its usual set of tests (no path arguments, no --lf)
-    @property
-    def complete(self) -> bool: ...
-
-    def ids_of_test(self, test_id: str) -> frozenset[str] | None:
-        """Ids the bindings of a collected test reach through this producer, or ``None`` when
-        the test was not collected or does not use this producer."""
-
-    def shared_ids(self) -> frozenset[str]:
-        """Ids reached through this producer by any collected test."""
-
-    def test_ids(self) -> frozenset[str]:
-        """Collected tests that use this producer."""
-
-    def test_state(self, test_id: str) -> TestState:
-        """For a test id not using this producer: ``collected`` (it exists but does not use
-        the producer), ``missing`` (no such test: a typo) or ``outside`` (its file exists but
-        was not collected in this run)."""
-
-
-@dataclass
-class Overrides:
-    """The entries of one section that apply to one ``prepare()``, values still raw."""
-
-    shared: list[tuple[GraphNode, Any]] = field(default_factory=list)
-    tests: list[tuple[GraphNode, str, Any]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def test_local(self) -> list[tuple[WarmupRequirement, str]]:
-        """Test overrides of shared nodes: they need a test-local instance."""
-        return [(node.requirement, test_id) for node, test_id, _ in self.tests if not node.per_test]
-
-
-def select_overrides(
-    section: Section,
-    graph: Graph,
-    reach: Mapping[str, frozenset[str]],
-    view: ProducerView,
-    *,
-    strict: bool,
-) -> Overrides:
-    """Check a section against the run and pick the entries this ``prepare()`` applies.
-
-    ``reach``: the ids each test of this prepare reaches. Entries for known tests and ids
-    outside this graph (deselected tests, other instances of the producer) are skipped. An
-    unknown entry with a value is an error; an empty one (``{}``) a warning; an unknown shared
-    id is only a warning when the run collected part of the suite. ``strict`` makes every
-    warning an error.
-    """
-    result = Overrides()
-    by_id = {node.requirement.id: node for node in graph.nodes if node.requirement.id is not None}
-    where = section.where
-
-    def unknown(message: str, *, certain: bool) -> None:
-        (result.errors if certain or strict else result.warnings).append(message)
-
-    for public_id, entry in section.shared.items():
-        node = by_id.get(public_id)
-        if node is not None:
-            if node.per_test:
-                result.errors.append(
-                    f"shared override {public_id!r} targets a per-test runtime node in {where}; "
-                    "address it per test under 'tests' instead"
-                )
-            elif entry.has_value:
-                result.shared.append((node, entry.value))
-            continue
-        known = view.shared_ids()
-        if public_id in known:
-            continue
-        hint = "" if view.complete else "; this run collected only part of the suite"
-        unknown(
-            f"unknown shared override id {public_id!r} in {where}"
-            f"{_did_you_mean(difflib.get_close_matches(public_id, known, n=3))}; "
-            f"known ids of producer {view.producer!r}: {_listed(known)}{hint}",
-            certain=entry.has_value and view.complete,
-        )
-
-    for test_id, entries in section.tests.items():
-        own = reach.get(test_id)
-        known_ids = own if own is not None else view.ids_of_test(test_id)
-        if known_ids is not None:
-            for public_id, entry in entries.items():
-                if public_id not in known_ids:
-                    close = difflib.get_close_matches(public_id, known_ids, n=3)
-                    unknown(
-                        f"unknown per-test override id {public_id!r} for test {test_id!r} in "
-                        f"{where}{_did_you_mean(close)}; known ids for this test: "
-                        f"{_listed(known_ids)}",
-                        certain=entry.has_value,
-                    )
-                elif own is not None and entry.has_value:
-                    result.tests.append((by_id[public_id], test_id, entry.value))
-            continue
-        state = view.test_state(test_id)
-        if state == "outside":
-            continue
-        reason = {
-            "collected": f"the test does not use producer {view.producer!r}",
-            "missing": "no such test was collected",
-        }[state]
-        tests = view.test_ids()
-        unknown(
-            f"unknown test id in overrides: {test_id!r} in {where}: {reason}"
-            f"{_did_you_mean(difflib.get_close_matches(test_id, tests, n=3))}; known test ids "
-            f"of producer {view.producer!r}: {_listed(tests)}",
-            certain=any(entry.has_value for entry in entries.values()),
-        )
-    order = {node: index for index, node in enumerate(graph.nodes)}
-    result.shared.sort(key=lambda item: order[item[0]])
-    result.tests.sort(key=lambda item: (item[1], order[item[0]]))
-    return result
-
-
-def deserialize_overrides(overrides: Overrides, where: str) -> tuple[list[Any], list[Any]]:
-    """Run each raw value through its plan's ``validate_snapshot_value`` and
-    ``deserialize_snapshot_value``; report every rejected value at once."""
-    problems: list[str] = []
-    first_cause: BaseException | None = None
-
-    def convert(node: GraphNode, raw: Any, what: str) -> Any:
-        nonlocal first_cause
-        requirement = node.requirement
-        plan = requirement.owner_plan
-        try:
-            plan.validate_snapshot_value(requirement, raw)
-            return plan.deserialize_snapshot_value(requirement, raw)
-        except WarmupError as exc:
-            problems.append(f"{exc} ({what} in {where})")
-        except Exception as exc:
-            first_cause = first_cause or exc
-            problems.append(
-                f"plan {plan.name!r} rejected the snapshot value of {what} in {where}: "
-                f"{type(exc).__name__}: {exc}"
-            )
-        return None
-
-    shared = [
-        convert(node, raw, f"shared override {node.label!r}") for node, raw in overrides.shared
-    ]
-    tests = [
-        convert(node, raw, f"override {node.label!r} of test {test_id!r}")
-        for node, test_id, raw in overrides.tests
-    ]
-    if problems:
-        raise WarmupError("\n".join(problems)) from first_cause
-    return shared, tests
-
-
-def apply_overrides(
-    graph: Graph,
-    runtime: WarmupRuntime,
-    overrides: Overrides,
-    shared_values: Sequence[Any],
-    test_values: Sequence[Any],
-) -> dict[str, Any]:
-    """Preset the overridden instances before any batch; return the raw values for the report."""
-    applied: dict[str, Any] = {"shared": {}, "tests": {}}
-    for (node, raw), value in zip(overrides.shared, shared_values, strict=True):
-        graph.shared[node].preset(value)
-        runtime.record(f"override_shared:{node.label}")
-        applied["shared"][node.label] = raw
-    for (node, test_id, raw), value in zip(overrides.tests, test_values, strict=True):
-        graph.per_test[(node, test_id)].preset(value)
-        runtime.record(f"override_test:{test_id}:{node.label}")
-        applied["tests"].setdefault(test_id, {})[node.label] = raw
-    return applied

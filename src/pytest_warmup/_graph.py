@@ -1,9 +1,11 @@
-"""Selected roots -> normalized nodes -> runtime instances.
+"""Roots -> normalised graph -> runtime instances, in two explicit phases.
 
-Pure and pytest-free: a producer hands in the roots its covered tests bind, in order, and gets
-back the reachable subgraph (checked for cycles, duplicate ids and shared-depends-on-per-test)
-and one :class:`~pytest_warmup.nodes.WarmupNode` per shared node and per (per-test node, test).
-Every walk is iterative and linear in the size of what it returns.
+Pure and pytest-free. :func:`normalise` walks the requirements the roots name and returns the
+reachable subgraph, checked for cycles, duplicate ids and shared-depends-on-per-test, with each
+node marked shared or per-test. :func:`instantiate` then creates one
+:class:`~pytest_warmup._nodes.WarmupNode` per shared node and per (per-test node, consumer), plus
+the consumer-local instances that overrides ask for. Whoever chooses overrides looks at the
+graph between the two. Every walk is iterative and linear in the size of what it returns.
 """
 
 from __future__ import annotations
@@ -12,18 +14,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple, final, overload
 
-from .declarations import WarmupRequirement, declaration_site
+from ._declarations import WarmupRequirement, declaration_site, describe, requirement_label
+from ._nodes import WarmupNode
+from ._slots import map_slots, slot_members
 from .errors import DependencyCycleError, WarmupError
-from .nodes import WarmupNode
 
 __all__ = [
     "Graph",
     "GraphNode",
+    "Instances",
     "Root",
     "RootTable",
-    "build_graph",
-    "describe",
-    "requirement_label",
+    "instantiate",
+    "normalise",
+    "reachable",
 ]
 
 
@@ -126,12 +130,8 @@ class GraphNode:
     dependencies: dict[str, GraphNode | tuple[GraphNode, ...]]
     per_test: bool = False
 
-    def iter_dependencies(self) -> Iterable[GraphNode]:
-        for value in self.dependencies.values():
-            if isinstance(value, GraphNode):
-                yield value
-            else:
-                yield from value
+    def iter_dependencies(self) -> Iterator[GraphNode]:
+        return slot_members(self.dependencies)
 
     @property
     def plan_name(self) -> str:
@@ -145,31 +145,57 @@ class GraphNode:
 
 @dataclass(eq=False)
 class Graph:
-    """The normalized subgraph of one ``prepare()`` and its runtime instances, in order."""
+    """The normalised subgraph of one preparation: its nodes, dependencies first."""
 
     nodes: list[GraphNode]
-    instances: list[WarmupNode]
-    shared: dict[GraphNode, WarmupNode] = field(default_factory=dict)
-    #: (graph node, test id) -> the test's own instance: per-test, or a test-local override
-    per_test: dict[tuple[GraphNode, str], WarmupNode] = field(default_factory=dict)
-    by_requirement: dict[WarmupRequirement, GraphNode] = field(default_factory=dict)
+    by_requirement: dict[WarmupRequirement, GraphNode]
 
     def __repr__(self) -> str:
-        return f"<Graph {len(self.nodes)} nodes, {len(self.instances)} instances>"
+        return f"<Graph {len(self.nodes)} nodes>"
 
 
-def requirement_label(requirement: WarmupRequirement) -> str:
-    """The requirement's ``id``, else ``<plan name>@<hex of its identity>``."""
-    if requirement.id is not None:
-        return requirement.id
-    return f"{requirement.owner_plan.name}@{id(requirement):x}"
+@final
+@dataclass(eq=False)
+class Instances(Sequence[WarmupNode]):
+    """The runtime instances of a graph for one preparation, in instance order: shared and
+    per-test instances in node order (a node's per-test ones by consumer id), then the
+    consumer-local ones."""
 
+    graph: Graph
+    order: list[WarmupNode] = field(default_factory=list)
+    shared: dict[GraphNode, WarmupNode] = field(default_factory=dict)
+    #: (graph node, consumer id) -> the consumer's own instance: per-test, or consumer-local
+    per_test: dict[tuple[GraphNode, str], WarmupNode] = field(default_factory=dict)
 
-def describe(requirement: WarmupRequirement) -> str:
-    """``'label' (plan 'name', declared at file:line)`` for messages."""
-    site = declaration_site(requirement)
-    where = f", declared at {site}" if site else ""
-    return f"'{requirement_label(requirement)}' (plan '{requirement.owner_plan.name}'{where})"
+    def __iter__(self) -> Iterator[WarmupNode]:
+        return iter(self.order)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @overload
+    def __getitem__(self, index: int) -> WarmupNode: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[WarmupNode]: ...
+
+    def __getitem__(self, index: int | slice) -> WarmupNode | list[WarmupNode]:
+        return self.order[index]
+
+    def __repr__(self) -> str:
+        return f"<Instances {len(self.order)} of {len(self.graph.nodes)} nodes>"
+
+    def find(self, requirement: WarmupRequirement, consumer: str | None) -> WarmupNode | None:
+        """The instance ``consumer`` receives for ``requirement``: its own (per-test, or a
+        consumer-local override) first, then the shared one; ``None`` when there is none."""
+        node = self.graph.by_requirement.get(requirement)
+        if node is None:
+            return None
+        if consumer is not None and self.per_test:
+            own = self.per_test.get((node, consumer))
+            if own is not None:
+                return own
+        return self.shared.get(node)
 
 
 _WHITE: Final = 0
@@ -177,27 +203,46 @@ _GRAY: Final = 1
 _BLACK: Final = 2
 
 
-def build_graph(
-    roots: Iterable[Root],
-    *,
-    test_local: Iterable[tuple[WarmupRequirement, str]] = (),
-) -> Graph:
-    """Normalize the subgraph reachable from ``roots`` and create its runtime instances.
-
-    ``test_local`` names shared requirements that get a test-local instance for one test
-    (a snapshot override); that test's per-test instances depend on it instead of the shared one.
-    """
-    table = roots if isinstance(roots, RootTable) else RootTable(roots)
-    nodes = _normalize(table.requirements)
-    by_requirement = {node.requirement: node for node in nodes}
+def normalise(requirements: Iterable[WarmupRequirement]) -> Graph:
+    """Phase one: the subgraph reachable from ``requirements`` (the roots' requirements, in
+    order), every node marked shared or per-test. Raises :class:`WarmupError` for a cycle, two
+    requirements with one id, or a shared requirement that depends on a per-test one."""
+    nodes = _normalize(requirements)
     _check_duplicate_ids(nodes)
     _assign_per_test(nodes)
-    graph = Graph(nodes=nodes, instances=[], by_requirement=by_requirement)
-    _build_instances(graph, table, test_local)
-    return graph
+    return Graph(nodes, {node.requirement: node for node in nodes})
 
 
-def _normalize(root_requirements: Sequence[WarmupRequirement]) -> list[GraphNode]:
+def instantiate(
+    graph: Graph,
+    roots: RootTable,
+    *,
+    local: Iterable[tuple[GraphNode, str]] = (),
+) -> Instances:
+    """Phase two: one instance per shared node, and one per per-test node and consumer whose
+    roots reach it.
+
+    ``local`` names shared nodes that get a consumer-local instance for one consumer (an
+    override); that consumer's per-test instances depend on it instead of the shared one.
+    """
+    instances = Instances(graph)
+    _build_instances(instances, roots, local)
+    return instances
+
+
+def reachable(roots: Iterable[WarmupRequirement]) -> set[WarmupRequirement]:
+    """``roots`` and everything they depend on, directly or not (cycles allowed)."""
+    seen: set[WarmupRequirement] = set()
+    todo = list(roots)
+    while todo:
+        requirement = todo.pop()
+        if requirement not in seen:
+            seen.add(requirement)
+            todo.extend(requirement.iter_dependency_requirements())
+    return seen
+
+
+def _normalize(root_requirements: Iterable[WarmupRequirement]) -> list[GraphNode]:
     color: dict[WarmupRequirement, int] = {}
     emitted: dict[WarmupRequirement, GraphNode] = {}
     order: list[GraphNode] = []
@@ -238,17 +283,11 @@ def _normalize(root_requirements: Sequence[WarmupRequirement]) -> list[GraphNode
 def _emit(
     requirement: WarmupRequirement, emitted: dict[WarmupRequirement, GraphNode], number: int
 ) -> GraphNode:
-    dependencies: dict[str, GraphNode | tuple[GraphNode, ...]] = {}
-    for slot, value in requirement.dependencies.items():
-        if isinstance(value, WarmupRequirement):
-            dependencies[slot] = emitted[value]
-        else:
-            dependencies[slot] = tuple(emitted[member] for member in value)
     node = GraphNode(
         key=f"node-{number}",
         requirement=requirement,
         label=requirement_label(requirement),
-        dependencies=dependencies,
+        dependencies=map_slots(requirement.dependencies, emitted.__getitem__),
     )
     emitted[requirement] = node
     return node
@@ -301,12 +340,12 @@ def _unique(nodes: Iterable[GraphNode]) -> list[GraphNode]:
 
 
 def _build_instances(
-    graph: Graph, roots: RootTable, test_local: Iterable[tuple[WarmupRequirement, str]]
+    instances: Instances, roots: RootTable, local: Iterable[tuple[GraphNode, str]]
 ) -> None:
-    by_requirement = graph.by_requirement
-    # Which tests reach each per-test node: walk from each test's per-test roots through
-    # per-test dependencies only (a shared node never has per-test dependencies).
-    tests_by_node: dict[GraphNode, set[str]] = {}
+    by_requirement = instances.graph.by_requirement
+    # Which consumers reach each per-test node: walk from each consumer's per-test roots
+    # through per-test dependencies only (a shared node never has per-test dependencies).
+    consumers_by_node: dict[GraphNode, set[str]] = {}
     for consumer_id, requirement in zip(roots.consumer_ids, roots.requirements, strict=True):
         start = by_requirement[requirement]
         if not start.per_test:
@@ -314,49 +353,41 @@ def _build_instances(
         todo = [start]
         while todo:
             node = todo.pop()
-            tests = tests_by_node.setdefault(node, set())
-            if consumer_id in tests:
+            consumers = consumers_by_node.setdefault(node, set())
+            if consumer_id in consumers:
                 continue
-            tests.add(consumer_id)
+            consumers.add(consumer_id)
             todo.extend(dep for dep in node.iter_dependencies() if dep.per_test)
 
-    local: dict[tuple[GraphNode, str], WarmupNode] = {}
-    for requirement, test_id in test_local:
-        node = by_requirement[requirement]
-        key = (node, test_id)
-        if key not in local:
-            local[key] = WarmupNode(f"override:{node.label}:{test_id}", node, test_id, {})
-    graph.per_test.update(local)
-
-    def link(dep: GraphNode, test_id: str | None) -> WarmupNode:
-        if test_id is not None:
-            own = graph.per_test.get((dep, test_id))
-            if own is not None:
-                return own
-        return graph.shared[dep]
-
-    for node in graph.nodes:
-        if not node.per_test:
-            instance = WarmupNode(f"{node.key}:shared", node, None, _link_slots(node, None, link))
-            graph.shared[node] = instance
-            graph.instances.append(instance)
-            continue
-        for test_id in sorted(tests_by_node.get(node, ())):
-            instance = WarmupNode(
-                f"{node.key}:{test_id}", node, test_id, _link_slots(node, test_id, link)
+    shared, per_test, order = instances.shared, instances.per_test, instances.order
+    own_local: dict[tuple[GraphNode, str], WarmupNode] = {}
+    for node, consumer_id in local:
+        key = (node, consumer_id)
+        if key not in own_local:
+            own_local[key] = WarmupNode(
+                f"override:{node.label}:{consumer_id}", node, consumer_id, {}
             )
-            graph.per_test[(node, test_id)] = instance
-            graph.instances.append(instance)
-    graph.instances.extend(local.values())
+    per_test.update(own_local)
 
+    for node in instances.graph.nodes:
+        if not node.per_test:
+            instance = WarmupNode(
+                f"{node.key}:shared", node, None, map_slots(node.dependencies, shared.__getitem__)
+            )
+            shared[node] = instance
+            order.append(instance)
+            continue
+        for consumer_id in sorted(consumers_by_node.get(node, ())):
 
-def _link_slots(
-    node: GraphNode, test_id: str | None, link: Any
-) -> dict[str, WarmupNode | tuple[WarmupNode, ...]]:
-    slots: dict[str, WarmupNode | tuple[WarmupNode, ...]] = {}
-    for slot, value in node.dependencies.items():
-        if isinstance(value, GraphNode):
-            slots[slot] = link(value, test_id)
-        else:
-            slots[slot] = tuple(link(member, test_id) for member in value)
-    return slots
+            def link(dependency: GraphNode, consumer_id: str = consumer_id) -> WarmupNode:
+                return per_test.get((dependency, consumer_id)) or shared[dependency]
+
+            instance = WarmupNode(
+                f"{node.key}:{consumer_id}",
+                node,
+                consumer_id,
+                map_slots(node.dependencies, link),
+            )
+            per_test[(node, consumer_id)] = instance
+            order.append(instance)
+    order.extend(own_local.values())

@@ -1,0 +1,233 @@
+"""What a producer fixture does: ``warmup_mgr.use(*plans).prepare()``.
+
+A producer instance selects the tests it covers and the roots they bind (:mod:`._selection`),
+hands them to the engine (:class:`~pytest_warmup.engine.Run`) with its snapshot step as the
+overrides chooser (:mod:`._overrides`), and registers its cleanup at the end of its scope.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final, final
+
+import pytest
+
+from . import _selection
+from ._declarations import WarmupPlan
+from ._graph import Graph
+from ._overrides import overrides_for
+from ._record import PrepareRecord
+from ._reports import save_on_fail_section
+from ._scopes import SCOPES, format_scope_id
+from ._session import WarmupSession
+from ._snapshots import CollectedTest, SnapshotInputs, choose_section, unknown_scopes
+from ._text import relative_path
+from .engine import Overrides, Prepared
+from .errors import WarmupError
+
+__all__ = ["XDIST_UNSUPPORTED", "PrepareBuilder", "WarmupManager", "scope_id_of"]
+
+XDIST_UNSUPPORTED: Final = (
+    "debug artifact outputs are not supported when pytest-xdist is active; disable "
+    "--warmup-export-template/--warmup-report/--warmup-save-on-fail or run without xdist"
+)
+
+
+@final
+class WarmupManager:
+    """The ``warmup_mgr`` fixture: ``warmup_mgr.use(*plans).prepare()`` inside a producer."""
+
+    def __init__(self, session: WarmupSession) -> None:
+        self._session = session
+
+    def use(self, *plans: WarmupPlan) -> PrepareBuilder:
+        """Select the plans whose bound requirements this producer prepares."""
+        for plan in plans:
+            if not isinstance(plan, WarmupPlan):
+                raise self._session.error_raised(
+                    WarmupError(
+                        f"warmup_mgr.use(...) takes WarmupPlan objects, got "
+                        f"{type(plan).__name__}: {plan!r}"
+                    )
+                )
+        setup = self._session.current_setup()
+        if setup is None or setup[0].argname == "warmup_mgr":
+            # called from a test or a teardown, where no setup hook of ours is running
+            raise self._session.error_raised(
+                WarmupError("warmup_mgr.use(...) must be called inside a producer fixture")
+            )
+        fixturedef, request = setup
+        return PrepareBuilder(self._session, tuple(plans), fixturedef, request)
+
+
+@final
+class PrepareBuilder:
+    """Returned by ``warmup_mgr.use(*plans)``; call :meth:`prepare` to run the batches."""
+
+    def __init__(
+        self,
+        session: WarmupSession,
+        plans: tuple[WarmupPlan, ...],
+        fixturedef: pytest.FixtureDef[Any],
+        request: Any,
+    ) -> None:
+        self._session = session
+        self._plans = plans
+        self._fixturedef = fixturedef
+        self._request = request
+
+    def prepare(self, *, snapshot_id: str | None = None) -> Prepared:
+        """Prepare the part of the graph the producer's tests need; return the prepared scope."""
+        if snapshot_id is not None and (not isinstance(snapshot_id, str) or not snapshot_id):
+            raise self._session.error_raised(
+                WarmupError(f"snapshot_id must be a non-empty string, got {snapshot_id!r}")
+            )
+        return prepare_producer(
+            self._session, self._plans, self._fixturedef, self._request, snapshot_id
+        )
+
+
+def prepare_producer(
+    session: WarmupSession,
+    plans: tuple[WarmupPlan, ...],
+    fixturedef: pytest.FixtureDef[Any],
+    request: Any,
+    snapshot_id: str | None,
+) -> Prepared:
+    """One producer instance prepares: select, hand to the engine, register the cleanup."""
+    scope, name = request.scope, fixturedef.argname
+    if scope not in SCOPES:
+        raise WarmupError(f"unsupported producer scope '{scope}'")
+    _check_can_report(session)
+    session.producer_names.add(name)
+    record = session.engine.new_record(
+        name,
+        scope=scope,
+        scope_id=scope_id_of(scope, request.node, fixturedef, session.settings.rootpath),
+        snapshot_id=snapshot_id,
+    )
+    record.kind = "producer"
+    try:
+        option = session.config.option
+        session.snapshots.use_options(
+            getattr(option, "warmup_snapshot", None), getattr(option, "warmup_snapshot_for", [])
+        )
+        if snapshot_id is not None:
+            session.snapshots.claim(snapshot_id, fixturedef, _describe_producer(fixturedef))
+        tests = _selection.covered(
+            session.collected.in_scope(scope, request.node), name, fixturedef
+        )
+        record.consumers = tuple([test.nodeid for test in tests])
+        roots = _selection.select_roots(tests, set(plans), name, session.requirement_of)
+        prepared = session.engine.prepare(
+            roots, overrides=_snapshot_step(session, record, plans, fixturedef), record=record
+        )
+    except BaseException as exc:
+        record.error = exc
+        if isinstance(exc, WarmupError):
+            session.error_raised(exc)
+            if exc.producer is None:  # shown under the message: which producer was preparing
+                exc.producer = record.description
+        _save_on_fail(session, record)
+        raise
+    if record.status == "failed":
+        session.node_failures_seen = True
+        _save_on_fail(session, record)
+    request.addfinalizer(lambda: session.finish(prepared))
+    return prepared
+
+
+def _check_can_report(session: WarmupSession) -> None:
+    # An xdist worker hands its sections to the controller through workeroutput; a
+    # distributed run without it has no way to get them into one file.
+    config = session.config
+    worker = hasattr(config, "workerinput")
+    if worker and not hasattr(config, "workeroutput") and session.settings.outputs:
+        raise WarmupError(XDIST_UNSUPPORTED)
+
+
+def _snapshot_step(
+    session: WarmupSession,
+    record: PrepareRecord,
+    plans: tuple[WarmupPlan, ...],
+    fixturedef: pytest.FixtureDef[Any],
+) -> Callable[[Graph], Overrides | None] | None:
+    """What the engine calls between its two phases to choose this producer's overrides:
+    take its section of the snapshot files, check it against the run, convert the values."""
+    if not session.snapshots.active:
+        return None
+
+    def choose(graph: Graph) -> Overrides | None:
+        inputs = session.snapshots.inputs(lambda inputs: _check_scopes(session, inputs))
+        section = choose_section(inputs, record.scope_id, record.snapshot_id)
+        if section is None:
+            return None
+        return overrides_for(
+            section,
+            graph,
+            frozenset(record.consumers),
+            session.view(fixturedef, plans),
+            strict=session.settings.strict_snapshots,
+            warn=session.record.warn,
+        )
+
+    return choose
+
+
+def _check_scopes(session: WarmupSession, inputs: SnapshotInputs) -> None:
+    """Bundle sections that no producer of this run could ever match: warnings, or errors in
+    strict mode."""
+    if inputs.bundle_path is None or not inputs.scopes:
+        return
+    collected = [
+        CollectedTest(test.nodeid, frozenset(test.fixturenames)) for test in session.collected.all
+    ]
+    rootpath = session.settings.rootpath
+    messages = unknown_scopes(
+        inputs.scopes,
+        collected,
+        lambda path: (rootpath / path).exists(),
+        inputs.bundle_path,
+        narrowed=session.settings.narrowed,
+    )
+    if messages and session.settings.strict_snapshots:
+        raise WarmupError("\n".join(messages))
+    for message in messages:
+        session.record.warn(message)
+
+
+def _save_on_fail(session: WarmupSession, record: PrepareRecord) -> None:
+    """Capture the save-on-fail section now, while the values are as the failure left them.
+    Best effort: nothing here may hide the failure itself."""
+    if "save_on_fail" not in session.settings.outputs:
+        return
+    try:
+        record.saved_on_fail, record.save_on_fail_problem = save_on_fail_section(record)
+    except Exception as exc:  # a bug in our own code must not mask the producer's error
+        record.saved_on_fail = {"shared": {}, "tests": {}}
+        record.save_on_fail_problem = f"{type(exc).__name__}: {exc}"
+    if record.save_on_fail_problem is not None:
+        session.record.warn(
+            f"--warmup-save-on-fail: scope {record.scope_id!r} is saved without values: "
+            f"{record.save_on_fail_problem}"
+        )
+
+
+def scope_id_of(scope: str, node: Any, fixturedef: pytest.FixtureDef[Any], rootpath: Path) -> str:
+    """``<scope>:<anchor>::<producer name>``: the address of a producer in snapshot files."""
+    anchor = getattr(node, "nodeid", "") or fixturedef.baseid
+    if not anchor:
+        path = getattr(node, "path", None)
+        if path is not None:
+            anchor = Path(relative_path(path, rootpath)).as_posix()
+    return format_scope_id(scope, anchor, fixturedef.argname)
+
+
+def _describe_producer(fixturedef: pytest.FixtureDef[Any]) -> str:
+    code = getattr(inspect.unwrap(fixturedef.func), "__code__", None)
+    if code is None:
+        return repr(fixturedef.argname)
+    site = f"{relative_path(code.co_filename)}:{code.co_firstlineno}"
+    return f"{fixturedef.argname!r} (defined at {site})"

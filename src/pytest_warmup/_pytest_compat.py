@@ -1,0 +1,115 @@
+"""Every read of pytest's private attributes, one named function each.
+
+pytest has no public API for these questions. Each function was checked on pytest 8.0.0, 8.4.2
+and 9.2.0 (``tests/test_pytest_compat.py`` runs each against the installed pytest) and degrades to
+an answer that keeps pytest-warmup correct, if slower or less precise, when an attribute moved.
+Nothing else in pytest-warmup reads a private pytest attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "argument_names",
+    "closure_definitions",
+    "definitions_by_name",
+    "fixture_functions",
+    "fixture_is_registered",
+    "item_of_request",
+    "request_of_item",
+    "visible_definitions",
+]
+
+# pytest's fixture registry (name -> definitions): ``_arg2fixturedefs`` up to pytest 8, and
+# pytest 9 keeps two more, keyed by node and by node id.
+_FIXTURE_REGISTRIES = ("_arg2fixturedefs", "_arg2node2fixturedefs", "_arg2nodeid2fixturedefs")
+
+
+def _fixture_info(item: object) -> Any:
+    # Item._fixtureinfo (pytest 8.0 to 9.x): the test's fixture closure and the definitions
+    # that apply to it.
+    return getattr(item, "_fixtureinfo", None)
+
+
+def definitions_by_name(item: object) -> Mapping[str, Sequence[Any]]:
+    """Fixture name -> the definitions visible to ``item``, the one that applies last (empty
+    when pytest keeps them elsewhere)."""
+    info = _fixture_info(item)
+    return info.name2fixturedefs if info is not None else {}
+
+
+def closure_definitions(item: object) -> list[tuple[str, Any]]:
+    """``(name, definition that applies)`` for each fixture of ``item``'s closure, in order."""
+    info = _fixture_info(item)
+    if info is None:
+        return []
+    found = []
+    for name in info.names_closure:
+        definitions = info.name2fixturedefs.get(name)
+        if definitions:
+            found.append((name, definitions[-1]))
+    return found
+
+
+def argument_names(item: object) -> Sequence[str]:
+    """The fixture names ``item``'s test function asks for itself (not its fixtures')."""
+    info = _fixture_info(item)
+    return getattr(info, "argnames", ())
+
+
+def fixture_functions(session: pytest.Session) -> Iterator[object] | None:
+    """The function of every fixture pytest registered for ``session``, or ``None`` when this
+    pytest keeps its registry elsewhere (callers then assume any fixture may matter)."""
+    manager = getattr(session, "_fixturemanager", None)
+    registries = [getattr(manager, name) for name in _FIXTURE_REGISTRIES if hasattr(manager, name)]
+    if not registries:
+        return None
+    return _functions(registries)
+
+
+def _functions(registries: list[Any]) -> Iterator[object]:
+    todo: list[Any] = registries
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            todo.extend(value)
+        else:
+            yield getattr(value, "func", None)
+
+
+def fixture_is_registered(request: pytest.FixtureRequest, name: str) -> bool:
+    """Whether any fixture called ``name`` is registered, wherever it is visible."""
+    manager = getattr(request, "_fixturemanager", None)
+    return any(name in getattr(manager, registry, {}) for registry in _FIXTURE_REGISTRIES)
+
+
+def visible_definitions(request: pytest.FixtureRequest, name: str) -> Sequence[Any]:
+    """The definitions of fixture ``name`` that ``request``'s node can see (empty if none).
+
+    FixtureManager.getfixturedefs is the lookup pytest itself uses; it takes a node from
+    pytest 8.1 on, a node id before.
+    """
+    manager = request._fixturemanager
+    node = request.node
+    try:
+        found = manager.getfixturedefs(name, node)
+    except (TypeError, AttributeError):
+        found = manager.getfixturedefs(name, node.nodeid)
+    return found or ()
+
+
+def request_of_item(item: object) -> Any:
+    """The request of a test item while pytest runs it (``False`` once it has finished),
+    or ``None`` when ``item`` is not a test item."""
+    return getattr(item, "_request", None)
+
+
+def item_of_request(request: pytest.FixtureRequest) -> Any:
+    """The test item a request is for (the requesting node for a broader-scoped request)."""
+    return getattr(request, "_pyfuncitem", request.node)

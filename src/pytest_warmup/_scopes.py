@@ -1,0 +1,38 @@
+"""Producer scopes and scope ids, the addresses of producer instances in snapshot files.
+
+A scope id reads ``<scope>:<anchor>::<producer fixture name>`` (``<scope>::<name>`` when the
+anchor is empty): ``module:tests/test_orders.py::shop``, ``session:.::shop``.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, NamedTuple
+
+__all__ = ["SCOPES", "Scope", "ScopeId", "format_scope_id", "parse_scope_id"]
+
+Scope = Literal["session", "package", "module", "class", "function"]
+
+#: pytest's fixture scopes, broadest first: the scopes a producer may have
+SCOPES: Final[tuple[Scope, ...]] = ("session", "package", "module", "class", "function")
+
+
+class ScopeId(NamedTuple):
+    scope: str
+    anchor: str
+    name: str
+
+
+def format_scope_id(scope: str, anchor: str, name: str) -> str:
+    """The scope id of producer ``name`` of ``scope`` anchored at ``anchor``."""
+    if anchor:
+        return f"{scope}:{anchor}::{name}"
+    return f"{scope}::{name}"
+
+
+def parse_scope_id(scope_id: str) -> ScopeId | None:
+    """The parts of ``scope_id``, or ``None`` when it does not have the shape of one."""
+    scope, _, rest = scope_id.partition(":")
+    anchor, separator, name = rest.rpartition("::")
+    if scope not in SCOPES or not separator or not name:
+        return None
+    return ScopeId(scope, anchor, name)

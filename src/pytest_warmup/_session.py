@@ -1,0 +1,199 @@
+"""The plugin's state for one pytest run: one :class:`WarmupSession` in ``config.stash``.
+
+It holds the run's settings and engine run (with its run record), the collected tests, which
+fixture is being set up (so ``warmup_mgr.use()`` knows its producer), the snapshot state, and
+which errors pytest-warmup raised itself. The steps that use it live in their own modules:
+preparing (:mod:`._producer`), injecting (:mod:`._injection`), the end of the run
+(:mod:`._outputs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, final
+
+import pytest
+
+from ._binding import Binding, names_catalog_id
+from ._declarations import WarmupPlan, WarmupRequirement
+from ._items import Collected
+from ._overrides import TestState
+from ._selection import TestView
+from ._settings import Settings
+from ._snapshots import SnapshotState
+from .engine import Prepared, Run, cleanup_error
+from .errors import WarmupError
+
+__all__ = ["SESSION_KEY", "WarmupSession", "session_of"]
+
+
+@final
+class WarmupSession:
+    """Everything pytest-warmup knows about the current run."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.engine = Run(max_workers=settings.max_workers)
+        #: every prepare() of this process, and what the end of the run adds
+        self.record = self.engine.record
+        self.snapshots = SnapshotState()
+        self.collected = Collected()
+        self._deselected: list[pytest.Item] = []
+        self.producer_names: set[str] = set()
+        self.resolve_catalog_id: Callable[[str], WarmupRequirement] | None = None
+        #: (id of a collector, name) -> whether a fixture of that name is visible there
+        self.fixture_visibility: dict[tuple[int, str], bool] = {}
+        #: a prepare() of this run recorded a node failure (tests then check theirs in setup)
+        self.node_failures_seen = False
+        #: what xdist workers sent back, by worker id (the controller's side)
+        self.worker_outputs: dict[str, dict[str, Any]] = {}
+        #: xdist workers that went down without sending their part (a crash)
+        self.lost_workers: list[str] = []
+        self._setups: list[tuple[pytest.FixtureDef[Any], pytest.FixtureRequest]] = []
+        self._views: dict[tuple[pytest.FixtureDef[Any], tuple[WarmupPlan, ...]], TestView] = {}
+        # The WarmupErrors pytest-warmup raised into tests itself (by id; kept alive so that
+        # an id is not reused): reported as their message (plugin.py).
+        self._raised: dict[int, WarmupError] = {}
+        # Registers the hook that shows those errors: called once, when the first one reaches
+        # pytest, so that runs without any pay no hook per report.
+        self._show_errors: Callable[[], object] | None = None
+
+    # -- what pytest tells us -------------------------------------------------------------------
+
+    def set_items(self, items: Sequence[pytest.Item]) -> None:
+        self.collected = Collected(items)
+        self.collected.deselected = self._deselected
+        self.fixture_visibility.clear()
+        self._views.clear()
+
+    def add_deselected(self, items: Iterable[pytest.Item]) -> None:
+        """Tests filtered out by -k, -m, --deselect: not typos in snapshot files."""
+        self._deselected.extend(items)
+        self._views.clear()
+
+    def enter_setup(self, fixturedef: pytest.FixtureDef[Any], request: Any) -> None:
+        self._setups.append((fixturedef, request))
+
+    def leave_setup(self) -> None:
+        self._setups.pop()
+
+    def current_setup(self) -> tuple[pytest.FixtureDef[Any], Any] | None:
+        return self._setups[-1] if self._setups else None
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    def on_first_error(self, show_errors: Callable[[], object]) -> None:
+        """Call ``show_errors`` when the run's first WarmupError reaches pytest."""
+        self._show_errors = show_errors
+
+    def error_raised(self, error: WarmupError) -> WarmupError:
+        """``error`` is about to reach pytest from one of pytest-warmup's steps: its report
+        shows it as its message. Returns ``error``."""
+        self._raised[id(error)] = error
+        show_errors, self._show_errors = self._show_errors, None
+        if show_errors is not None:
+            show_errors()
+        return error
+
+    def raised_by_plugin(self, error: BaseException) -> bool:
+        """Whether pytest-warmup raised ``error`` itself (not code that uses it)."""
+        return self._raised.get(id(error)) is error
+
+    # -- requirements ---------------------------------------------------------------------------
+
+    def requirement_of(self, binding: Binding) -> WarmupRequirement:
+        """The requirement a binding names (catalog ids resolve here)."""
+        if isinstance(binding.requirement, WarmupRequirement):
+            return binding.requirement
+        if self.resolve_catalog_id is None:
+            raise WarmupError(
+                f"unknown catalog requirement '{binding.requirement}'; no warmup catalog is "
+                "loaded (pytest-warmup reads warmup.yaml in the rootdir, the warmup_catalogs "
+                "ini option and --warmup-catalog PATH)"
+            )
+        return self.resolve_catalog_id(binding.requirement)
+
+    def requirement_for(self, kind: str, name: str, binding: Binding) -> WarmupRequirement:
+        """requirement_of() for a binding of test or fixture ``name``, which an unknown
+        catalog id names in the error."""
+        try:
+            return self.requirement_of(binding)
+        except WarmupError as error:
+            raise WarmupError(
+                f"{kind} '{name}' binds argument '{binding.argument_name}' to {error}"
+            ) from None
+
+    def check_catalog_ids(self, item: pytest.Item, own: tuple[Binding, ...]) -> None:
+        """Fail ``item`` when one of its bindings (``own``: the test's) names a catalog id
+        that no catalog declares."""
+        if not self.collected.fixtures_bound and not (own and names_catalog_id(own)):
+            return  # the usual case: no fixture is bound, and the test names no catalog id
+        sources = self.collected.record(item).sources
+        if not any(names_catalog_id(bindings) for _, _, bindings in sources):
+            return
+        for kind, name, bindings in sources:
+            for binding in bindings:
+                self.requirement_for(kind, name, binding)
+
+    def view(self, fixturedef: pytest.FixtureDef[Any], plans: tuple[WarmupPlan, ...]) -> TestView:
+        """What the whole run knows about producer ``fixturedef`` preparing ``plans``."""
+        key = (fixturedef, plans)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = TestView(
+                self.collected.all,
+                fixturedef.argname,
+                fixturedef,
+                set(plans),
+                self.requirement_of,
+                complete=self.settings.complete,
+                state_of=self._test_state(),
+            )
+        return view
+
+    def _test_state(self) -> Callable[[str], TestState]:
+        collected = {test.nodeid for test in self.collected.all}
+        files = {nodeid.split("::", 1)[0] for nodeid in collected}
+        narrowed, rootpath = self.settings.narrowed, self.settings.rootpath
+
+        def state(test_id: str) -> TestState:
+            """For a test id not using the producer: ``collected`` (it exists but does not
+            use it), ``missing`` (no such test: a typo) or ``outside`` (its file exists but
+            was not collected in this run)."""
+            if test_id in collected:
+                return "collected"
+            file = test_id.split("::", 1)[0]
+            if file in files and not narrowed:
+                return "missing"
+            if file and (rootpath / file).exists():
+                return "outside"
+            return "missing"
+
+        return state
+
+    # -- cleanup --------------------------------------------------------------------------------
+
+    def finish(self, prepared: Prepared) -> None:
+        """A producer's scope ended: clean up what its plans created (or keep it)."""
+        if self.settings.keep:
+            prepared.keep("--warmup-keep")
+            return
+        errors = prepared.close()
+        if errors:
+            # reported as a teardown error of the test that ended the producer's scope
+            raise self.error_raised(cleanup_error(prepared.record.description, errors))
+
+    def finish_all(self) -> None:
+        """Clean up whatever is still open (an interrupted run); errors stay on the records."""
+        if self.settings.keep:
+            for prepared in self.engine.open():
+                prepared.keep("--warmup-keep")
+        self.engine.close()
+
+
+SESSION_KEY = pytest.StashKey[WarmupSession]()
+
+
+def session_of(config: pytest.Config) -> WarmupSession:
+    return config.stash[SESSION_KEY]

@@ -1,0 +1,117 @@
+"""A run's settings: command-line and ini options resolved once, at configure time.
+
+The snapshot inputs are the exception: code may assign ``config.option.warmup_snapshot`` and
+``warmup_snapshot_for`` while the run goes on (a producer may, before it prepares), so they are
+read from ``config.option`` at every ``prepare()`` (:mod:`._snapshots`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, NamedTuple
+
+import pytest
+
+from ._snapshots import given, parse_targets
+from .errors import WarmupError
+
+__all__ = ["DEFAULT_MAX_WORKERS", "OUTPUTS", "Output", "Settings", "worker_count"]
+
+DEFAULT_MAX_WORKERS: Final = 4
+
+#: the files a run can write: kind -> its option's dest on ``config.option``
+OUTPUTS: Final = {
+    "template": "warmup_export_template",
+    "report": "warmup_report",
+    "save_on_fail": "warmup_save_on_fail",
+}
+
+
+def worker_count(value: str) -> int:
+    """argparse type for ``--warmup-workers``: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of at least 1 (1 = strictly sequential), got {value!r}"
+        )
+    return number
+
+
+class Output(NamedTuple):
+    """A file the run writes at its end."""
+
+    flag: str  # "--warmup-report"
+    given: str  # the path as given
+    path: Path  # where it goes
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the options ask of this run."""
+
+    max_workers: int
+    keep: bool
+    strict_snapshots: bool
+    #: kind ("template", "report", "save_on_fail") -> the file to write, for those asked for
+    outputs: dict[str, Output]
+    #: ``--collect-only``: nothing is prepared, and unused snapshot targets are not checked
+    collect_only: bool
+    #: whether the run collected its usual set of tests (no path arguments, no ``--lf``)
+    complete: bool
+    #: whether node ids on the command line collected part of a file (``file.py::test``)
+    narrowed: bool
+    rootpath: Path
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        """Resolve the options; a bad value or combination is a :class:`pytest.UsageError`."""
+        option = config.option
+        workers = option.warmup_workers
+        if workers is None:
+            try:
+                workers = worker_count(str(config.getini("warmup_max_workers")))
+            except argparse.ArgumentTypeError as exc:
+                raise pytest.UsageError(f"ini option warmup_max_workers: {exc}") from None
+        keep = option.warmup_keep
+        if keep is None:
+            keep = bool(config.getini("warmup_keep"))
+        try:
+            parse_targets(option.warmup_snapshot_for)
+        except WarmupError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        return cls(
+            max_workers=workers,
+            keep=keep,
+            strict_snapshots=bool(config.getini("warmup_snapshot_strict")),
+            outputs=_outputs(config),
+            collect_only=bool(option.collectonly),
+            complete=config.args_source != pytest.Config.ArgsSource.ARGS
+            and not any(getattr(option, name, None) for name in ("lf", "ignore", "ignore_glob")),
+            narrowed=any("::" in str(arg) for arg in config.args),
+            rootpath=config.rootpath,
+        )
+
+
+def _outputs(config: pytest.Config) -> dict[str, Output]:
+    """The files asked for; two options naming one file is a usage error."""
+    outputs: dict[str, Output] = {}
+    flags: dict[Path, str] = {}
+    for kind, dest in OUTPUTS.items():
+        value = getattr(config.option, dest, None)
+        if not given(value):
+            continue
+        flag = "--" + dest.replace("_", "-")
+        path = Path(config.invocation_params.dir, str(value))
+        resolved = path.resolve()
+        if resolved in flags:
+            raise pytest.UsageError(
+                f"{flags[resolved]} and {flag} both write {value!r}; give each its own file"
+            )
+        flags[resolved] = flag
+        outputs[kind] = Output(flag, str(value), path)
+    return outputs

@@ -1,0 +1,435 @@
+"""The engine's front door: prepare what consumers need, without pytest.
+
+::
+
+    from pytest_warmup.engine import prepare
+
+    with prepare({"report-1": [alice, order], "report-2": [alice]}, max_workers=4) as prepared:
+        prepared.value(alice)  # a shared value
+        prepared.value(order, "report-1")  # report-1's own value of a per-test requirement
+        prepared.record  # what was selected, built, overridden, prepared, and how long it took
+    # leaving the block cleaned up what the plans created
+
+A *consumer* is whatever needs values: a test, a report, a script step. :func:`prepare` takes
+the requirements each consumer needs, walks everything they depend on, and calls each plan once
+per batch, in dependency order, independent batches at the same time. Shared requirements get
+one value for all consumers; per-test ones one value per consumer that reaches them.
+
+The pytest plugin is a client of this module: a producer fixture hands the bindings of the tests
+it covers to :meth:`Run.prepare` and returns the :class:`Prepared` it gets back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, final
+
+from ._declarations import WarmupRequirement, declaration_site, describe, requirement_label
+from ._graph import Graph, GraphNode, Instances, RootTable, instantiate, normalise
+from ._nodes import WarmupNode
+from ._record import PrepareRecord, RunRecord
+from ._runtime import BatchReport, EventLoopThread, Preparation, WarmupRuntime, failure_of
+from .errors import NodeFailedError, NotPreparedError, WarmupError
+
+__all__ = [
+    "BatchReport",
+    "Graph",
+    "Needs",
+    "Overrides",
+    "PrepareRecord",
+    "Prepared",
+    "Run",
+    "RunRecord",
+    "prepare",
+]
+
+#: consumer id -> the requirements it needs; or a root table (the pytest plugin's form, which
+#: also says where each need comes from)
+Needs = Mapping[str, Iterable[WarmupRequirement]] | RootTable
+
+
+@dataclass
+class Overrides:
+    """Values to use instead of preparing: their plans are not called for them.
+
+    ``shared`` replaces a shared requirement's value for every consumer. ``local`` gives one
+    consumer its own value: for a per-test requirement, that consumer's instance; for a shared
+    one, a consumer-local instance that only this consumer (and its per-test dependants) sees,
+    while the others still get the prepared shared value. ``raw`` is what the record shows for
+    them (say, the values as a file held them); by default, the values themselves.
+    """
+
+    shared: dict[WarmupRequirement, Any] = field(default_factory=dict)
+    local: dict[str, dict[WarmupRequirement, Any]] = field(default_factory=dict)
+    raw: dict[str, Any] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.shared or self.local)
+
+
+#: overrides, or a function that chooses them once the graph is known (between the two phases)
+OverridesArgument = Overrides | Callable[[Graph], "Overrides | None"] | None
+
+
+@final
+class Prepared:
+    """The values of one preparation, its record, and its cleanup.
+
+    What a pytest producer fixture returns, too. Close it (or leave its ``with`` block) to call
+    the plans' cleanup for what they created; :meth:`keep` skips that, for debugging.
+    """
+
+    def __init__(
+        self,
+        record: PrepareRecord,
+        preparation: Preparation,
+        on_close: Callable[[Prepared], object] | None = None,
+    ) -> None:
+        self.record = record
+        self._preparation = preparation
+        self._on_close = on_close
+        self._closed = False
+        # Values already handed out, when every consumer reads the same instances (no per-test
+        # ones): the consumers of a preparation mostly ask for the same few requirements.
+        self._handed_out: dict[WarmupRequirement, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"<Prepared {self.record.scope_id}>"
+
+    @property
+    def scope_id(self) -> str:
+        """Its address in snapshot and report files: a producer's scope id."""
+        return self.record.scope_id
+
+    @property
+    def instances(self) -> Instances:
+        """Every runtime instance, in instance order."""
+        return self._preparation.instances
+
+    def find(
+        self, requirement: WarmupRequirement, consumer: str | None = None
+    ) -> WarmupNode | None:
+        """The instance ``consumer`` receives for ``requirement`` (its own, else the shared
+        one), or ``None`` when this preparation has none for it."""
+        return self._preparation.instances.find(requirement, consumer)
+
+    def value(self, requirement: WarmupRequirement, consumer: str | None = None) -> Any:
+        """The value ``consumer`` receives for ``requirement``.
+
+        Raises :class:`~pytest_warmup.errors.NodeFailedError` when preparing it (or a
+        dependency) failed, and :class:`~pytest_warmup.errors.NotPreparedError` when this
+        preparation has no value of it for ``consumer``.
+        """
+        value = self._handed_out.get(requirement, _NOT_HANDED_OUT)
+        if value is not _NOT_HANDED_OUT:
+            return value
+        node = self._preparation.instances.find(requirement, consumer)
+        if node is None:
+            raise _not_prepared(requirement, consumer, self.record)
+        error = failure_of(node)
+        if error is not None:
+            raise error
+        value = node.value
+        if not self._preparation.instances.per_test:
+            self._handed_out[requirement] = value
+        return value
+
+    def failure(
+        self, requirement: WarmupRequirement, consumer: str | None = None
+    ) -> NodeFailedError | None:
+        """Why ``consumer`` cannot have ``requirement``'s value, or ``None`` (it can, or this
+        preparation does not have it)."""
+        node = self._preparation.instances.find(requirement, consumer)
+        return None if node is None else failure_of(node)
+
+    # -- cleanup -------------------------------------------------------------------------------
+
+    @property
+    def created_count(self) -> int:
+        """How many values the plans created (overrides and failures not counted)."""
+        return self._preparation.created_count
+
+    def close(self) -> list[tuple[str, BaseException]]:
+        """Clean up what the plans created, newest batch first; once. Returns (plan name,
+        error) for each cleanup that raised; they are on the record too."""
+        if not self._done():
+            return []
+        errors = self._preparation.cleanup()
+        self.record.cleanup_errors = errors
+        return errors
+
+    def keep(self, reason: str) -> None:
+        """Skip cleanup for good: what the plans created stays (``reason`` goes in the trace)."""
+        if self._done() and self.created_count:
+            self._preparation.runtime.record(f"keep:cleanup skipped ({reason})")
+
+    def _done(self) -> bool:
+        """Mark this preparation closed; whether it was open until now."""
+        if self._closed:
+            return False
+        self._closed = True
+        if self._on_close is not None:
+            self._on_close(self)
+        return True
+
+    def __enter__(self) -> Prepared:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        errors = self.close()
+        if errors and error is None:
+            raise cleanup_error(self.record.description, errors)
+
+
+_NOT_HANDED_OUT = object()
+
+
+def cleanup_error(owner: str, errors: list[tuple[str, BaseException]]) -> WarmupError:
+    """The error for cleanups that raised: every plan on its own line, the first chained."""
+    lines = [f"  plan '{plan}': {type(exc).__name__}: {exc}" for plan, exc in errors]
+    error = WarmupError(f"cleanup failed for {owner}:\n" + "\n".join(lines))
+    error.__cause__ = errors[0][1]
+    return error
+
+
+def _not_prepared(
+    requirement: WarmupRequirement, consumer: str | None, record: PrepareRecord
+) -> NotPreparedError:
+    site = declaration_site(requirement)
+    where = f" (declared at {site})" if site else ""
+    for_whom = f" for consumer '{consumer}'" if consumer is not None else ""
+    return NotPreparedError(
+        f"requirement '{requirement_label(requirement)}'{where} was not prepared{for_whom} by "
+        f"{record.description}: list it among that consumer's needs",
+        requirement,
+        consumer,
+    )
+
+
+@final
+class Run:
+    """Several preparations that share an event loop, worker settings and one run record.
+
+    :meth:`close` cleans up every preparation still open and stops the event loop.
+    """
+
+    def __init__(self, *, max_workers: int = 1) -> None:
+        _check_workers(max_workers)
+        self.max_workers = max_workers
+        self.record = RunRecord()
+        self._loop = EventLoopThread()
+        self._open: dict[Prepared, None] = {}
+
+    def new_record(
+        self,
+        name: str = "prepare",
+        *,
+        scope: str = "session",
+        scope_id: str | None = None,
+        snapshot_id: str | None = None,
+    ) -> PrepareRecord:
+        """A record for a preparation about to start, added to the run record: its failures
+        are recorded even when they happen before :meth:`prepare` is called."""
+        record = PrepareRecord(
+            name=name,
+            scope=scope,
+            scope_id=name if scope_id is None else scope_id,
+            snapshot_id=snapshot_id,
+        )
+        self.record.add(record)
+        return record
+
+    def prepare(
+        self,
+        needs: Needs,
+        *,
+        overrides: OverridesArgument = None,
+        record: PrepareRecord | None = None,
+    ) -> Prepared:
+        """Prepare what ``needs`` lists, and everything it depends on.
+
+        ``overrides`` may be a function: it receives the normalised graph (every node marked
+        shared or per-test) before any instance exists, and returns the overrides to apply.
+        ``record`` is one from :meth:`new_record` (default: a new one). Node failures stay on
+        their nodes (:meth:`Prepared.value` raises them); anything else is raised, with what
+        was created already cleaned up, and recorded as ``record.error``.
+        """
+        if record is None:
+            record = self.new_record()
+        prepared = _prepare(
+            needs, overrides, record, self.max_workers, self._loop, on_close=self._forget
+        )
+        self._open[prepared] = None
+        return prepared
+
+    def _forget(self, prepared: Prepared) -> None:
+        self._open.pop(prepared, None)
+
+    def open(self) -> list[Prepared]:
+        """The preparations neither closed nor kept yet, oldest first."""
+        return list(self._open)
+
+    def close(self) -> list[Prepared]:
+        """Clean up every preparation still open (an interrupted run) and stop the event loop.
+
+        Returns those whose cleanup raised; their errors are on their records.
+        """
+        failed = [prepared for prepared in list(self._open) if prepared.close()]
+        self._loop.close()
+        return failed
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def prepare(
+    needs: Needs,
+    *,
+    overrides: OverridesArgument = None,
+    max_workers: int = 1,
+    name: str = "prepare",
+) -> Prepared:
+    """Prepare what ``needs`` lists (consumer id -> requirements), in one preparation.
+
+    ``max_workers`` independent batches run at the same time (1: one after the other, in a
+    deterministic order). ``name`` labels the record and messages. Close the result, or use it
+    in a ``with`` block, to clean up. See :meth:`Run.prepare` for ``overrides`` and errors.
+    """
+    _check_workers(max_workers)
+    record = PrepareRecord(name=name, scope="session", scope_id=name)
+    # No event loop given: one starts for async plan methods and stops when they are done.
+    return _prepare(needs, overrides, record, max_workers, None)
+
+
+def _prepare(
+    needs: Needs,
+    overrides: OverridesArgument,
+    record: PrepareRecord,
+    max_workers: int,
+    loop: EventLoopThread | None,
+    on_close: Callable[[Prepared], object] | None = None,
+) -> Prepared:
+    try:
+        roots = _as_roots(needs)
+        record.roots = roots
+        if not record.consumers:
+            record.consumers = tuple(dict.fromkeys(roots.consumer_ids))
+        record.graph = graph = normalise(roots.requirements)
+        try:
+            chosen = overrides(graph) if callable(overrides) else overrides
+            local = _local_nodes(graph, chosen) if chosen else []
+        except BaseException:
+            # The record still shows what would have been prepared (reports, templates).
+            record.instances = instantiate(graph, roots)
+            raise
+        record.instances = instances = instantiate(graph, roots, local=local)
+        record.runtime = runtime = WarmupRuntime(record.scope, record.consumers)
+        if chosen:
+            record.overrides = _apply(instances, runtime, chosen)
+        preparation = Preparation(instances, runtime, max_workers=max_workers, loop=loop)
+        preparation.run()
+    except BaseException as exc:
+        record.error = exc
+        raise
+    return Prepared(record, preparation, on_close)
+
+
+def _check_workers(max_workers: object) -> None:
+    if type(max_workers) is not int or max_workers < 1:
+        raise WarmupError(f"max_workers must be a whole number of at least 1, got {max_workers!r}")
+
+
+def _as_roots(needs: Needs) -> RootTable:
+    if isinstance(needs, RootTable):
+        return needs
+    if not isinstance(needs, Mapping):
+        raise WarmupError(
+            f"needs must map consumer ids to requirements, got {type(needs).__name__}"
+        )
+    roots = RootTable()
+    for consumer, requirements in needs.items():
+        if not isinstance(consumer, str):
+            raise WarmupError(f"consumer ids must be strings, got {consumer!r}")
+        if isinstance(requirements, WarmupRequirement):
+            requirements = (requirements,)
+        for requirement in requirements:
+            if not isinstance(requirement, WarmupRequirement):
+                raise WarmupError(
+                    f"consumer '{consumer}' needs {requirement!r}, which is not a "
+                    "WarmupRequirement; list the objects that plan.require(...) returned"
+                )
+            roots.append(consumer, "", "", "", requirement)
+    return roots
+
+
+def _node_of(graph: Graph, requirement: WarmupRequirement, role: str) -> GraphNode:
+    node = graph.by_requirement.get(requirement)
+    if node is None:
+        if isinstance(requirement, WarmupRequirement):
+            name = describe(requirement)
+        else:
+            name = f"{requirement!r} (not a WarmupRequirement)"
+        raise WarmupError(
+            f"{role} {name} is not needed by any consumer of this preparation; override only "
+            "what is prepared"
+        )
+    return node
+
+
+def _local_nodes(graph: Graph, overrides: Overrides) -> list[tuple[GraphNode, str]]:
+    """Check ``overrides`` against the graph; the shared nodes that need a consumer-local
+    instance, in order (consumer, then graph order)."""
+    for requirement in overrides.shared:
+        node = _node_of(graph, requirement, "shared override")
+        if node.per_test:
+            raise WarmupError(
+                f"shared override {describe(requirement)} targets a per-test requirement; "
+                "override it for each consumer under local instead"
+            )
+    order = {node: index for index, node in enumerate(graph.nodes)}
+    local: list[tuple[GraphNode, str]] = []
+    for consumer in sorted(overrides.local):
+        role = f"override for consumer '{consumer}' of"
+        nodes = [_node_of(graph, requirement, role) for requirement in overrides.local[consumer]]
+        nodes.sort(key=order.__getitem__)
+        local.extend((node, consumer) for node in nodes if not node.per_test)
+    return local
+
+
+def _apply(instances: Instances, runtime: WarmupRuntime, overrides: Overrides) -> dict[str, Any]:
+    """Preset the overridden instances, before any batch; what the record shows for them."""
+    graph = instances.graph
+    order = {node: index for index, node in enumerate(graph.nodes)}
+    shown: dict[str, Any] = {"shared": {}, "tests": {}}
+    for node, value in sorted(
+        ((graph.by_requirement[r], v) for r, v in overrides.shared.items()),
+        key=lambda item: order[item[0]],
+    ):
+        instances.shared[node].preset(value)
+        runtime.record(f"override_shared:{node.label}")
+        shown["shared"][node.label] = value
+    for consumer in sorted(overrides.local):
+        for node, value in sorted(
+            ((graph.by_requirement[r], v) for r, v in overrides.local[consumer].items()),
+            key=lambda item: order[item[0]],
+        ):
+            instance = instances.per_test.get((node, consumer))
+            if instance is None:
+                raise WarmupError(
+                    f"override for consumer '{consumer}' of {describe(node.requirement)}: that "
+                    "consumer does not need it"
+                )
+            instance.preset(value)
+            runtime.record(f"override_test:{consumer}:{node.label}")
+            shown["tests"].setdefault(consumer, {})[node.label] = value
+    return overrides.raw if overrides.raw is not None else shown
