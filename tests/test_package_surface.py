@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import typing
+from collections.abc import Iterator
 from importlib.metadata import entry_points, version
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,3 +208,103 @@ def test_misuse(prep, warmup_mgr):
             "pytest_runtest_makereport: ['pytest-warmup-errors']",
         ]
     )
+
+
+# -- the public surface ---------------------------------------------------------------------------
+
+#: the modules users import from; every other module's name starts with "_"
+PUBLIC_MODULES = ["pytest_warmup", "engine", "catalog", "errors", "plugin", "pytest_plugin"]
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(name if name == "pytest_warmup" else f"pytest_warmup.{name}")
+
+
+def _exported() -> dict[int, str]:
+    """id of every object a public module exports -> where."""
+    found: dict[int, str] = {}
+    for name in PUBLIC_MODULES:
+        module = _module(name)
+        for attribute in module.__all__:
+            found.setdefault(id(getattr(module, attribute)), f"{module.__name__}.{attribute}")
+    return found
+
+
+def _namespace() -> dict[str, Any]:
+    """Every class of the package by name, for annotations written under TYPE_CHECKING."""
+    names: dict[str, Any] = {}
+    for path in Path(pytest_warmup.__file__).parent.glob("*.py"):
+        module = _module(path.stem) if path.stem != "__init__" else pytest_warmup
+        names.update((k, v) for k, v in vars(module).items() if isinstance(v, type))
+    return names
+
+
+def _classes_in(annotation: Any) -> Iterator[type]:
+    todo = [annotation]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, type) and current.__module__.startswith("pytest_warmup"):
+            yield current
+        todo.extend(typing.get_args(current))
+        origin = typing.get_origin(current)
+        if origin is not None:
+            todo.append(origin)
+
+
+def _public_types(namespace: dict[str, Any]) -> dict[type, str]:
+    """Every class of this package that a public name's annotations mention -> one place."""
+    found: dict[type, str] = {}
+    todo: list[tuple[Any, str]] = []
+    for name in PUBLIC_MODULES:
+        module = _module(name)
+        todo.extend(
+            (getattr(module, attribute), f"{name}.{attribute}") for attribute in module.__all__
+        )
+    seen: set[int] = set()
+    while todo:
+        obj, where = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        members: list[tuple[Any, str]] = []
+        if isinstance(obj, type):
+            if not obj.__module__.startswith("pytest_warmup"):
+                continue
+            found.setdefault(obj, where)
+            members.append((obj, where))
+            # Attributes as the class annotates them (dataclass fields included), and public
+            # methods and properties; constructors of engine-made objects are internal.
+            for attribute, value in vars(obj).items():
+                if attribute.startswith("_"):
+                    continue
+                value = value.fget if isinstance(value, property) else value
+                if inspect.isroutine(value):
+                    members.append((value, f"{where}.{attribute}"))
+        elif inspect.isroutine(obj):
+            members.append((obj, where))
+        else:  # a type alias (engine.Needs) or a constant
+            todo.extend((cls, f"{where} -> {cls.__name__}") for cls in _classes_in(obj))
+        for member, member_where in members:
+            hints = typing.get_type_hints(member, localns=namespace)
+            for annotation in hints.values():
+                for cls in _classes_in(annotation):
+                    todo.append((cls, f"{member_where} -> {cls.__name__}"))
+    return found
+
+
+def test_every_module_outside_the_public_ones_is_private() -> None:
+    modules = {path.stem for path in Path(pytest_warmup.__file__).parent.glob("*.py")}
+    public = {name for name in PUBLIC_MODULES if name != "pytest_warmup"}
+    assert {m for m in modules if not m.startswith("_")} == public
+
+
+def test_nothing_public_is_reachable_only_from_a_private_module() -> None:
+    exported = _exported()
+    reachable = _public_types(_namespace())
+    assert len(reachable) > 10  # the walk reaches into records, graphs and nodes
+    missing = {
+        f"{cls.__module__}.{cls.__qualname__} (via {where})"
+        for cls, where in reachable.items()
+        if id(cls) not in exported
+    }
+    assert missing == set()

@@ -22,12 +22,15 @@ from __future__ import annotations
 import inspect
 import sys
 import types
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ._binding import warmup_param
-from .catalog import Catalog, FixtureSpec, ProducerSpec, load_catalogs, resolve_catalog_path
+from ._files import CatalogPath
+from .catalog import Catalog, FixtureSpec, ProducerSpec, load_catalogs
 from .errors import WarmupError
 
 __all__ = ["catalog_plugin", "load_run_catalog"]
@@ -88,22 +91,11 @@ def _name(function: Any, name: str, doc: str) -> None:
     function.__doc__ = doc
 
 
-def load_run_catalog(config: pytest.Config) -> Catalog:
-    """The catalogs of this run: ini ``warmup_catalogs``, ``--warmup-catalog``, else the
-    rootdir's ``warmup.yaml``. A catalog with problems is a usage error listing all of them."""
-    ini_base = config.inipath.parent if config.inipath else config.rootpath
-    paths = [resolve_catalog_path(path, ini_base) for path in config.getini("warmup_catalogs")]
-    paths += [
-        resolve_catalog_path(path, config.invocation_params.dir)
-        for path in config.option.warmup_catalog
-    ]
-    default = config.rootpath / "warmup.yaml"
-    if not paths and default.is_file():
-        paths = [default]
-    if not paths:
-        return Catalog()
+def load_run_catalog(paths: Sequence[CatalogPath], rootpath: Path) -> Catalog:
+    """The catalogs of this run (see :attr:`Settings.catalogs`), compiled into one. A catalog
+    with problems is a usage error listing all of them."""
     # Plan classes are named by import path from the project root, as in `pytest-warmup check`.
-    root = str(config.rootpath)
+    root = str(rootpath)
     added = root not in sys.path
     if added:
         sys.path.insert(0, root)

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal, NamedTuple, TypeVar, Union
+from typing import Any, Final, Literal, NamedTuple, TypeVar
 
 from yaml import MarkedYAMLError, YAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -27,12 +27,12 @@ if sys.version_info >= (3, 11):
 else:
     from importlib.abc import Traversable
 
+from ._files import CatalogPath
 from ._scopes import SCOPES, Scope
 from ._text import did_you_mean, relative_path
 from ._yaml import SafeLoader as _SafeLoader  # libyaml's when it can be used: faster
 
 CATALOG_VERSION: Final = 1
-CatalogPath = Union[str, "os.PathLike[str]"]
 PlanSource = Literal["class", "entry_point", "instance"]
 
 

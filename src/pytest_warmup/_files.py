@@ -18,16 +18,30 @@ from .errors import WarmupError
 
 __all__ = [
     "FORMAT_VERSION",
+    "CatalogPath",
     "is_yaml_path",
     "kind_of",
     "load_document",
     "render",
+    "resolve_catalog_path",
     "write_document",
 ]
 
 #: the version of every document pytest-warmup reads and writes (snapshots, reports)
 FORMAT_VERSION: Final = 1
 YAML_SUFFIXES = (".yaml", ".yml")
+
+#: a catalog file: a path, or ``pkg:<package>/<path inside it>``
+CatalogPath = str | os.PathLike[str]
+
+
+def resolve_catalog_path(path: str, base: str | os.PathLike[str]) -> CatalogPath:
+    """A catalog path as written in an ini file or on the command line.
+
+    A relative file path is joined to ``base`` (the ini file's directory, or the directory
+    pytest was invoked from); ``pkg:<package>/<path>`` is kept as it is.
+    """
+    return path if path.startswith("pkg:") else Path(base, path)
 
 
 def is_yaml_path(path: str | Path) -> bool:

@@ -76,7 +76,7 @@ class PrepareBuilder:
         self._session = session
         self._plans = plans
         self._fixturedef = fixturedef
-        self._request = request
+        self._setup_request = request
 
     def prepare(self, *, snapshot_id: str | None = None) -> Prepared:
         """Prepare the part of the graph the producer's tests need; return the prepared scope."""
@@ -85,7 +85,7 @@ class PrepareBuilder:
                 WarmupError(f"snapshot_id must be a non-empty string, got {snapshot_id!r}")
             )
         return prepare_producer(
-            self._session, self._plans, self._fixturedef, self._request, snapshot_id
+            self._session, self._plans, self._fixturedef, self._setup_request, snapshot_id
         )
 
 

@@ -14,6 +14,7 @@ from typing import Final, NamedTuple
 
 import pytest
 
+from ._files import CatalogPath, resolve_catalog_path
 from ._snapshots import given, parse_targets
 from .errors import WarmupError
 
@@ -66,6 +67,10 @@ class Settings:
     #: whether node ids on the command line collected part of a file (``file.py::test``)
     narrowed: bool
     rootpath: Path
+    #: the catalogs to load: ini ``warmup_catalogs`` (relative to the ini file), then
+    #: ``--warmup-catalog`` (relative to the invocation directory), else the rootdir's
+    #: ``warmup.yaml`` when there is one
+    catalogs: tuple[CatalogPath, ...]
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -94,7 +99,19 @@ class Settings:
             and not any(getattr(option, name, None) for name in ("lf", "ignore", "ignore_glob")),
             narrowed=any("::" in str(arg) for arg in config.args),
             rootpath=config.rootpath,
+            catalogs=_catalogs(config),
         )
+
+
+def _catalogs(config: pytest.Config) -> tuple[CatalogPath, ...]:
+    ini_base = config.inipath.parent if config.inipath else config.rootpath
+    paths = [resolve_catalog_path(path, ini_base) for path in config.getini("warmup_catalogs")]
+    invoked = config.invocation_params.dir
+    paths += [resolve_catalog_path(path, invoked) for path in config.option.warmup_catalog]
+    default = config.rootpath / "warmup.yaml"
+    if not paths and default.is_file():
+        paths = [default]
+    return tuple(paths)
 
 
 def _outputs(config: pytest.Config) -> dict[str, Output]:

@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import gc
 import importlib
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
 from typing import Final, final
 
 from ._catalog_reader import (
     CATALOG_VERSION,
     CatalogFiles,
-    CatalogPath,
     Declarations,
     PlanDecl,
     Problems,
@@ -37,6 +34,7 @@ from ._catalog_reader import (
     exception_text,
 )
 from ._declarations import WarmupPlan, WarmupRequirement, set_declaration_site
+from ._files import CatalogPath, resolve_catalog_path
 from ._scopes import SCOPES, Scope
 from ._text import did_you_mean
 from .errors import WarmupError
@@ -157,15 +155,6 @@ def load_catalogs(paths: Iterable[CatalogPath]) -> Catalog:
         del files
     problems.raise_if_any()
     return catalog
-
-
-def resolve_catalog_path(path: str, base: str | os.PathLike[str]) -> CatalogPath:
-    """A catalog path as written in an ini file or on the command line.
-
-    A relative file path is joined to ``base`` (the ini file's directory, or the directory
-    pytest was invoked from); ``pkg:<package>/<path>`` is kept as it is.
-    """
-    return path if path.startswith("pkg:") else Path(base, path)
 
 
 @contextmanager

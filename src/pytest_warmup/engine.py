@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any, final
 
 from ._declarations import WarmupRequirement, declaration_site, describe, requirement_label
-from ._graph import Graph, GraphNode, Instances, RootTable, instantiate, normalise
+from ._graph import Graph, GraphNode, Instances, Root, RootTable, instantiate, normalise
 from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
 from ._runtime import BatchReport, EventLoopThread, Preparation, WarmupRuntime, failure_of
@@ -36,10 +36,14 @@ from .errors import NodeFailedError, NotPreparedError, WarmupError
 __all__ = [
     "BatchReport",
     "Graph",
+    "GraphNode",
+    "Instances",
     "Needs",
     "Overrides",
     "PrepareRecord",
     "Prepared",
+    "Root",
+    "RootTable",
     "Run",
     "RunRecord",
     "prepare",
@@ -80,6 +84,9 @@ class Prepared:
     What a pytest producer fixture returns, too. Close it (or leave its ``with`` block) to call
     the plans' cleanup for what they created; :meth:`keep` skips that, for debugging.
     """
+
+    #: what was selected, built, overridden and prepared
+    record: PrepareRecord
 
     def __init__(
         self,
@@ -219,6 +226,9 @@ class Run:
 
     :meth:`close` cleans up every preparation still open and stops the event loop.
     """
+
+    #: every preparation of this run, in the order they started
+    record: RunRecord
 
     def __init__(self, *, max_workers: int = 1) -> None:
         _check_workers(max_workers)

@@ -143,12 +143,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    session = WarmupSession(config, Settings.from_config(config))
-    if _catalogs_configured(config):
+    settings = Settings.from_config(config)
+    session = WarmupSession(config, settings)
+    if settings.catalogs:
         # Imported here: runs without catalogs do not pay for the YAML machinery.
         from ._catalog_fixtures import catalog_plugin, load_run_catalog
 
-        catalog = load_run_catalog(config)
+        catalog = load_run_catalog(settings.catalogs, settings.rootpath)
         session.resolve_catalog_id = catalog.requirement
         if catalog.producers or catalog.fixtures:
             config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
@@ -157,14 +158,6 @@ def pytest_configure(config: pytest.Config) -> None:
     manager.register(_run_plugin(session), "pytest-warmup-run")
     manager.register(_setup_plugin(session), _SETUP_PLUGIN)
     session.on_first_error(lambda: manager.register(_error_plugin(session), "pytest-warmup-errors"))
-
-
-def _catalogs_configured(config: pytest.Config) -> bool:
-    return bool(
-        config.getini("warmup_catalogs")
-        or config.option.warmup_catalog
-        or (config.rootpath / "warmup.yaml").is_file()
-    )
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from . import plugin
 
+__all__: list[str] = []
+
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     if not pluginmanager.is_registered(plugin):

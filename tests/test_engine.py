@@ -1,0 +1,397 @@
+"""The pytest-free front door: pytest_warmup.engine.prepare, Run, Prepared and Overrides."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from pytest_warmup import (
+    NodeFailedError,
+    NotPreparedError,
+    WarmupError,
+    WarmupNode,
+    WarmupPlan,
+)
+from pytest_warmup.engine import Graph, Overrides, Run, prepare
+
+
+class Recorder(WarmupPlan):
+    """Values are ``<plan>:<id>[@consumer]``; every call and cleanup is logged."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        super().__init__(name)
+        self.log = log
+
+    def prepare_node(self, node: WarmupNode) -> str:
+        if "fail" in node.payload:
+            raise RuntimeError(node.payload["fail"])
+        consumer = f"@{node.test_id}" if node.test_id else ""
+        self.log.append(f"create {node.id}{consumer}")
+        return f"{self.name}:{node.id}{consumer}"
+
+    def cleanup_node(self, node: WarmupNode) -> None:
+        self.log.append(f"delete {node.value}")
+
+
+@pytest.fixture
+def log() -> list[str]:
+    return []
+
+
+def test_shared_values_are_prepared_once_and_per_test_ones_per_consumer(log: list[str]) -> None:
+    accounts, orders = Recorder("accounts", log), Recorder("orders", log)
+    alice = accounts.require(id="alice")
+    order = orders.require(id="order", dependencies={"owner": alice}, is_per_test=True)
+
+    with prepare({"report-1": [alice, order], "report-2": [order]}) as prepared:
+        assert prepared.value(alice) == prepared.value(alice, "report-2") == "accounts:alice"
+        assert prepared.value(order, "report-1") == "orders:order@report-1"
+        assert prepared.value(order, "report-2") == "orders:order@report-2"
+        assert prepared.record.consumers == ("report-1", "report-2")
+
+    assert log == [
+        "create alice",
+        "create order@report-1",
+        "create order@report-2",
+        "delete orders:order@report-1",
+        "delete orders:order@report-2",
+        "delete accounts:alice",
+    ]
+
+
+def test_a_value_that_was_not_prepared_for_a_consumer_names_both(log: list[str]) -> None:
+    plan = Recorder("db", log)
+    own = plan.require(id="own", is_per_test=True)
+    stranger = plan.require(id="stranger")
+    prepared = prepare({"a": [own]}, name="reports")
+
+    with pytest.raises(NotPreparedError) as caught:
+        prepared.value(own, "b")
+    assert caught.value.requirement is own
+    assert caught.value.consumer == "b"
+    assert str(caught.value).startswith("requirement 'own' (declared at ")
+    assert str(caught.value).endswith(
+        "was not prepared for consumer 'b' by preparation 'reports': list it among that "
+        "consumer's needs"
+    )
+    with pytest.raises(NotPreparedError, match=r"^requirement 'stranger' .* by preparation"):
+        prepared.value(stranger)
+    assert prepared.find(stranger) is None
+    prepared.close()
+
+
+def test_a_failed_node_fails_only_what_needs_it(log: list[str]) -> None:
+    plan = Recorder("db", log)
+    broken = plan.require(id="broken", payload={"fail": "no disk"})
+    above = Recorder("app", log).require(id="above", dependencies={"db": broken})
+    fine = plan.require(id="fine")
+
+    with prepare({"x": [above, fine]}) as prepared:
+        assert prepared.value(fine) == "db:fine"
+        with pytest.raises(NodeFailedError, match=r"^warmup requirement 'broken' \(plan 'db', "):
+            prepared.value(broken)
+        with pytest.raises(NodeFailedError, match="was not prepared because dependency 'broken'"):
+            prepared.value(above)
+        failure = prepared.failure(broken)
+        assert failure is not None
+        assert isinstance(failure.__cause__, RuntimeError)
+        assert prepared.failure(fine) is None
+        assert prepared.record.status == "failed"
+        assert prepared.record.node_failures == 1
+    assert log == ["create fine", "delete db:fine"]
+
+
+def test_a_cleanup_that_raises_is_raised_when_the_block_ends(log: list[str]) -> None:
+    class Stubborn(Recorder):
+        def cleanup_node(self, node: WarmupNode) -> None:
+            raise OSError("still in use")
+
+    stubborn = Stubborn("stubborn", log).require(id="s")
+    other = Recorder("other", log).require(id="o")
+
+    with pytest.raises(WarmupError) as caught, prepare({"x": [stubborn, other]}) as prepared:
+        pass
+
+    assert str(caught.value) == (
+        "cleanup failed for preparation 'prepare':\n  plan 'stubborn': OSError: still in use"
+    )
+    assert isinstance(caught.value.__cause__, OSError)
+    assert "delete other:o" in log
+    assert prepared.record.cleanup_errors[0][0] == "stubborn"
+    assert prepared.close() == []  # once
+
+
+def test_keep_skips_cleanup_and_says_why_in_the_trace(log: list[str]) -> None:
+    requirement = Recorder("db", log).require(id="kept")
+    with prepare({"x": [requirement]}) as prepared:
+        prepared.keep("debugging")
+    assert log == ["create kept"]
+    assert prepared.record.runtime is not None
+    assert prepared.record.runtime.trace[-1] == "keep:cleanup skipped (debugging)"
+    assert prepared.close() == []
+
+
+def test_overrides_replace_values_and_their_plans_are_not_called(log: list[str]) -> None:
+    accounts, orders = Recorder("accounts", log), Recorder("orders", log)
+    alice = accounts.require(id="alice")
+    order = orders.require(id="order", dependencies={"owner": alice}, is_per_test=True)
+    overrides = Overrides(shared={alice: "given alice"}, local={"b": {order: "given order"}})
+
+    with prepare({"a": [order], "b": [order]}, overrides=overrides) as prepared:
+        assert prepared.value(alice) == "given alice"
+        assert prepared.value(order, "a") == "orders:order@a"
+        assert prepared.value(order, "b") == "given order"
+        runtime = prepared.record.runtime
+        assert runtime is not None
+        assert runtime.trace[:2] == ["override_shared:alice", "override_test:b:order"]
+        assert prepared.record.overrides == {
+            "shared": {"alice": "given alice"},
+            "tests": {"b": {"order": "given order"}},
+        }
+    assert log == ["create order@a", "delete orders:order@a"]
+
+
+def test_a_local_override_of_a_shared_value_reaches_that_consumer_only(log: list[str]) -> None:
+    alice = Recorder("accounts", log).require(id="alice")
+    seen: dict[str, Any] = {}
+
+    class Seeing(Recorder):
+        def prepare_node(self, node: WarmupNode) -> str:
+            seen[str(node.test_id)] = node.deps["owner"]
+            return super().prepare_node(node)
+
+    order = Seeing("orders", log).require(
+        id="order", dependencies={"owner": alice}, is_per_test=True
+    )
+    overrides = Overrides(local={"b": {alice: "b's own alice"}})
+
+    with prepare({"a": [order], "b": [order, alice]}, overrides=overrides) as prepared:
+        assert prepared.value(alice, "a") == "accounts:alice"
+        assert prepared.value(alice, "b") == "b's own alice"
+        assert seen == {"a": "accounts:alice", "b": "b's own alice"}
+        keys = [node.runtime_key for node in prepared.instances]
+        assert keys[-1] == "override:alice:b"
+
+
+def test_overrides_can_be_chosen_once_the_graph_is_known(log: list[str]) -> None:
+    plan = Recorder("db", log)
+    shared = plan.require(id="shared")
+    own = plan.require(id="own", dependencies={"base": shared}, is_per_test=True)
+    graphs: list[Graph] = []
+
+    def choose(graph: Graph) -> Overrides:
+        graphs.append(graph)
+        by_id = {node.requirement.id: node for node in graph.nodes}
+        assert [by_id["shared"].per_test, by_id["own"].per_test] == [False, True]
+        return Overrides(shared={shared: "chosen"})
+
+    with prepare({"a": [own]}, overrides=choose) as prepared:
+        assert prepared.value(own, "a") == "db:own@a"
+        assert prepared.value(shared) == "chosen"
+    assert len(graphs) == 1
+    assert prepared.record.graph is graphs[0]
+
+
+def test_a_failing_chooser_still_records_what_would_have_been_prepared(log: list[str]) -> None:
+    requirement = Recorder("db", log).require(id="r")
+
+    def choose(graph: Graph) -> Overrides:
+        raise WarmupError("bad snapshot")
+
+    run = Run()
+    record = run.new_record("shop", scope="module", scope_id="module:t.py::shop")
+    with pytest.raises(WarmupError, match="bad snapshot"):
+        run.prepare({"t.py::a": [requirement]}, overrides=choose, record=record)
+    assert record.error is not None
+    assert record.status == "failed"
+    assert record.instances is not None
+    assert [node.status for node in record.instances] == ["pending"]
+    assert run.record.prepares == [record]
+    assert log == []
+    run.close()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            lambda own, other: Overrides(shared={other: 1}),
+            r"^shared override 'other' \(plan 'db', declared at .*\) is not needed by any "
+            r"consumer of this preparation; override only what is prepared$",
+        ),
+        (
+            lambda own, other: Overrides(shared={own: 1}),
+            r"^shared override 'own' .* targets a per-test requirement; override it for each "
+            r"consumer under local instead$",
+        ),
+        (
+            lambda own, other: Overrides(local={"b": {own: 1}}),
+            r"^override for consumer 'b' of 'own' .*: that consumer does not need it$",
+        ),
+        (
+            lambda own, other: Overrides(shared={"own": 1}),  # type: ignore[dict-item]
+            r"^shared override 'own' \(not a WarmupRequirement\) is not needed",
+        ),
+    ],
+)
+def test_overrides_that_do_not_fit_the_graph_are_errors(
+    log: list[str], overrides: Any, message: str
+) -> None:
+    plan = Recorder("db", log)
+    own = plan.require(id="own", is_per_test=True)
+    other = plan.require(id="other")
+
+    with pytest.raises(WarmupError, match=message):
+        prepare({"a": [own]}, overrides=overrides(own, other))
+    assert log == []
+
+
+@pytest.mark.parametrize(
+    ("needs", "message"),
+    [
+        ([1], r"^needs must map consumer ids to requirements, got list$"),
+        ({1: []}, r"^consumer ids must be strings, got 1$"),
+        (
+            {"a": ["r"]},
+            r"^consumer 'a' needs 'r', which is not a WarmupRequirement; list the objects that "
+            r"plan.require\(...\) returned$",
+        ),
+    ],
+)
+def test_needs_of_the_wrong_shape_are_errors(needs: Any, message: str) -> None:
+    with pytest.raises(WarmupError, match=message):
+        prepare(needs)
+
+
+def test_a_single_requirement_counts_as_a_list_of_one(log: list[str]) -> None:
+    requirement = Recorder("db", log).require(id="one")
+    with prepare({"a": requirement}) as prepared:  # type: ignore[dict-item]
+        assert prepared.value(requirement) == "db:one"
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, "2"])
+def test_max_workers_must_be_a_whole_number_of_at_least_one(workers: Any) -> None:
+    with pytest.raises(WarmupError, match=r"^max_workers must be a whole number of at least 1"):
+        prepare({}, max_workers=workers)
+    with pytest.raises(WarmupError, match=r"^max_workers must be a whole number of at least 1"):
+        Run(max_workers=workers)
+
+
+def test_a_cycle_is_raised_and_recorded() -> None:
+    plan = WarmupPlan("db")
+    a = plan.require(id="a")
+    b = plan.require(id="b", dependencies={"a": a})
+    a.dependencies["b"] = b
+    run = Run()
+    with pytest.raises(WarmupError, match=r"^dependency cycle detected: a -> b -> a$"):
+        run.prepare({"x": [a]})
+    (record,) = run.record.prepares
+    assert record.graph is None
+    assert isinstance(record.error, WarmupError)
+    run.close()
+
+
+def test_several_workers_give_the_same_values_as_one(log: list[str]) -> None:
+    plans = [Recorder(f"plan{number}", log) for number in range(6)]
+    requirements = [plan.require(id=f"r{number}") for number, plan in enumerate(plans)]
+    top = Recorder("top", log).require(id="top", dependencies={"all": requirements})
+
+    with prepare({"a": [top]}, max_workers=1) as one, prepare({"a": [top]}, max_workers=4) as many:
+        assert one.value(top) == many.value(top) == "top:top"
+        assert [one.value(r) for r in requirements] == [many.value(r) for r in requirements]
+
+
+def test_an_interrupt_in_a_plan_cleans_up_what_was_created_and_propagates(
+    log: list[str],
+) -> None:
+    class Interrupting(Recorder):
+        def prepare_node(self, node: WarmupNode) -> str:
+            raise KeyboardInterrupt
+
+    made = Recorder("a_first", log).require(id="made")
+    stop = Interrupting("b_then", log).require(id="stop", dependencies={"made": made})
+    run = Run()
+    with pytest.raises(KeyboardInterrupt):
+        run.prepare({"x": [stop]})
+    assert log == ["create made", "delete a_first:made"]
+    assert run.open() == []
+    run.close()
+
+
+def test_async_plans_run_without_an_event_loop_of_the_callers(log: list[str]) -> None:
+    class AsyncPlan(WarmupPlan):
+        async def prepare_node(self, node: WarmupNode) -> str:
+            await asyncio.sleep(0)
+            return f"async {node.id}"
+
+        async def cleanup_node(self, node: WarmupNode) -> None:
+            await asyncio.sleep(0)
+            log.append(f"async delete {node.id}")
+
+    requirement = AsyncPlan("async").require(id="one")
+    with prepare({"x": [requirement]}) as prepared:
+        assert prepared.value(requirement) == "async one"
+    assert log == ["async delete one"]
+
+
+def test_a_run_keeps_one_record_and_closes_what_is_still_open(log: list[str]) -> None:
+    plan = Recorder("db", log)
+    first, second = plan.require(id="first"), plan.require(id="second")
+
+    with Run(max_workers=2) as run:
+        done = run.prepare({"a": [first]})
+        still_open = run.prepare({"b": [second]})
+        done.close()
+        assert run.open() == [still_open]
+        assert [record.consumers for record in run.record.prepares] == [("a",), ("b",)]
+    assert log == ["create first", "create second", "delete db:first", "delete db:second"]
+    assert run.open() == []
+
+
+def test_the_record_tells_what_was_selected_built_and_run(log: list[str]) -> None:
+    accounts, orders = Recorder("accounts", log), Recorder("orders", log)
+    alice = accounts.require(id="alice")
+    order = orders.require(id="order", dependencies={"owner": alice}, is_per_test=True)
+
+    with prepare({"b": [order], "a": [order, alice]}, name="nightly") as prepared:
+        record = prepared.record
+        assert (record.name, record.scope, record.scope_id) == ("nightly", "session", "nightly")
+        assert record.consumers == ("b", "a")
+        assert list(record.roots.consumer_ids) == ["b", "a", "a"]
+        assert record.graph is not None
+        assert [node.label for node in record.graph.nodes] == ["alice", "order"]
+        assert [node.runtime_key for node in prepared.instances] == [
+            "node-1:shared",
+            "node-2:a",
+            "node-2:b",
+        ]
+        assert record.runtime is not None
+        assert [(b.plan, b.node_count) for b in record.runtime.batch_reports] == [
+            ("accounts", 1),
+            ("orders", 2),
+        ]
+        assert record.status == "prepared"
+        assert record.description == "preparation 'nightly'"
+
+
+class OldStyle(WarmupPlan):
+    """The 0.1.6 form: ``prepare(nodes, runtime)``, which sees the producer's context."""
+
+    def __init__(self) -> None:
+        super().__init__("old")
+        self.seen: list[tuple[str, tuple[str, ...]]] = []
+
+    def prepare(self, nodes: Sequence[WarmupNode], runtime: Any) -> None:
+        self.seen.append((runtime.producer_scope, runtime.selected_test_ids))
+        for node in nodes:
+            runtime.set(node, 1)
+
+
+def test_old_style_plans_see_the_consumers_as_selected_tests() -> None:
+    plan = OldStyle()
+    with prepare({"a": [plan.require()], "b": []}) as prepared:
+        assert prepared.record.consumers == ("a",)
+    assert plan.seen == [("session", ("a",))]
