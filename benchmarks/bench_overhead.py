@@ -15,12 +15,17 @@ has the shape of the warmup one (its module fixture requests a session fixture, 
 requests ``warmup_mgr``), with the plugin disabled: the part of the overhead that pytest itself
 charges for that shape, to tell apart from what the plugin adds.
 
+With ``--baseline-python PATH`` the warmup suite also runs under another interpreter, in the same
+rounds: point it at a virtual environment with an earlier pytest-warmup installed to compare
+two versions of the plugin on CPU time (user + system) medians.
+
 With ``--instructions``, each variant also runs once under valgrind's callgrind, which counts
 the machine instructions executed: a number that does not depend on how busy the machine is
 (it leaves out what memory and caches cost, so it complements the times, not replaces them).
 
     python benchmarks/bench_overhead.py [--modules 100] [--tests-per-module 50] [--runs 5]
                                         [--per-test] [--instructions] [--keep DIR]
+                                        [--baseline-python PATH]
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from generated_suites import (
 )
 
 TARGET_PERCENT = 10.0
+BASELINE = "warmup, baseline install"
 
 
 def main() -> int:
@@ -61,6 +67,11 @@ def main() -> int:
         help="also count instructions with valgrind (minutes for 5,000 tests)",
     )
     parser.add_argument("--keep", type=Path, help="write the suites here and keep them")
+    parser.add_argument(
+        "--baseline-python",
+        metavar="PATH",
+        help="also run the warmup suite with this interpreter (another pytest-warmup install)",
+    )
     options = parser.parse_args()
 
     base = options.keep or Path(tempfile.mkdtemp(prefix="warmup-bench-"))
@@ -79,13 +90,19 @@ def main() -> int:
         ),
         "warmup, module producers": (write_suite(base / "warmup", "module", **shape), False),
     }
+    pythons = {name: None for name in suites}
+    if options.baseline_python:
+        suites[BASELINE] = (base / "warmup", False)
+        pythons[BASELINE] = options.baseline_python
     try:
         timings: dict[str, list[Timing]] = {name: [] for name in suites}
-        for directory, disabled in {path: flag for path, flag in suites.values()}.items():
-            run_suite(directory, tests, _arguments(disabled))  # untimed: fills bytecode caches
+        for name, (directory, disabled) in suites.items():  # untimed: fills bytecode caches
+            run_suite(directory, tests, _arguments(disabled), python=pythons[name])
         for _ in range(options.runs):
             for name, (directory, disabled) in suites.items():
-                timings[name].append(run_suite(directory, tests, _arguments(disabled)))
+                timings[name].append(
+                    run_suite(directory, tests, _arguments(disabled), python=pythons[name])
+                )
         instructions = _count(suites, tests) if options.instructions else {}
     finally:
         if options.keep is None:
@@ -165,6 +182,17 @@ def main() -> int:
         f"the same, round by round: median {statistics.median(paired):+.1f}%, "
         f"from {paired[0]:+.1f}% to {paired[-1]:+.1f}% over {len(paired)} rounds"
     )
+    if options.baseline_python:
+        cpu = _change(medians[warmup].cpu, medians[BASELINE].cpu)
+        wall = _change(medians[warmup].wall, medians[BASELINE].wall)
+        rounds = sorted(
+            _change(w.cpu, b.cpu) for w, b in zip(timings[warmup], timings[BASELINE], strict=True)
+        )
+        print(
+            f"this install against the baseline install ({options.baseline_python}): "
+            f"{cpu:+.1f}% cpu time on the medians ({wall:+.1f}% wall); round by round "
+            f"from {rounds[0]:+.1f}% to {rounds[-1]:+.1f}%"
+        )
     print()
     print("wall s: process start to exit; cpu s: user + system time of the pytest process;")
     print("pytest s: the time pytest prints; tests s: time in setup, call and teardown of the")

@@ -185,9 +185,11 @@ _RUNTEST = re.compile(r"bench-runtest-seconds ([\d.]+)")
 _SUMMARY = re.compile(r"(\d+) (?:passed|tests? collected).* in ([\d.]+)s")
 
 
-def _pytest_command(directory: Path, extra_args: Sequence[str]) -> list[str]:
+def _pytest_command(
+    directory: Path, extra_args: Sequence[str], python: str | None = None
+) -> list[str]:
     return [
-        sys.executable,
+        python or sys.executable,
         "-m",
         "pytest",
         "-q",
@@ -248,10 +250,11 @@ def run_suite(
     extra_args: Sequence[str] = (),
     *,
     cache_bytecode: bool = True,
+    python: str | None = None,
 ) -> Timing:
-    """Run a generated suite once in a fresh interpreter; fail loudly unless all tests pass
-    (or, with ``--collect-only``, unless all were collected)."""
-    command = _pytest_command(directory, extra_args)
+    """Run a generated suite once in a fresh interpreter (``python``, default: this one); fail
+    loudly unless all tests pass (or, with ``--collect-only``, unless all were collected)."""
+    command = _pytest_command(directory, extra_args, python)
     # By default bytecode (and pytest's rewritten test modules) is cached, as in everyday runs;
     # without the cache every run compiles the suite again, so the first run needs no warm-up.
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

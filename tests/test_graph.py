@@ -613,12 +613,17 @@ def test_a_root_table_and_a_list_of_roots_build_the_same_graph(plan: WarmupPlan)
 # -- the two phases ---------------------------------------------------------------------------
 
 
+def own_over_shared(plan: WarmupPlan) -> tuple[WarmupRequirement, WarmupRequirement, RootTable]:
+    """A per-test requirement over a shared one, bound by two tests."""
+    shared = plan.require(id="shared")
+    own = plan.require(id="own", is_per_test=True, dependencies={"base": shared})
+    return shared, own, RootTable([root(own, TEST_A), root(own, TEST_B)])
+
+
 def test_normalising_creates_no_instance_and_one_graph_instantiates_twice(
     plan: WarmupPlan,
 ) -> None:
-    shared = plan.require(id="shared")
-    own = plan.require(id="own", is_per_test=True, dependencies={"base": shared})
-    roots = RootTable([root(own, TEST_A), root(own, TEST_B)])
+    _, _, roots = own_over_shared(plan)
 
     graph = normalise(roots.requirements)
     first = instantiate(graph, roots)
@@ -633,9 +638,7 @@ def test_normalising_creates_no_instance_and_one_graph_instantiates_twice(
 def test_a_local_instance_is_chosen_between_the_phases_without_rebuilding(
     plan: WarmupPlan,
 ) -> None:
-    shared = plan.require(id="shared")
-    own = plan.require(id="own", is_per_test=True, dependencies={"base": shared})
-    roots = RootTable([root(own, TEST_A), root(own, TEST_B)])
+    shared, own, roots = own_over_shared(plan)
     graph = normalise(roots.requirements)
     shared_node = node_of(graph, shared)
 

@@ -52,6 +52,7 @@ ENGINE = {
     "_scopes",
     "_selection",
     "_slots",
+    "_snapshot_options",
     "_snapshots",
     "_text",
     "_yaml",

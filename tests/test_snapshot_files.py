@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_warmup._snapshots import Entry, load_inputs, read_bundle, read_fragment
+from pytest_warmup._snapshot_options import load_inputs
+from pytest_warmup._snapshots import Entry, read_bundle, read_fragment
 from pytest_warmup.errors import WarmupError
 from snapshot_suite import MODULE_SCOPE_ID, install
 

@@ -8,20 +8,10 @@ import pytest
 
 from pytest_warmup import WarmupError, WarmupPlan
 from pytest_warmup._graph import Graph, normalise
-from pytest_warmup._overrides import (
-    TestState,
-    deserialize_overrides,
-    overrides_for,
-    select_overrides,
-)
-from pytest_warmup._snapshots import (
-    CollectedTest,
-    Entry,
-    Section,
-    SnapshotState,
-    unknown_scopes,
-    unused_targets_message,
-)
+from pytest_warmup._overrides import deserialize_overrides, overrides_for, select_overrides
+from pytest_warmup._selection import TestState
+from pytest_warmup._snapshot_options import SnapshotState, unused_targets_message
+from pytest_warmup._snapshots import CollectedTest, Entry, Section, unknown_scopes
 from pytest_warmup.engine import Overrides, prepare
 
 PLAN = WarmupPlan("plan")

@@ -7,7 +7,7 @@ import inspect
 import sys
 import types
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from ._declarations import WarmupRequirement
 from .errors import WarmupError
@@ -295,22 +295,13 @@ def _chain(existing: tuple[Binding, ...], binding: Binding) -> tuple[Binding, ..
 # costs one function and two dictionaries: no closure cells, no helper object.
 
 
-class Injector(Protocol):
-    """What fills in a bound callable's values when pytest calls it (the plugin's injection).
-
-    Called with the undecorated function, its bindings, whether it takes ``request`` itself,
-    its caller (see :func:`set_caller`) and the keyword arguments pytest passed; returns them
-    with the bound values added.
-    """
-
-    def __call__(
-        self,
-        function: Callable[..., Any],
-        bindings: tuple[Binding, ...],
-        pass_request: bool,
-        caller: object,
-        arguments: dict[str, Any],
-    ) -> dict[str, Any]: ...
+#: What fills in a bound callable's values when pytest calls it (the plugin's injection):
+#: called with the undecorated function, its bindings, whether it takes ``request`` itself,
+#: its caller (see :func:`set_caller`) and the keyword arguments pytest passed; returns them
+#: with the bound values added.
+Injector = Callable[
+    [Callable[..., Any], tuple[Binding, ...], bool, object, dict[str, Any]], dict[str, Any]
+]
 
 
 def not_called_by_pytest(function: Callable[..., Any]) -> WarmupError:

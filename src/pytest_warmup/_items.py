@@ -39,15 +39,12 @@ class Collected:
         self._records: dict[int, TestRecord] = {}
 
     def record(self, item: pytest.Item) -> TestRecord:
-        known = self._records.get(id(item))
-        if known is None:
-            known = self._records[id(item)] = TestRecord(
-                item.nodeid,
-                self.sources(item),
-                compat.definitions_by_name(item),
-                getattr(item, "fixturenames", ()),
-            )
-        return known
+        return TestRecord(
+            item.nodeid,
+            self.sources(item),
+            compat.definitions_by_name(item),
+            getattr(item, "fixturenames", ()),
+        )
 
     def sources(self, item: pytest.Item) -> tuple[Source, ...]:
         """The item's test bindings, then its closure fixtures' bindings, in closure order:

@@ -13,7 +13,7 @@ from typing import Any, Final
 from ._files import write_document
 from ._reports import document, merge_sections, run_sections
 from ._session import WarmupSession
-from ._snapshots import unused_targets_message
+from ._snapshot_options import unused_targets_message
 
 __all__ = ["WORKER_OUTPUT_KEY", "add_worker_part", "end_run", "worker_part"]
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol
 
 from ._graph import Graph, GraphNode
+from ._selection import TestState
 from ._snapshots import Section
 from ._text import did_you_mean
 from .engine import Overrides
@@ -39,9 +40,6 @@ def _listed(names: Iterable[str]) -> str:
     if len(ordered) > _MAX_LISTED:
         shown += f", ... ({len(ordered)} in total)"
     return shown
-
-
-TestState = Literal["collected", "missing", "outside"]
 
 
 class ProducerView(Protocol):

@@ -10,22 +10,23 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 import pytest
 
 from . import _selection
 from ._declarations import WarmupPlan
 from ._graph import Graph
-from ._overrides import overrides_for
 from ._record import PrepareRecord
 from ._reports import save_on_fail_section
 from ._scopes import SCOPES, format_scope_id
 from ._session import WarmupSession
-from ._snapshots import CollectedTest, SnapshotInputs, choose_section, unknown_scopes
 from ._text import relative_path
 from .engine import Overrides, Prepared
 from .errors import WarmupError
+
+if TYPE_CHECKING:
+    from ._snapshots import SnapshotInputs
 
 __all__ = ["XDIST_UNSUPPORTED", "PrepareBuilder", "WarmupManager", "scope_id_of"]
 
@@ -158,6 +159,9 @@ def _snapshot_step(
     take its section of the snapshot files, check it against the run, convert the values."""
     if not session.snapshots.active:
         return None
+    # Only runs that give snapshot files load what reads and checks them.
+    from ._overrides import overrides_for
+    from ._snapshots import choose_section
 
     def choose(graph: Graph) -> Overrides | None:
         inputs = session.snapshots.inputs(lambda inputs: _check_scopes(session, inputs))
@@ -181,6 +185,8 @@ def _check_scopes(session: WarmupSession, inputs: SnapshotInputs) -> None:
     strict mode."""
     if inputs.bundle_path is None or not inputs.scopes:
         return
+    from ._snapshots import CollectedTest, unknown_scopes
+
     collected = [
         CollectedTest(test.nodeid, frozenset(test.fixturenames)) for test in session.collected.all
     ]

@@ -38,8 +38,11 @@ def _fixture_info(item: object) -> Any:
 def definitions_by_name(item: object) -> Mapping[str, Sequence[Any]]:
     """Fixture name -> the definitions visible to ``item``, the one that applies last (empty
     when pytest keeps them elsewhere)."""
-    info = _fixture_info(item)
-    return info.name2fixturedefs if info is not None else {}
+    info = getattr(item, "_fixtureinfo", None)  # _fixture_info(), inline: read for every test
+    return info.name2fixturedefs if info is not None else _NO_DEFINITIONS
+
+
+_NO_DEFINITIONS: Mapping[str, Sequence[Any]] = {}
 
 
 def closure_definitions(item: object) -> list[tuple[str, Any]]:

@@ -6,20 +6,14 @@ anchor is empty): ``module:tests/test_orders.py::shop``, ``session:.::shop``.
 
 from __future__ import annotations
 
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal
 
-__all__ = ["SCOPES", "Scope", "ScopeId", "format_scope_id", "parse_scope_id"]
+__all__ = ["SCOPES", "Scope", "format_scope_id", "parse_scope_id"]
 
 Scope = Literal["session", "package", "module", "class", "function"]
 
 #: pytest's fixture scopes, broadest first: the scopes a producer may have
 SCOPES: Final[tuple[Scope, ...]] = ("session", "package", "module", "class", "function")
-
-
-class ScopeId(NamedTuple):
-    scope: str
-    anchor: str
-    name: str
 
 
 def format_scope_id(scope: str, anchor: str, name: str) -> str:
@@ -29,10 +23,11 @@ def format_scope_id(scope: str, anchor: str, name: str) -> str:
     return f"{scope}::{name}"
 
 
-def parse_scope_id(scope_id: str) -> ScopeId | None:
-    """The parts of ``scope_id``, or ``None`` when it does not have the shape of one."""
+def parse_scope_id(scope_id: str) -> tuple[str, str, str] | None:
+    """``(scope, anchor, producer name)`` of ``scope_id``, or ``None`` when it does not have
+    the shape of one."""
     scope, _, rest = scope_id.partition(":")
     anchor, separator, name = rest.rpartition("::")
     if scope not in SCOPES or not separator or not name:
         return None
-    return ScopeId(scope, anchor, name)
+    return scope, anchor, name

@@ -8,19 +8,18 @@ carries them, and the fixture definitions that apply to it. Nothing here imports
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, final
+from typing import Any, Literal, NamedTuple, final
 
 from ._binding import Binding
 from ._declarations import WarmupPlan, WarmupRequirement
 from ._graph import RootTable, reachable
-from ._overrides import TestState
 from .errors import WarmupError
 
 __all__ = [
     "Source",
     "TestRecord",
+    "TestState",
     "TestView",
     "binds_producer",
     "covered",
@@ -35,11 +34,13 @@ Source = tuple[str, str, tuple[Binding, ...]]
 #: what a binding becomes for a producer: (argument name, requirement, its producer_fixture)
 Row = tuple[str, WarmupRequirement, "str | None"]
 
+#: a test id that a snapshot file names and that does not use the producer: it was
+#: ``collected`` (it exists), is ``missing`` (a typo) or ``outside`` (its file was not collected)
+TestState = Literal["collected", "missing", "outside"]
 
-@final
-@dataclass(frozen=True, eq=False, slots=True)
-class TestRecord:
-    """One collected test, as selection sees it."""
+
+class TestRecord(NamedTuple):
+    """One collected test, as selection sees it (a tuple: a run makes one for every test)."""
 
     nodeid: str
     #: the test's bindings, then its closure fixtures' bindings, in closure order
@@ -73,7 +74,15 @@ def binds_producer(test: TestRecord, name: str, definition: object) -> bool:
 
 def covered(candidates: Iterable[TestRecord], name: str, definition: object) -> list[TestRecord]:
     """The candidates (the tests in the producer's scope, in run order) it covers."""
-    return [test for test in candidates if binds_producer(test, name, definition)]
+    found = []
+    for test in candidates:
+        # The usual case first, inline: the producer is the definition the test gets.
+        definitions = test.definitions.get(name)
+        if (definitions and definitions[-1] is definition) or binds_producer(
+            test, name, definition
+        ):
+            found.append(test)
+    return found
 
 
 def producer_rows(

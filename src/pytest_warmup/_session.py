@@ -17,10 +17,9 @@ import pytest
 from ._binding import Binding, names_catalog_id
 from ._declarations import WarmupPlan, WarmupRequirement
 from ._items import Collected
-from ._overrides import TestState
-from ._selection import TestView
+from ._selection import TestState, TestView
 from ._settings import Settings
-from ._snapshots import SnapshotState
+from ._snapshot_options import SnapshotState
 from .engine import Prepared, Run, cleanup_error
 from .errors import WarmupError
 

@@ -2,20 +2,19 @@
 
 The snapshot inputs are the exception: code may assign ``config.option.warmup_snapshot`` and
 ``warmup_snapshot_for`` while the run goes on (a producer may, before it prepares), so they are
-read from ``config.option`` at every ``prepare()`` (:mod:`._snapshots`).
+read from ``config.option`` at every ``prepare()`` (:mod:`._snapshot_options`).
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, NamedTuple
 
 import pytest
 
 from ._files import CatalogPath, resolve_catalog_path
-from ._snapshots import given, parse_targets
+from ._snapshot_options import given, parse_targets
 from .errors import WarmupError
 
 __all__ = ["DEFAULT_MAX_WORKERS", "OUTPUTS", "Output", "Settings", "worker_count"]
@@ -51,9 +50,8 @@ class Output(NamedTuple):
     path: Path  # where it goes
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What the options ask of this run."""
+class Settings(NamedTuple):
+    """What the options ask of this run (immutable: a tuple, cheap to create at startup)."""
 
     max_workers: int
     keep: bool

@@ -4,15 +4,15 @@ A bundle (``--warmup-snapshot PATH``) holds one section per producer scope id; a
 (``--warmup-snapshot-for ID=PATH``) is the one section of the producer that calls
 ``prepare(snapshot_id=ID)``. Both are JSON, or YAML when the path ends in ``.yaml``/``.yml``
 (safe loading only, same shapes). Which entries of a section apply to one preparation is
-:mod:`._overrides`' part. Nothing here knows pytest.
+:mod:`._overrides`' part; the options and claims are :mod:`._snapshot_options`'. Only runs that
+give a snapshot file import this module. Nothing here knows pytest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, final
+from typing import Any
 
 from ._files import FORMAT_VERSION, kind_of, load_document
 from ._scopes import SCOPES, parse_scope_id
@@ -24,17 +24,11 @@ __all__ = [
     "Entry",
     "Section",
     "SnapshotInputs",
-    "SnapshotState",
-    "check_target_spec",
     "choose_section",
-    "given",
-    "load_inputs",
-    "parse_target",
-    "parse_targets",
+    "raise_problems",
     "read_bundle",
     "read_fragment",
     "unknown_scopes",
-    "unused_targets_message",
 ]
 
 
@@ -181,7 +175,7 @@ def read_bundle(path: str) -> dict[str, Section]:
             section = _read_section(raw, context, f"{context} of {path!r}", problems)
             if section is not None:
                 scopes[scope_id] = section
-    _raise_problems(problems)
+    raise_problems(problems)
     return scopes
 
 
@@ -197,146 +191,15 @@ def read_fragment(snapshot_id: str, path: str) -> Section:
     if extra is not None:
         problems.append(f"{context} contains unexpected top-level fields: {extra}")
     section = _read_parts(data, context, f"{context} ({path!r})", problems)
-    _raise_problems(problems)
+    raise_problems(problems)
     assert section is not None  # no problems means every part was read
     return section
 
 
-def _raise_problems(problems: Sequence[str]) -> None:
+def raise_problems(problems: Sequence[str]) -> None:
+    """One error listing every problem, when there are any."""
     if problems:
         raise WarmupError("\n".join(problems))
-
-
-# -- targets ------------------------------------------------------------------------------------
-
-
-def parse_target(spec: str) -> tuple[str, str]:
-    """Split ``SNAPSHOT_ID=PATH`` at the first ``=``; both halves stripped."""
-    if "=" not in spec:
-        raise WarmupError(f"snapshot target must use the form '<snapshot_id>=<path>', got {spec!r}")
-    snapshot_id, _, path = (part.strip() for part in spec.partition("="))
-    if not snapshot_id:
-        raise WarmupError(f"snapshot target is missing snapshot_id before '=', got {spec!r}")
-    if not path:
-        raise WarmupError(f"snapshot target is missing file path after '=', got {spec!r}")
-    return snapshot_id, path
-
-
-def given(value: str | None) -> bool:
-    """Option values that count as given: empty strings do not."""
-    return bool(value and value.strip())
-
-
-def parse_targets(specs: Iterable[str] | None) -> dict[str, str]:
-    """``--warmup-snapshot-for`` values -> snapshot_id -> path, rejecting duplicate ids."""
-    targets: dict[str, str] = {}
-    for spec in specs or ():
-        if not given(spec):
-            continue
-        snapshot_id, path = parse_target(spec)
-        if snapshot_id in targets:
-            raise WarmupError(
-                f"duplicate CLI snapshot target for snapshot_id {snapshot_id!r} "
-                f"({targets[snapshot_id]!r} and {path!r}); pass one file per snapshot_id"
-            )
-        targets[snapshot_id] = path
-    return targets
-
-
-def check_target_spec(spec: str) -> str:
-    """Startup check of one ``--warmup-snapshot-for`` value: its form and that the file exists."""
-    if given(spec):
-        snapshot_id, path = parse_target(spec)
-        if not Path(path).is_file():
-            raise WarmupError(
-                f"targeted snapshot file for {snapshot_id!r} does not exist: {path!r}"
-            )
-    return spec
-
-
-def load_inputs(bundle: str | None, specs: Iterable[str] | None) -> SnapshotInputs:
-    """Read every snapshot file the options name; report the problems of all of them at once."""
-    problems: list[str] = []
-    targets: dict[str, str] = {}
-    try:
-        targets = parse_targets(specs)
-    except WarmupError as exc:
-        problems.append(str(exc))
-    scopes: dict[str, Section] = {}
-    bundle_path = bundle.strip() if bundle and given(bundle) else None
-    if bundle_path is not None:
-        try:
-            scopes = read_bundle(bundle_path)
-        except WarmupError as exc:
-            problems.append(str(exc))
-    fragments: dict[str, Section] = {}
-    for snapshot_id, path in targets.items():
-        try:
-            fragments[snapshot_id] = read_fragment(snapshot_id, path)
-        except WarmupError as exc:
-            problems.append(str(exc))
-    _raise_problems(problems)
-    return SnapshotInputs(bundle_path, scopes, fragments, targets)
-
-
-# -- state across producers ---------------------------------------------------------------------
-
-
-@final
-class SnapshotState:
-    """The loaded inputs and the snapshot_id claims, for the current option values.
-
-    Code may assign ``config.option.warmup_snapshot`` / ``warmup_snapshot_for`` while the run
-    goes on: new values drop the cached files and the claims.
-    """
-
-    def __init__(self) -> None:
-        self._key: tuple[str | None, tuple[str, ...]] | None = None
-        self._inputs: SnapshotInputs | None = None
-        #: snapshot_id -> (producer definition, its description for messages)
-        self._claims: dict[str, tuple[object, str]] = {}
-
-    def use_options(self, bundle: str | None, specs: Sequence[str] | str | None) -> None:
-        if isinstance(specs, str):  # one value assigned by code instead of a list
-            specs = [specs]
-        key = (bundle if given(bundle) else None, tuple(s for s in specs or () if given(s)))
-        if key != self._key:
-            self._key = key
-            self._inputs = None
-            self._claims.clear()
-
-    @property
-    def active(self) -> bool:
-        """Whether any snapshot file is given."""
-        return self._key is not None and (self._key[0] is not None or bool(self._key[1]))
-
-    def claim(self, snapshot_id: str, owner: object, description: str) -> None:
-        """Reserve ``snapshot_id`` for one producer fixture definition (all its instances)."""
-        claimed = self._claims.get(snapshot_id)
-        if claimed is None:
-            self._claims[snapshot_id] = (owner, description)
-        elif claimed[0] is not owner:
-            raise WarmupError(
-                f"snapshot_id {snapshot_id!r} is already used by producer {claimed[1]}; give "
-                "each producer fixture its own snapshot_id"
-            )
-
-    @property
-    def claimed(self) -> frozenset[str]:
-        return frozenset(self._claims)
-
-    @property
-    def targets(self) -> tuple[str, ...]:
-        return self._key[1] if self._key is not None else ()
-
-    def inputs(self, check: Callable[[SnapshotInputs], None]) -> SnapshotInputs:
-        """The files for the current options, read once; ``check`` runs before caching them."""
-        if self._inputs is None:
-            assert self._key is not None, "use_options() comes first"
-            inputs = load_inputs(*self._key)
-            check(inputs)
-            self._inputs = inputs
-        return self._inputs
 
 
 def choose_section(
@@ -351,21 +214,6 @@ def choose_section(
             f"--warmup-snapshot-for {snapshot_id!r}; move its overrides into one of the two files"
         )
     return from_fragment if from_fragment is not None else from_bundle
-
-
-def unused_targets_message(specs: Sequence[str] | str | None, claimed: Iterable[str]) -> str | None:
-    """The session-end message for ``--warmup-snapshot-for`` ids nobody claimed, if any."""
-    ids = set()
-    for spec in [specs] if isinstance(specs, str) else specs or ():
-        if given(spec) and "=" in spec:
-            ids.add(spec.partition("=")[0].strip())
-    unused = sorted(ids - set(claimed) - {""})
-    if not unused:
-        return None
-    return (
-        f"unused --warmup-snapshot-for targets: {', '.join(map(repr, unused))}; no producer "
-        "executed prepare(snapshot_id=...) with these ids in this run"
-    )
 
 
 # -- whole-run checks ---------------------------------------------------------------------------

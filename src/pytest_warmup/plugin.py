@@ -15,13 +15,12 @@ from typing import Any
 import pytest
 
 from ._binding import Binding, bindings_of, set_caller
-from ._error_display import report_plugin_errors
 from ._injection import inject, producer_for_item
 from ._outputs import WORKER_OUTPUT_KEY, add_worker_part, end_run, worker_part
 from ._producer import WarmupManager
 from ._session import SESSION_KEY, WarmupSession, session_of
 from ._settings import DEFAULT_MAX_WORKERS, Settings, worker_count
-from ._snapshots import check_target_spec, given
+from ._snapshot_options import check_target_spec, given
 from .errors import WarmupError
 
 __all__: list[str] = []
@@ -281,6 +280,7 @@ def _setup_plugin(session: WarmupSession) -> types.ModuleType:
 def _error_plugin(session: WarmupSession) -> types.ModuleType:
     """The hook that shows WarmupErrors in test reports, registered when a run raises its
     first one (WarmupSession.error_raised)."""
+    from ._error_display import report_plugin_errors  # runs without errors never load it
 
     @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
     def makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
