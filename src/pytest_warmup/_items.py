@@ -27,18 +27,21 @@ def name_of_test(item: pytest.Item) -> str:
 class Collected:
     """The final item list and the deselected tests, as :class:`TestRecord` objects.
 
-    A record is built the first time something asks for its item; each grouping the first time
-    a producer of that scope asks.
+    A record is read from its item whenever a producer or a check looks at the test: a few
+    references in a tuple, cheaper to build again than to keep alive for the garbage collector
+    to scan for the rest of the run. Each grouping is built the first time a producer of that
+    scope asks.
     """
 
     def __init__(self, items: Sequence[pytest.Item] = ()) -> None:
         self.items = items
         self.deselected: list[pytest.Item] = []
-        # Keyed by id(): pytest nodes hash in Python, and this is read for every test. The
-        # items live as long as the session.
-        self._records: dict[int, TestRecord] = {}
+        # A closure walk per item, kept when fixtures carry bindings (rare). Keyed by id():
+        # pytest nodes hash in Python; the items live as long as the session.
+        self._fixture_sources_of: dict[int, tuple[Source, ...]] = {}
 
     def record(self, item: pytest.Item) -> TestRecord:
+        """What selection needs to know about ``item``."""
         return TestRecord(
             item.nodeid,
             self.sources(item),
@@ -56,14 +59,16 @@ class Collected:
         test: Source = ("test", name_of_test(item), own)
         return (test, *fixtures) if fixtures else (test,)
 
-    @staticmethod
-    def _fixture_sources(item: pytest.Item) -> tuple[Source, ...]:
-        found: list[Source] = []
-        for name, definition in compat.closure_definitions(item):
-            bindings = bindings_of(definition.func)
-            if bindings:
-                found.append(("fixture", name, bindings))
-        return tuple(found)
+    def _fixture_sources(self, item: pytest.Item) -> tuple[Source, ...]:
+        known = self._fixture_sources_of.get(id(item))
+        if known is None:
+            found: list[Source] = []
+            for name, definition in compat.closure_definitions(item):
+                bindings = bindings_of(definition.func)
+                if bindings:
+                    found.append(("fixture", name, bindings))
+            known = self._fixture_sources_of[id(item)] = tuple(found)
+        return known
 
     @cached_property
     def fixtures_bound(self) -> bool:
