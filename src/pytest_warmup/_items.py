@@ -33,9 +33,12 @@ class Collected:
     scope asks.
     """
 
-    def __init__(self, items: Sequence[pytest.Item] = ()) -> None:
+    def __init__(
+        self, items: Sequence[pytest.Item] = (), deselected: Sequence[pytest.Item] = ()
+    ) -> None:
         self.items = items
-        self.deselected: list[pytest.Item] = []
+        #: tests filtered out by -k, -m, --deselect (read when a snapshot file is checked)
+        self.deselected = deselected
         # A closure walk per item, kept when fixtures carry bindings (rare). Keyed by id():
         # pytest nodes hash in Python; the items live as long as the session.
         self._fixture_sources_of: dict[int, tuple[Source, ...]] = {}

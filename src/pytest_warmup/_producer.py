@@ -108,8 +108,8 @@ def prepare_producer(
         scope=scope,
         scope_id=scope_id_of(scope, request.node, fixturedef, session.settings.rootpath),
         snapshot_id=snapshot_id,
+        kind="producer",
     )
-    record.kind = "producer"
     try:
         option = session.config.option
         session.snapshots.use_options(

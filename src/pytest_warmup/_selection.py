@@ -1,8 +1,8 @@
 """Which tests a producer covers, and the roots they give it: plain functions over test records.
 
-A :class:`TestRecord` is what selection needs to know about one collected test, read once
-from its pytest item (:mod:`._items`): its node id, its bindings grouped by the callable that
-carries them, and the fixture definitions that apply to it. Nothing here imports pytest.
+A :class:`TestRecord` is what selection needs to know about one collected test, read from its
+pytest item (:mod:`._items`): its node id, its bindings grouped by the callable that carries
+them, and the fixture definitions that apply to it. Nothing here imports pytest.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ __all__ = [
 Source = tuple[str, str, tuple[Binding, ...]]
 
 #: what a binding becomes for a producer: (argument name, requirement, its producer_fixture)
-Row = tuple[str, WarmupRequirement, "str | None"]
+Row = tuple[str, WarmupRequirement, str | None]
 
 #: a test id that a snapshot file names and that does not use the producer: it was
 #: ``collected`` (it exists), is ``missing`` (a typo) or ``outside`` (its file was not collected)
@@ -74,15 +74,7 @@ def binds_producer(test: TestRecord, name: str, definition: object) -> bool:
 
 def covered(candidates: Iterable[TestRecord], name: str, definition: object) -> list[TestRecord]:
     """The candidates (the tests in the producer's scope, in run order) it covers."""
-    found = []
-    for test in candidates:
-        # The usual case first, inline: the producer is the definition the test gets.
-        definitions = test.definitions.get(name)
-        if (definitions and definitions[-1] is definition) or binds_producer(
-            test, name, definition
-        ):
-            found.append(test)
-    return found
+    return [test for test in candidates if binds_producer(test, name, definition)]
 
 
 def producer_rows(

@@ -61,8 +61,7 @@ class WarmupSession:
     # -- what pytest tells us -------------------------------------------------------------------
 
     def set_items(self, items: Sequence[pytest.Item]) -> None:
-        self.collected = Collected(items)
-        self.collected.deselected = self._deselected
+        self.collected = Collected(items, self._deselected)
         self.fixture_visibility.clear()
         self._views.clear()
 

@@ -244,14 +244,17 @@ class Run:
         scope: str = "session",
         scope_id: str | None = None,
         snapshot_id: str | None = None,
+        kind: str = "preparation",
     ) -> PrepareRecord:
         """A record for a preparation about to start, added to the run record: its failures
-        are recorded even when they happen before :meth:`prepare` is called."""
+        are recorded even when they happen before :meth:`prepare` is called. ``kind`` is what
+        messages call it (``preparation 'name'``)."""
         record = PrepareRecord(
             name=name,
             scope=scope,
             scope_id=name if scope_id is None else scope_id,
             snapshot_id=snapshot_id,
+            kind=kind,
         )
         self.record.add(record)
         return record
