@@ -229,11 +229,25 @@ def test_a_failing_chooser_still_records_what_would_have_been_prepared(log: list
         ),
         (
             lambda own, other: Overrides(local={"b": {own: 1}}),
-            r"^override for consumer 'b' of 'own' .*: that consumer does not need it$",
+            r"^override for consumer 'b', which needs nothing in this preparation; its consumers "
+            r"are 'a'$",
+        ),
+        (
+            lambda own, other: Overrides(local={"a": {other: 1}}),
+            r"^override for consumer 'a' of 'other' .* is not needed by any consumer",
         ),
         (
             lambda own, other: Overrides(shared={"own": 1}),  # type: ignore[dict-item]
-            r"^shared override 'own' \(not a WarmupRequirement\) is not needed",
+            r"^shared override: overrides are keyed by WarmupRequirement objects, got 'own'$",
+        ),
+        (
+            lambda own, other: {own: 1},
+            r"^overrides must be an Overrides\(shared=..., local=...\), or a function of the "
+            r"graph that returns one, got dict$",
+        ),
+        (
+            lambda own, other: lambda graph: {own: 1},
+            r"^overrides must be an Overrides.*got dict$",
         ),
     ],
 )
@@ -249,11 +263,47 @@ def test_overrides_that_do_not_fit_the_graph_are_errors(
     assert log == []
 
 
+def test_a_local_override_of_a_shared_value_its_consumer_does_not_need_is_an_error(
+    log: list[str],
+) -> None:
+    plan = Recorder("db", log)
+    first, second = plan.require(id="first"), plan.require(id="second")
+
+    with pytest.raises(WarmupError, match=r"^override for consumer 'a' of 'second' .*: that "):
+        prepare({"a": [first], "b": [second]}, overrides=Overrides(local={"a": {second: 1}}))
+    assert log == []
+
+
+def test_a_per_test_value_asked_without_a_consumer_says_so(log: list[str]) -> None:
+    own = Recorder("db", log).require(id="own", is_per_test=True)
+    with prepare({"a": [own]}) as prepared, pytest.raises(NotPreparedError) as caught:
+        prepared.value(own)
+    assert str(caught.value).startswith("requirement 'own' (declared at ")
+    assert str(caught.value).endswith(
+        "is per-test in preparation 'prepare': each consumer has its own value; ask for one "
+        "with value(requirement, consumer)"
+    )
+
+
+def test_values_are_gone_once_closed_and_stay_when_kept(log: list[str]) -> None:
+    requirement = Recorder("db", log).require(id="r")
+    with prepare({"a": [requirement]}) as closed:
+        assert closed.value(requirement) == "db:r"
+    with pytest.raises(WarmupError, match=r"^preparation 'prepare' was closed and its plans "):
+        closed.value(requirement)
+
+    with prepare({"a": [requirement]}) as kept:
+        kept.keep("debugging")
+    assert kept.value(requirement) == "db:r"
+
+
 @pytest.mark.parametrize(
     ("needs", "message"),
     [
         ([1], r"^needs must map consumer ids to requirements, got list$"),
         ({1: []}, r"^consumer ids must be strings, got 1$"),
+        ({"a": "ab"}, r"^consumer 'a' needs must be a list of requirements, got str$"),
+        ({"a": 3}, r"^consumer 'a' needs must be a list of requirements, got int$"),
         (
             {"a": ["r"]},
             r"^consumer 'a' needs 'r', which is not a WarmupRequirement; list the objects that "

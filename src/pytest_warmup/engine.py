@@ -27,7 +27,16 @@ from types import TracebackType
 from typing import Any, final
 
 from ._declarations import WarmupRequirement, declaration_site, describe, requirement_label
-from ._graph import Graph, GraphNode, Instances, Root, RootTable, instantiate, normalise
+from ._graph import (
+    Graph,
+    GraphNode,
+    Instances,
+    Root,
+    RootTable,
+    instantiate,
+    normalise,
+    reachable,
+)
 from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
 from ._runtime import BatchReport, EventLoopThread, Preparation, WarmupRuntime, failure_of
@@ -97,7 +106,8 @@ class Prepared:
         self.record = record
         self._preparation = preparation
         self._on_close = on_close
-        self._closed = False
+        self._closed = False  # closed or kept: its cleanup is decided
+        self._cleaned = False  # closed: what its plans created is gone
         # Values already handed out, when every consumer reads the same instances (no per-test
         # ones): the consumers of a preparation mostly ask for the same few requirements.
         self._handed_out: dict[WarmupRequirement, Any] = {}
@@ -132,9 +142,14 @@ class Prepared:
         value = self._handed_out.get(requirement, _NOT_HANDED_OUT)
         if value is not _NOT_HANDED_OUT:
             return value
+        if self._cleaned:
+            raise WarmupError(
+                f"{self.record.description} was closed and its plans cleaned up what they "
+                "created: read values before closing it (or keep() it)"
+            )
         node = self._preparation.instances.find(requirement, consumer)
         if node is None:
-            raise _not_prepared(requirement, consumer, self.record)
+            raise _not_prepared(requirement, consumer, self)
         error = failure_of(node)
         if error is not None:
             raise error
@@ -163,6 +178,8 @@ class Prepared:
         error) for each cleanup that raised; they are on the record too."""
         if not self._done():
             return []
+        self._cleaned = True
+        self._handed_out.clear()
         errors = self._preparation.cleanup()
         self.record.cleanup_errors = errors
         return errors
@@ -207,17 +224,24 @@ def cleanup_error(owner: str, errors: list[tuple[str, BaseException]]) -> Warmup
 
 
 def _not_prepared(
-    requirement: WarmupRequirement, consumer: str | None, record: PrepareRecord
+    requirement: WarmupRequirement, consumer: str | None, prepared: Prepared
 ) -> NotPreparedError:
     site = declaration_site(requirement)
     where = f" (declared at {site})" if site else ""
-    for_whom = f" for consumer '{consumer}'" if consumer is not None else ""
-    return NotPreparedError(
-        f"requirement '{requirement_label(requirement)}'{where} was not prepared{for_whom} by "
-        f"{record.description}: list it among that consumer's needs",
-        requirement,
-        consumer,
-    )
+    label = f"requirement '{requirement_label(requirement)}'{where}"
+    owner = prepared.record.description
+    node = prepared.instances.graph.by_requirement.get(requirement)
+    if consumer is None and node is not None and node.per_test:
+        message = (
+            f"{label} is per-test in {owner}: each consumer has its own value; ask for one "
+            "with value(requirement, consumer)"
+        )
+    else:
+        for_whom = f" for consumer '{consumer}'" if consumer is not None else ""
+        message = (
+            f"{label} was not prepared{for_whom} by {owner}: list it among that consumer's needs"
+        )
+    return NotPreparedError(message, requirement, consumer)
 
 
 @final
@@ -340,7 +364,7 @@ def _prepare(
         record.graph = graph = normalise(roots.requirements)
         try:
             chosen = overrides(graph) if callable(overrides) else overrides
-            local = _local_nodes(graph, chosen) if chosen else []
+            local = _local_nodes(graph, roots, _checked(chosen)) if chosen else []
         except BaseException:
             # The record still shows what would have been prepared (reports, templates).
             record.instances = instantiate(graph, roots)
@@ -355,6 +379,15 @@ def _prepare(
         record.error = exc
         raise
     return Prepared(record, preparation, on_close)
+
+
+def _checked(overrides: object) -> Overrides:
+    if not isinstance(overrides, Overrides):
+        raise WarmupError(
+            f"overrides must be an Overrides(shared=..., local=...), or a function of the graph "
+            f"that returns one, got {type(overrides).__name__}"
+        )
+    return overrides
 
 
 def _check_workers(max_workers: object) -> None:
@@ -374,7 +407,12 @@ def _as_roots(needs: Needs) -> RootTable:
         if not isinstance(consumer, str):
             raise WarmupError(f"consumer ids must be strings, got {consumer!r}")
         if isinstance(requirements, WarmupRequirement):
-            requirements = (requirements,)
+            requirements = (requirements,)  # one requirement counts as a list of one
+        elif not isinstance(requirements, Iterable) or isinstance(requirements, (str, bytes)):
+            raise WarmupError(
+                f"consumer '{consumer}' needs must be a list of requirements, got "
+                f"{type(requirements).__name__}"
+            )
         for requirement in requirements:
             if not isinstance(requirement, WarmupRequirement):
                 raise WarmupError(
@@ -385,23 +423,25 @@ def _as_roots(needs: Needs) -> RootTable:
     return roots
 
 
-def _node_of(graph: Graph, requirement: WarmupRequirement, role: str) -> GraphNode:
+def _node_of(graph: Graph, requirement: object, role: str) -> GraphNode:
+    if not isinstance(requirement, WarmupRequirement):
+        raise WarmupError(
+            f"{role}: overrides are keyed by WarmupRequirement objects, got {requirement!r}"
+        )
     node = graph.by_requirement.get(requirement)
     if node is None:
-        if isinstance(requirement, WarmupRequirement):
-            name = describe(requirement)
-        else:
-            name = f"{requirement!r} (not a WarmupRequirement)"
         raise WarmupError(
-            f"{role} {name} is not needed by any consumer of this preparation; override only "
-            "what is prepared"
+            f"{role} {describe(requirement)} is not needed by any consumer of this preparation; "
+            "override only what is prepared"
         )
     return node
 
 
-def _local_nodes(graph: Graph, overrides: Overrides) -> list[tuple[GraphNode, str]]:
-    """Check ``overrides`` against the graph; the shared nodes that need a consumer-local
-    instance, in order (consumer, then graph order)."""
+def _local_nodes(
+    graph: Graph, roots: RootTable, overrides: Overrides
+) -> list[tuple[GraphNode, str]]:
+    """Check ``overrides`` against the graph and the consumers' needs; the shared nodes that
+    need a consumer-local instance, in order (consumer, then graph order)."""
     for requirement in overrides.shared:
         node = _node_of(graph, requirement, "shared override")
         if node.per_test:
@@ -409,11 +449,25 @@ def _local_nodes(graph: Graph, overrides: Overrides) -> list[tuple[GraphNode, st
                 f"shared override {describe(requirement)} targets a per-test requirement; "
                 "override it for each consumer under local instead"
             )
+    needs: dict[str, list[WarmupRequirement]] = {}
+    for consumer, requirement in zip(roots.consumer_ids, roots.requirements, strict=True):
+        needs.setdefault(consumer, []).append(requirement)
     order = {node: index for index, node in enumerate(graph.nodes)}
     local: list[tuple[GraphNode, str]] = []
     for consumer in sorted(overrides.local):
+        if consumer not in needs:
+            raise WarmupError(
+                f"override for consumer '{consumer}', which needs nothing in this preparation; "
+                f"its consumers are {', '.join(map(repr, needs)) or 'none'}"
+            )
+        reached = reachable(needs[consumer])
         role = f"override for consumer '{consumer}' of"
-        nodes = [_node_of(graph, requirement, role) for requirement in overrides.local[consumer]]
+        nodes = []
+        for requirement in overrides.local[consumer]:
+            node = _node_of(graph, requirement, role)
+            if requirement not in reached:
+                raise WarmupError(f"{role} {describe(requirement)}: that consumer does not need it")
+            nodes.append(node)
         nodes.sort(key=order.__getitem__)
         local.extend((node, consumer) for node in nodes if not node.per_test)
     return local
@@ -436,13 +490,7 @@ def _apply(instances: Instances, runtime: WarmupRuntime, overrides: Overrides) -
             ((graph.by_requirement[r], v) for r, v in overrides.local[consumer].items()),
             key=lambda item: order[item[0]],
         ):
-            instance = instances.per_test.get((node, consumer))
-            if instance is None:
-                raise WarmupError(
-                    f"override for consumer '{consumer}' of {describe(node.requirement)}: that "
-                    "consumer does not need it"
-                )
-            instance.preset(value)
+            instances.per_test[(node, consumer)].preset(value)  # _local_nodes checked it
             runtime.record(f"override_test:{consumer}:{node.label}")
             shown["tests"].setdefault(consumer, {})[node.label] = value
     return overrides.raw if overrides.raw is not None else shown
