@@ -15,7 +15,7 @@ from pytest_warmup import (
     WarmupNode,
     WarmupPlan,
 )
-from pytest_warmup.engine import Graph, Overrides, Run, prepare
+from pytest_warmup.engine import Graph, Overrides, RootTable, Run, prepare
 
 
 class Recorder(WarmupPlan):
@@ -295,6 +295,48 @@ def test_values_are_gone_once_closed_and_stay_when_kept(log: list[str]) -> None:
     with prepare({"a": [requirement]}) as kept:
         kept.keep("debugging")
     assert kept.value(requirement) == "db:r"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        lambda r: Overrides(shared=[r]),  # type: ignore[arg-type]
+        lambda r: Overrides(shared=5),  # type: ignore[arg-type]
+        lambda r: Overrides(local={"a": [r]}),  # type: ignore[dict-item]
+        lambda r: Overrides(local={"a": None}),  # type: ignore[dict-item]
+        lambda r: Overrides(local={3: {r: 1}, "a": {r: 2}}),  # type: ignore[dict-item]
+        lambda r: Overrides(local=[r]),  # type: ignore[arg-type]
+    ],
+)
+def test_overrides_of_the_wrong_shape_are_errors(log: list[str], overrides: Any) -> None:
+    requirement = Recorder("db", log).require(id="r")
+    with pytest.raises(WarmupError, match=r"^Overrides\.(shared|local) must map "):
+        prepare({"a": [requirement]}, overrides=overrides(requirement))
+
+
+@pytest.mark.parametrize("key", ["r", None, ["r"], 3])
+def test_values_are_looked_up_by_requirement(log: list[str], key: Any) -> None:
+    requirement = Recorder("db", log).require(id="r")
+    with prepare({"a": [requirement]}) as prepared:
+        for lookup in (prepared.value, prepared.find, prepared.failure):
+            with pytest.raises(WarmupError, match=r"^values are looked up by WarmupRequirement"):
+                lookup(key)
+
+
+def test_a_root_table_of_something_else_is_an_error() -> None:
+    roots = RootTable()
+    roots.append("a", "test", "a", "value", "not a requirement")  # type: ignore[arg-type]
+    with pytest.raises(WarmupError, match=r"^consumer 'a' needs 'not a requirement', which is "):
+        prepare(roots)
+
+
+def test_a_closed_run_prepares_nothing_more(log: list[str]) -> None:
+    requirement = Recorder("db", log).require(id="r")
+    run = Run()
+    run.close()
+    with pytest.raises(WarmupError, match=r"^this run is closed: start a new Run"):
+        run.prepare({"a": [requirement]})
+    assert log == []
 
 
 @pytest.mark.parametrize(

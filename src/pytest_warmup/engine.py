@@ -130,7 +130,7 @@ class Prepared:
     ) -> WarmupNode | None:
         """The instance ``consumer`` receives for ``requirement`` (its own, else the shared
         one), or ``None`` when this preparation has none for it."""
-        return self._preparation.instances.find(requirement, consumer)
+        return self._preparation.instances.find(_requirement(requirement), consumer)
 
     def value(self, requirement: WarmupRequirement, consumer: str | None = None) -> Any:
         """The value ``consumer`` receives for ``requirement``.
@@ -139,9 +139,13 @@ class Prepared:
         dependency) failed, and :class:`~pytest_warmup.errors.NotPreparedError` when this
         preparation has no value of it for ``consumer``.
         """
-        value = self._handed_out.get(requirement, _NOT_HANDED_OUT)
+        try:
+            value = self._handed_out.get(requirement, _NOT_HANDED_OUT)
+        except TypeError:  # unhashable
+            raise _not_a_requirement(requirement) from None
         if value is not _NOT_HANDED_OUT:
             return value
+        _requirement(requirement)
         if self._cleaned:
             raise WarmupError(
                 f"{self.record.description} was closed and its plans cleaned up what they "
@@ -163,7 +167,7 @@ class Prepared:
     ) -> NodeFailedError | None:
         """Why ``consumer`` cannot have ``requirement``'s value, or ``None`` (it can, or this
         preparation does not have it)."""
-        node = self._preparation.instances.find(requirement, consumer)
+        node = self._preparation.instances.find(_requirement(requirement), consumer)
         return None if node is None else failure_of(node)
 
     # -- cleanup -------------------------------------------------------------------------------
@@ -215,6 +219,19 @@ class Prepared:
 _NOT_HANDED_OUT = object()
 
 
+def _requirement(requirement: object) -> WarmupRequirement:
+    if not isinstance(requirement, WarmupRequirement):
+        raise _not_a_requirement(requirement)
+    return requirement
+
+
+def _not_a_requirement(requirement: object) -> WarmupError:
+    return WarmupError(
+        f"values are looked up by WarmupRequirement, got {type(requirement).__name__}: "
+        f"{requirement!r}"
+    )
+
+
 def cleanup_error(owner: str, errors: list[tuple[str, BaseException]]) -> WarmupError:
     """The error for cleanups that raised: every plan on its own line, the first chained."""
     lines = [f"  plan '{plan}': {type(exc).__name__}: {exc}" for plan, exc in errors]
@@ -260,6 +277,7 @@ class Run:
         self.record = RunRecord()
         self._loop = EventLoopThread()
         self._open: dict[Prepared, None] = {}
+        self._closed = False
 
     def new_record(
         self,
@@ -298,6 +316,8 @@ class Run:
         their nodes (:meth:`Prepared.value` raises them); anything else is raised, with what
         was created already cleaned up, and recorded as ``record.error``.
         """
+        if self._closed:
+            raise WarmupError("this run is closed: start a new Run to prepare again")
         if record is None:
             record = self.new_record()
         prepared = _prepare(
@@ -318,6 +338,7 @@ class Run:
 
         Returns those whose cleanup raised; their errors are on their records.
         """
+        self._closed = True
         failed = [prepared for prepared in list(self._open) if prepared.close()]
         self._loop.close()
         return failed
@@ -364,7 +385,9 @@ def _prepare(
         record.graph = graph = normalise(roots.requirements)
         try:
             chosen = overrides(graph) if callable(overrides) else overrides
-            local = _local_nodes(graph, roots, _checked(chosen)) if chosen else []
+            if chosen is not None:
+                _checked(chosen)
+            local = _local_nodes(graph, roots, chosen) if chosen else []
         except BaseException:
             # The record still shows what would have been prepared (reports, templates).
             record.instances = instantiate(graph, roots)
@@ -387,6 +410,22 @@ def _checked(overrides: object) -> Overrides:
             f"overrides must be an Overrides(shared=..., local=...), or a function of the graph "
             f"that returns one, got {type(overrides).__name__}"
         )
+    if not isinstance(overrides.shared, Mapping):
+        raise WarmupError(
+            f"Overrides.shared must map requirements to values, got "
+            f"{type(overrides.shared).__name__}"
+        )
+    if not isinstance(overrides.local, Mapping):
+        raise WarmupError(
+            f"Overrides.local must map consumer ids to {{requirement: value}}, got "
+            f"{type(overrides.local).__name__}"
+        )
+    for consumer, values in overrides.local.items():
+        if not isinstance(consumer, str) or not isinstance(values, Mapping):
+            raise WarmupError(
+                f"Overrides.local must map consumer ids to {{requirement: value}}, got "
+                f"{consumer!r}: {type(values).__name__}"
+            )
     return overrides
 
 
@@ -397,6 +436,9 @@ def _check_workers(max_workers: object) -> None:
 
 def _as_roots(needs: Needs) -> RootTable:
     if isinstance(needs, RootTable):
+        for consumer, requirement in zip(needs.consumer_ids, needs.requirements, strict=True):
+            if not isinstance(requirement, WarmupRequirement):
+                raise _not_needed_requirement(consumer, requirement)
         return needs
     if not isinstance(needs, Mapping):
         raise WarmupError(
@@ -415,12 +457,16 @@ def _as_roots(needs: Needs) -> RootTable:
             )
         for requirement in requirements:
             if not isinstance(requirement, WarmupRequirement):
-                raise WarmupError(
-                    f"consumer '{consumer}' needs {requirement!r}, which is not a "
-                    "WarmupRequirement; list the objects that plan.require(...) returned"
-                )
+                raise _not_needed_requirement(consumer, requirement)
             roots.append(consumer, "", "", "", requirement)
     return roots
+
+
+def _not_needed_requirement(consumer: str, requirement: object) -> WarmupError:
+    return WarmupError(
+        f"consumer '{consumer}' needs {requirement!r}, which is not a WarmupRequirement; list "
+        "the objects that plan.require(...) returned"
+    )
 
 
 def _node_of(graph: Graph, requirement: object, role: str) -> GraphNode:
