@@ -415,17 +415,14 @@ def _checked(overrides: object) -> Overrides:
             f"Overrides.shared must map requirements to values, got "
             f"{type(overrides.shared).__name__}"
         )
-    if not isinstance(overrides.local, Mapping):
+    local = overrides.local
+    if not isinstance(local, Mapping) or not all(
+        isinstance(consumer, str) and isinstance(values, Mapping)
+        for consumer, values in local.items()
+    ):
         raise WarmupError(
-            f"Overrides.local must map consumer ids to {{requirement: value}}, got "
-            f"{type(overrides.local).__name__}"
+            f"Overrides.local must map consumer ids to {{requirement: value}}, got {local!r}"
         )
-    for consumer, values in overrides.local.items():
-        if not isinstance(consumer, str) or not isinstance(values, Mapping):
-            raise WarmupError(
-                f"Overrides.local must map consumer ids to {{requirement: value}}, got "
-                f"{consumer!r}: {type(values).__name__}"
-            )
     return overrides
 
 
