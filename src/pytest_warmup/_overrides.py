@@ -23,7 +23,6 @@ from .errors import WarmupError
 __all__ = [
     "ProducerView",
     "Selected",
-    "TestState",
     "deserialize_overrides",
     "overrides_for",
     "select_overrides",
