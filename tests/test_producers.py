@@ -464,7 +464,8 @@ def test_use_filter_applies_to_roots_and_dependencies_of_other_plans_are_prepare
     result.stdout.fnmatch_lines(
         [
             "E   WarmupError: no prepared runtime value for requirement 'unrelated' and test "
-            "'test_filter.py::test_root_of_a_plan_not_in_use'*"
+            "'test_filter.py::test_root_of_a_plan_not_in_use' (declared at *): its plan 'db' is "
+            "not among the plans whose bindings producer 'prep' (*) prepares ('app'); add it *"
         ]
     )
 

@@ -53,6 +53,7 @@ def inject(
         if named is not None:
             _check_named_visible(request, named)
         scope = resolve_producer(named, arguments, _RequestChain(request, session))
+        plans = scope.record.plans
         test_id = node.nodeid
         for binding in bindings:
             requirement = binding.requirement
@@ -62,24 +63,58 @@ def inject(
                     requirement = session.requirement_for("test", name_of_test(node), binding)
                 else:
                     requirement = session.requirement_for("fixture", fixture, binding)
+            if plans is not None and requirement.owner_plan not in plans:
+                # Never looked up: a dependency of another binding may have brought it into
+                # the graph, and then the outcome would depend on which tests were selected.
+                raise _plan_not_used(requirement, request, scope)
             try:
                 arguments[binding.argument_name] = scope.value(requirement, test_id)
             except NotPreparedError:
-                raise _not_prepared(requirement, test_id, scope) from None
+                raise _not_prepared(requirement, request, scope) from None
     except WarmupError as error:
         session.error_raised(error)
         raise
     return arguments
 
 
-def _not_prepared(requirement: WarmupRequirement, test_id: str, scope: Prepared) -> WarmupError:
+def _plan_not_used(
+    requirement: WarmupRequirement, request: pytest.FixtureRequest, scope: Prepared
+) -> WarmupError:
+    record = scope.record
+    plans = ", ".join(f"'{plan.name}'" for plan in record.plans or ())
+    return WarmupError(
+        f"{_no_value(requirement, request)}: its plan '{requirement.owner_plan.name}' is not "
+        f"among the plans whose bindings {record.description} prepares ({plans}); add it to "
+        f"that producer (warmup_mgr.use(...) in Python, producers.{record.name}.plans in "
+        "warmup.yaml), or bind the requirement through a producer that prepares it"
+    )
+
+
+def _not_prepared(
+    requirement: WarmupRequirement, request: pytest.FixtureRequest, scope: Prepared
+) -> WarmupError:
+    node = scope.instances.graph.by_requirement.get(requirement)
+    if node is not None and node.per_test and request.scope != "function":
+        return WarmupError(
+            f"{_no_value(requirement, request)}: the requirement is per-test and fixture "
+            f"'{request.fixturename}' has {request.scope} scope; only a test or a "
+            "function-scoped fixture receives a per-test value: make the fixture "
+            "function-scoped, or bind a shared requirement"
+        )
+    return WarmupError(
+        f"{_no_value(requirement, request)}; {scope.record.description} did not prepare it: "
+        f"pass plan '{requirement.owner_plan.name}' to warmup_mgr.use(...) and check the "
+        "binding's producer_fixture"
+    )
+
+
+def _no_value(requirement: WarmupRequirement, request: pytest.FixtureRequest) -> str:
+    """The contract's words for a lookup that found nothing, with the declaration site."""
     site = declaration_site(requirement)
     where = f" (declared at {site})" if site else ""
-    return WarmupError(
+    return (
         f"no prepared runtime value for requirement '{requirement_label(requirement)}' and "
-        f"test '{test_id}'{where}; {scope.record.description} did not prepare it: pass plan "
-        f"'{requirement.owner_plan.name}' to warmup_mgr.use(...) and check the binding's "
-        "producer_fixture"
+        f"test '{request.node.nodeid}'{where}"
     )
 
 

@@ -110,6 +110,7 @@ def prepare_producer(
         snapshot_id=snapshot_id,
         kind="producer",
     )
+    record.plans = plans
     try:
         option = session.config.option
         session.snapshots.use_options(

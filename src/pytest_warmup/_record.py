@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._declarations import WarmupPlan
 from ._graph import Graph, Instances, RootTable
 from ._runtime import WarmupRuntime
 
@@ -37,6 +38,8 @@ class PrepareRecord:
     snapshot_id: str | None = None
     #: the consumers covered, in order: test node ids for a producer
     consumers: tuple[str, ...] = ()
+    #: the plans whose needs are roots (a producer's ``use(...)``); ``None``: every need is
+    plans: tuple[WarmupPlan, ...] | None = None
     #: one row per (consumer, requirement it needs)
     roots: RootTable = field(default_factory=RootTable)
     graph: Graph | None = None

@@ -297,11 +297,14 @@ def _check_node_failures(
     prepared = producer_for_item(item, bindings, session)
     if prepared is None:
         return
+    plans = prepared.record.plans
     for binding in bindings:
         try:
             requirement = session.requirement_of(binding)
         except WarmupError:
             continue  # lookup problems are the call phase's to report
+        if plans is not None and requirement.owner_plan not in plans:
+            continue  # never prepared for this binding: the call phase says so
         error = prepared.failure(requirement, item.nodeid)
         if error is not None:
             raise error
