@@ -299,3 +299,87 @@ class TestBundleScopes:
         result = suite.runpytest("--warmup-snapshot", "snapshot.json", CASE)
         result.assert_outcomes(passed=1)
         assert "pytest-warmup" not in result.stdout.str()
+
+
+ORDERS = """
+import pytest
+from pytest_warmup import WarmupPlan, warmup_param
+
+
+class Accounts(WarmupPlan):
+    def prepare_node(self, node):
+        with open("calls.txt", "a") as calls:
+            calls.write(node.id + "\\n")
+        return {"name": node.id}
+
+
+accounts = Accounts("accounts")
+ada = accounts.require(id="ada")
+
+
+@pytest.fixture(scope="module")
+def shop(warmup_mgr):
+    return warmup_mgr.use(accounts).prepare()
+
+
+@warmup_param("account", ada)
+def test_order(shop, account):
+    pass
+"""
+
+
+class TestScopeIdsNoProducerHas:
+    """The docs' example: the producer's scope id is ``module:tests/test_orders.py::shop``."""
+
+    @pytest.fixture
+    def orders(self, pytester: pytest.Pytester) -> pytest.Pytester:
+        pytester.mkdir("tests")
+        (pytester.path / "tests" / "test_orders.py").write_text(ORDERS, encoding="utf-8")
+        return pytester
+
+    @pytest.mark.parametrize(
+        ("scope_id", "scope", "anchor"),
+        [
+            ("session:.::shop", "session", "."),
+            ("package:tests::shop", "package", "tests"),
+            ("module:tests::shop", "module", "tests"),
+        ],
+    )
+    def test_a_section_with_a_value_is_an_error(
+        self, orders: pytest.Pytester, scope_id: str, scope: str, anchor: str
+    ) -> None:
+        write(orders, "b.json", bundle({scope_id: {"shared": {"ada": {"value": {"name": "x"}}}}}))
+        result = orders.runpytest("--warmup-snapshot", "b.json")
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(
+            [
+                f"E   WarmupError: unknown snapshot scope '{scope_id}' in 'b.json': no producer "
+                f"instance of this run has that scope id (fixture 'shop' is not set up for "
+                f"'{anchor}' at {scope} scope) (did you mean "
+                "'module:tests/test_orders.py::shop'?)"
+            ]
+        )
+        assert not (orders.path / "calls.txt").exists()  # nothing prepared
+
+    def test_an_empty_section_is_a_warning_and_an_error_in_strict_mode(
+        self, orders: pytest.Pytester
+    ) -> None:
+        write(orders, "b.json", bundle({"session:.::shop": {"shared": {"ada": {}}}}))
+        result = orders.runpytest("--warmup-snapshot", "b.json")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(
+            ["*= pytest-warmup =*", "unknown snapshot scope 'session:.::shop' in 'b.json': *"]
+        )
+
+        strict(orders)
+        result = orders.runpytest("--warmup-snapshot", "b.json")
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["E   WarmupError: unknown snapshot scope 'session:.::shop' *"])
+
+    def test_the_real_scope_id_is_used(self, orders: pytest.Pytester) -> None:
+        scope_id = "module:tests/test_orders.py::shop"
+        write(orders, "b.json", bundle({scope_id: {"shared": {"ada": {"value": {"name": "x"}}}}}))
+        result = orders.runpytest("--warmup-snapshot", "b.json")
+        result.assert_outcomes(passed=1)
+        assert not (orders.path / "calls.txt").exists()  # the value came from the file
+        assert "pytest-warmup" not in result.stdout.str()

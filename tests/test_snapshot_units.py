@@ -183,11 +183,47 @@ def test_unknown_scope_anchor_suggests_anchors_of_the_same_kind(
     scope_id: str, suggestion: str
 ) -> None:
     collected = [CollectedTest("src/pkg/test_a.py::TestK::test_x[1]", frozenset({"prep"}))]
-    (message,) = unknown_scopes([scope_id], collected, lambda path: False, "b.json")
+    ((message, certain),) = unknown_scopes(
+        {scope_id: section()}, collected, lambda path: False, "b.json"
+    )
     assert message.endswith(f"(did you mean {suggestion!r}?)")
+    assert not certain  # an empty section: a warning
 
 
-def test_scopes_that_could_match_are_not_reported() -> None:
-    collected = [CollectedTest("src/test_a.py::test_x", frozenset({"prep"}))]
-    scopes = ["session:.::prep", "package:src::prep", "module:src/test_a.py::prep"]
+def test_the_scope_ids_of_the_runs_producers_are_not_reported() -> None:
+    collected = [
+        CollectedTest(
+            "src/test_a.py::test_x",
+            frozenset({"prep", "shop"}),
+            frozenset({"session:src::prep", "module:src/test_a.py::shop"}),
+        )
+    ]
+    scopes = {"session:src::prep": section(), "module:src/test_a.py::shop": section()}
     assert unknown_scopes(scopes, collected, lambda path: False, "b.json") == []
+
+
+def test_a_scope_id_no_producer_has_is_certain_when_it_carries_a_value() -> None:
+    collected = [
+        CollectedTest(
+            "src/test_a.py::test_x", frozenset({"shop"}), frozenset({"module:src/test_a.py::shop"})
+        )
+    ]
+    scopes = {
+        "session:.::shop": section(shared={"ada": Entry(True, 1)}),
+        "module:src::shop": section(shared={"ada": Entry(False)}),
+    }
+    found = unknown_scopes(scopes, collected, lambda path: False, "b.json")
+    assert found == [
+        (
+            "unknown snapshot scope 'session:.::shop' in 'b.json': no producer instance of this "
+            "run has that scope id (fixture 'shop' is not set up for '.' at session scope) (did "
+            "you mean 'module:src/test_a.py::shop'?)",
+            True,
+        ),
+        (
+            "unknown snapshot scope 'module:src::shop' in 'b.json': no producer instance of this "
+            "run has that scope id (fixture 'shop' is not set up for 'src' at module scope) (did "
+            "you mean 'module:src/test_a.py::shop'?)",
+            False,
+        ),
+    ]

@@ -20,6 +20,7 @@ from ._graph import Graph
 from ._record import PrepareRecord
 from ._reports import save_on_fail_section
 from ._scopes import SCOPES, format_scope_id
+from ._selection import scope_ids_of
 from ._session import WarmupSession
 from ._text import relative_path
 from .engine import Overrides, Prepared
@@ -182,27 +183,33 @@ def _snapshot_step(
 
 
 def _check_scopes(session: WarmupSession, inputs: SnapshotInputs) -> None:
-    """Bundle sections that no producer of this run could ever match: warnings, or errors in
-    strict mode."""
+    """Bundle sections that no producer of this run could ever have: errors when they carry a
+    value (or in strict mode), warnings when they are empty."""
     if inputs.bundle_path is None or not inputs.scopes:
         return
     from ._snapshots import CollectedTest, unknown_scopes
 
-    collected = [
-        CollectedTest(test.nodeid, frozenset(test.fixturenames)) for test in session.collected.all
-    ]
+    names = {scope_id.rpartition("::")[2] for scope_id in inputs.scopes}
+    collected = []
+    for test in session.collected.all:
+        fixtures = frozenset(test.fixturenames)
+        scope_ids = [found for name in names & fixtures for found in scope_ids_of(test, name)]
+        collected.append(CollectedTest(test.nodeid, fixtures, frozenset(scope_ids)))
     rootpath = session.settings.rootpath
-    messages = unknown_scopes(
+    found = unknown_scopes(
         inputs.scopes,
         collected,
         lambda path: (rootpath / path).exists(),
         inputs.bundle_path,
         narrowed=session.settings.narrowed,
     )
-    if messages and session.settings.strict_snapshots:
-        raise WarmupError("\n".join(messages))
-    for message in messages:
-        session.record.warn(message)
+    strict = session.settings.strict_snapshots
+    errors = [message for message, certain in found if certain or strict]
+    for message, certain in found:
+        if not (certain or strict):
+            session.record.warn(message)
+    if errors:
+        raise WarmupError("\n".join(errors))
 
 
 def _save_on_fail(session: WarmupSession, record: PrepareRecord) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Literal, NamedTuple, final
 from ._binding import Binding
 from ._declarations import WarmupPlan, WarmupRequirement
 from ._graph import RootTable, reachable
+from ._scopes import format_scope_id
 from .errors import WarmupError
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "binds_producer",
     "covered",
     "producer_rows",
+    "scope_ids_of",
     "select_roots",
     "uses_definition",
 ]
@@ -60,6 +62,31 @@ def uses_definition(test: TestRecord, name: str, definition: object) -> bool:
         if name not in candidate.argnames:
             return False
     return False
+
+
+def scope_ids_of(test: TestRecord, name: str) -> set[str]:
+    """The scope ids a producer fixture called ``name`` has when ``test`` uses it: one for each
+    definition of ``name`` the test uses (see :func:`uses_definition`), anchored as
+    ``scope_id_of`` anchors a producer instance."""
+    found = set()
+    for definition in reversed(test.definitions.get(name) or ()):
+        found.add(format_scope_id(definition.scope, _anchor(test.nodeid, definition), name))
+        if name not in definition.argnames:
+            break
+    return found
+
+
+def _anchor(nodeid: str, definition: Any) -> str:
+    scope = definition.scope
+    if scope == "function":
+        return nodeid
+    parts = nodeid.split("::")
+    if scope == "class":  # the innermost class, or the test itself outside a class
+        return "::".join(parts[:-1]) if len(parts) > 2 else nodeid
+    if scope == "module":
+        return parts[0]
+    # session and package: pytest sets them up for the directory of their definition
+    return str(definition.baseid) or "."
 
 
 def binds_producer(test: TestRecord, name: str, definition: object) -> bool:

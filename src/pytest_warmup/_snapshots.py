@@ -221,10 +221,12 @@ def choose_section(
 
 @dataclass(frozen=True)
 class CollectedTest:
-    """One test collected in this run (deselected ones included) and its fixture closure."""
+    """One test collected in this run (deselected ones included), its fixture closure, and the
+    scope ids its producers have (for the producer names a bundle mentions)."""
 
     nodeid: str
     fixturenames: frozenset[str]
+    scope_ids: frozenset[str] = frozenset()
 
 
 def _under(nodeid: str, anchor: str) -> bool:
@@ -234,41 +236,64 @@ def _under(nodeid: str, anchor: str) -> bool:
 
 
 def unknown_scopes(
-    scope_ids: Iterable[str],
+    scopes: Mapping[str, Section],
     collected: Sequence[CollectedTest],
     exists: Callable[[str], bool],
     bundle_path: str,
     *,
     narrowed: bool = False,
-) -> list[str]:
-    """Bundle scope ids that no producer of this run could ever match, with nearest names.
+) -> list[tuple[str, bool]]:
+    """Bundle sections whose scope id no producer instance of this run could have, with the
+    nearest real ones: ``(message, certain)``, certain when the section carries a value.
 
-    A scope id could match when a collected test under its anchor has a fixture of its name in
-    its closure. Not judged: anchors outside this run (an existing file or directory that was
-    not collected, or a file collected only in part because ``narrowed`` node ids were given).
+    The scope ids a run could use are those of the producers its collected tests (deselected
+    ones included) use. Not judged: anchors outside this run (an existing file or directory
+    that was not collected, or a file collected only in part because ``narrowed`` node ids
+    were given).
     """
     messages = []
     files = {test.nodeid.split("::", 1)[0] for test in collected}
-    for scope_id in scope_ids:
+    known = frozenset().union(*(test.scope_ids for test in collected))
+    for scope_id, section in scopes.items():
+        if scope_id in known:
+            continue
         parts = parse_scope_id(scope_id)
         where = f"unknown snapshot scope {scope_id!r} in {bundle_path!r}"
+        certain = _has_values(section)
         if parts is None:
             messages.append(
-                f"{where}: expected '<scope>:<anchor>::<producer fixture>' with <scope> one of "
-                f"{', '.join(SCOPES)}"
+                (
+                    f"{where}: expected '<scope>:<anchor>::<producer fixture>' with <scope> one "
+                    f"of {', '.join(SCOPES)}",
+                    certain,
+                )
             )
             continue
         kind, anchor, name = parts
         inside = [test for test in collected if _under(test.nodeid, anchor)]
+        users = [test for test in collected if name in test.fixturenames]
         if any(name in test.fixturenames for test in inside):
+            real = sorted({found for test in users for found in test.scope_ids})
+            nearest = close_matches(scope_id, real, n=3) or real[:3]
+            messages.append(
+                (
+                    f"{where}: no producer instance of this run has that scope id (fixture "
+                    f"{name!r} is not set up for {anchor or '.'!r} at {kind} scope)"
+                    f"{suggest(nearest)}",
+                    certain,
+                )
+            )
             continue
         if inside:
             fixtures = sorted({fixture for test in inside for fixture in test.fixturenames})
             close = close_matches(name, fixtures, n=3)
             suggestions = [f"{kind}:{anchor}::{fixture}" for fixture in close]
             messages.append(
-                f"{where}: no test collected under {anchor or '.'!r} uses a fixture named "
-                f"{name!r}{suggest(suggestions)}"
+                (
+                    f"{where}: no test collected under {anchor or '.'!r} uses a fixture named "
+                    f"{name!r}{suggest(suggestions)}",
+                    certain,
+                )
             )
             continue
         path = anchor.split("::", 1)[0]
@@ -281,8 +306,13 @@ def unknown_scopes(
         anchors = sorted({found for test in collected for found in _anchors_of(test.nodeid, kind)})
         close = close_matches(anchor, anchors, n=3)
         suggestions = [f"{kind}:{found}::{name}" for found in close]
-        messages.append(f"{where}: {problem}{suggest(suggestions)}")
+        messages.append((f"{where}: {problem}{suggest(suggestions)}", certain))
     return messages
+
+
+def _has_values(section: Section) -> bool:
+    entries = [*section.shared.values(), *(e for t in section.tests.values() for e in t.values())]
+    return any(entry.has_value for entry in entries)
 
 
 def _anchors_of(nodeid: str, kind: str) -> list[str]:
