@@ -18,7 +18,7 @@ from . import _selection
 from ._declarations import WarmupPlan
 from ._graph import Graph
 from ._record import PrepareRecord
-from ._reports import save_on_fail_section
+from ._reports import saved_section, template_section
 from ._scopes import SCOPES, format_scope_id
 from ._selection import scope_ids_of
 from ._session import WarmupSession
@@ -133,11 +133,12 @@ def prepare_producer(
             session.error_raised(exc)
             if exc.producer is None:  # shown under the message: which producer was preparing
                 exc.producer = record.description
-        _save_on_fail(session, record)
+        # What it created is cleaned up already: no value may be offered for reuse.
+        _save(session, record, "save_on_fail", values=False)
         raise
     if record.status == "failed":
         session.node_failures_seen = True
-        _save_on_fail(session, record)
+    _save(session, record, "save" if record.status == "prepared" else "save_on_fail")
     request.addfinalizer(lambda: session.finish(prepared))
     return prepared
 
@@ -170,7 +171,7 @@ def _snapshot_step(
         section = choose_section(inputs, record.scope_id, record.snapshot_id)
         if section is None:
             return None
-        return overrides_for(
+        overrides = overrides_for(
             section,
             graph,
             frozenset(record.consumers),
@@ -178,6 +179,8 @@ def _snapshot_step(
             strict=session.settings.strict_snapshots,
             warn=session.record.warn,
         )
+        overrides.owned = session.settings.clean_snapshot
+        return overrides
 
     return choose
 
@@ -212,20 +215,29 @@ def _check_scopes(session: WarmupSession, inputs: SnapshotInputs) -> None:
         raise WarmupError("\n".join(errors))
 
 
-def _save_on_fail(session: WarmupSession, record: PrepareRecord) -> None:
-    """Capture the save-on-fail section now, while the values are as the failure left them.
-    Best effort: nothing here may hide the failure itself."""
-    if "save_on_fail" not in session.settings.outputs:
+def _save(session: WarmupSession, record: PrepareRecord, kind: str, *, values: bool = True) -> None:
+    """Capture the saved section now, while the values are as the preparation left them, when
+    a file of ``kind`` (or ``--warmup-save``) asks for it. Best effort: nothing here may hide
+    a failure of the producer."""
+    outputs = session.settings.outputs
+    if kind not in outputs and "save" not in outputs:
         return
-    try:
-        record.saved_on_fail, record.save_on_fail_problem = save_on_fail_section(record)
-    except Exception as exc:  # a bug in our own code must not mask the producer's error
-        record.saved_on_fail = {"shared": {}, "tests": {}}
-        record.save_on_fail_problem = f"{type(exc).__name__}: {exc}"
-    if record.save_on_fail_problem is not None:
+    output = outputs.get(kind) or outputs["save"]
+    if values:
+        try:
+            record.saved, record.save_problem = saved_section(record)
+        except Exception as exc:  # a bug in our own code must not mask the producer's error
+            record.saved, record.save_problem = {"shared": {}, "tests": {}}, f"{exc!r}"
+    else:
+        record.saved = template_section(record) or {"shared": {}, "tests": {}}
+        if any(node.has_value and not node.overridden for node in record.instances or ()):
+            record.save_problem = (
+                "the preparation was stopped and what it created is cleaned up already"
+            )
+    if record.save_problem is not None:
         session.record.warn(
-            f"--warmup-save-on-fail: scope {record.scope_id!r} is saved without values: "
-            f"{record.save_on_fail_problem}"
+            f"{output.flag}: scope {record.scope_id!r} is saved without values: "
+            f"{record.save_problem}"
         )
 
 

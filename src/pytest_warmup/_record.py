@@ -48,10 +48,11 @@ class PrepareRecord:
     #: override values as given (raw snapshot values): {"shared": {id: raw}, "tests": {...}}
     overrides: dict[str, Any] = field(default_factory=_no_overrides)
     error: BaseException | None = None
-    #: the save-on-fail section, captured when this preparation failed (values as they were)
-    saved_on_fail: dict[str, Any] | None = None
-    #: why saved_on_fail holds the plain template instead of values
-    save_on_fail_problem: str | None = None
+    #: its values as a snapshot section, captured when it ended (for --warmup-save, and for
+    #: --warmup-save-on-fail when it failed)
+    saved: dict[str, Any] | None = None
+    #: why ``saved`` holds the plain template instead of values
+    save_problem: str | None = None
     #: (plan name, error) for every cleanup that raised
     cleanup_errors: list[tuple[str, BaseException]] = field(default_factory=list)
     #: what messages call this preparation: ``producer`` for a pytest producer fixture

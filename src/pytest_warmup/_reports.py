@@ -25,7 +25,7 @@ __all__ = [
     "merge_sections",
     "report_section",
     "run_sections",
-    "save_on_fail_section",
+    "saved_section",
     "template_section",
     "to_plain",
 ]
@@ -79,7 +79,7 @@ def template_section(record: PrepareRecord) -> dict[str, Any] | None:
     return {"shared": shared, "tests": tests}
 
 
-def save_on_fail_section(record: PrepareRecord) -> tuple[dict[str, Any], str | None]:
+def saved_section(record: PrepareRecord) -> tuple[dict[str, Any], str | None]:
     """The template where each instance with a value carries it, through the plan's
     ``serialize_snapshot_value``; test-local overrides appear under ``tests``.
 
@@ -234,8 +234,11 @@ def run_sections(run: RunRecord, kinds: Iterable[str]) -> dict[str, dict[str, An
                 sections["template"][record.scope_id] = template
         if "report" in wanted:
             sections["report"][record.scope_id] = report_section(record)
-        if "save_on_fail" in wanted and record.saved_on_fail is not None:
-            sections["save_on_fail"][record.scope_id] = record.saved_on_fail
+        if record.saved is not None:
+            if "save" in wanted:
+                sections["save"][record.scope_id] = record.saved
+            if "save_on_fail" in wanted and record.status == "failed":
+                sections["save_on_fail"][record.scope_id] = record.saved
     return sections
 
 

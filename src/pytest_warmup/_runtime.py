@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, final
@@ -343,6 +343,26 @@ class Preparation:
     @property
     def created_count(self) -> int:
         return sum(len(batch.created) for batch in self.completed)
+
+    def leave(self, nodes: Collection[WarmupNode], reason: str) -> int:
+        """Take ``nodes`` out of the cleanup: what they stand for stays. Returns how many of
+        them this preparation had created."""
+        left = 0
+        for batch in self.completed:
+            remaining = [node for node in batch.created if node not in nodes]
+            left += len(batch.created) - len(remaining)
+            batch.created = remaining
+        if left:
+            self.runtime.record(f"keep:{left} left in place ({reason})")
+        return left
+
+    def adopt(self, nodes: Sequence[WarmupNode]) -> None:
+        """Clean ``nodes`` up as if this preparation had created them (they hold values it was
+        given), after everything it did create."""
+        by_plan: dict[WarmupPlan, list[WarmupNode]] = {}
+        for node in nodes:
+            by_plan.setdefault(node.requirement.owner_plan, []).append(node)
+        self.completed[:0] = [Batch(plan, group, list(group)) for plan, group in by_plan.items()]
 
 
 def _result_or_error(future: Future[BaseException | None]) -> BaseException | None:

@@ -17,8 +17,10 @@ import pytest
 from ._binding import Binding, names_catalog_id
 from ._declarations import WarmupPlan, WarmupRequirement
 from ._items import Collected
+from ._nodes import WarmupNode
+from ._record import PrepareRecord
 from ._selection import TestState, TestView
-from ._settings import Settings
+from ._settings import Output, Settings
 from ._snapshot_options import SnapshotState
 from .engine import Prepared, Run, cleanup_error
 from .errors import WarmupError
@@ -173,14 +175,37 @@ class WarmupSession:
     # -- cleanup --------------------------------------------------------------------------------
 
     def finish(self, prepared: Prepared) -> None:
-        """A producer's scope ended: clean up what its plans created (or keep it)."""
+        """A producer's scope ended: clean up what its plans created (or keep it), but for the
+        resources a file saved for reuse."""
         if self.settings.keep:
             prepared.keep("--warmup-keep")
             return
-        errors = prepared.close()
+        saved, output = self._saved_for_reuse(prepared.record)
+        errors = prepared.close(keep=saved, why=f"saved by {output.flag}" if output else "")
+        kept = sum(1 for node in saved if not node.overridden)
+        if kept and output is not None:
+            path = output.given
+            self.record.warn(
+                f"{output.flag}: kept {kept} resource{'s' if kept > 1 else ''} of "
+                f"{prepared.record.description} that {path!r} lists for reuse; use them with "
+                f"--warmup-snapshot {path}, delete them with --warmup-snapshot {path} "
+                "--warmup-clean-snapshot"
+            )
         if errors:
             # reported as a teardown error of the test that ended the producer's scope
             raise self.error_raised(cleanup_error(prepared.record.description, errors))
+
+    def _saved_for_reuse(self, record: PrepareRecord) -> tuple[list[WarmupNode], Output | None]:
+        """The instances whose values a file offers for reuse, and that file."""
+        outputs = self.settings.outputs
+        output = outputs.get("save")
+        if output is None and record.status == "failed":
+            output = outputs.get("save_on_fail")
+        if output is None or record.saved is None or record.save_problem is not None:
+            return [], None
+        instances = record.instances or ()
+        saved = [node for node in instances if node.public_id is not None and node.has_value]
+        return saved, output
 
     def finish_all(self) -> None:
         """Clean up whatever is still open (an interrupted run); errors stay on the records."""

@@ -25,6 +25,7 @@ DEFAULT_MAX_WORKERS: Final = 4
 OUTPUTS: Final = {
     "template": "warmup_export_template",
     "report": "warmup_report",
+    "save": "warmup_save",
     "save_on_fail": "warmup_save_on_fail",
 }
 
@@ -69,6 +70,8 @@ class Settings(NamedTuple):
     #: ``--warmup-catalog`` (relative to the invocation directory), else the rootdir's
     #: ``warmup.yaml`` when there is one
     catalogs: tuple[CatalogPath, ...]
+    #: ``--warmup-clean-snapshot``: snapshot values stand for resources this run cleans up
+    clean_snapshot: bool
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -98,7 +101,21 @@ class Settings(NamedTuple):
             narrowed=any("::" in str(arg) for arg in config.args),
             rootpath=config.rootpath,
             catalogs=_catalogs(config),
+            clean_snapshot=bool(getattr(option, "warmup_clean_snapshot", False)),
         )
+
+
+def _snapshot_inputs(config: pytest.Config) -> list[tuple[Path, str]]:
+    """The snapshot files the options name at startup, as they are read (relative to the
+    working directory)."""
+    found = []
+    bundle = getattr(config.option, "warmup_snapshot", None)
+    if given(bundle):
+        found.append((Path(str(bundle).strip()), "--warmup-snapshot"))
+    for spec in getattr(config.option, "warmup_snapshot_for", None) or ():
+        if given(spec) and "=" in spec:
+            found.append((Path(spec.partition("=")[2].strip()), "--warmup-snapshot-for"))
+    return found
 
 
 def _catalogs(config: pytest.Config) -> tuple[CatalogPath, ...]:
@@ -113,9 +130,11 @@ def _catalogs(config: pytest.Config) -> tuple[CatalogPath, ...]:
 
 
 def _outputs(config: pytest.Config) -> dict[str, Output]:
-    """The files asked for; two options naming one file is a usage error."""
+    """The files asked for; two options naming one file, or a file the run reads, is a usage
+    error."""
     outputs: dict[str, Output] = {}
     flags: dict[Path, str] = {}
+    inputs = {path.resolve(): flag for path, flag in _snapshot_inputs(config)}
     for kind, dest in OUTPUTS.items():
         value = getattr(config.option, dest, None)
         if not given(value):
@@ -126,6 +145,11 @@ def _outputs(config: pytest.Config) -> dict[str, Output]:
         if resolved in flags:
             raise pytest.UsageError(
                 f"{flags[resolved]} and {flag} both write {value!r}; give each its own file"
+            )
+        if resolved in inputs:
+            raise pytest.UsageError(
+                f"{flag} would overwrite {value!r}, which this run reads with {inputs[resolved]}; "
+                "write to another file"
             )
         flags[resolved] = flag
         outputs[kind] = Output(flag, str(value), path)

@@ -21,7 +21,7 @@ it covers to :meth:`Run.prepare` and returns the :class:`Prepared` it gets back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, final
@@ -71,12 +71,16 @@ class Overrides:
     consumer its own value: for a per-test requirement, that consumer's instance; for a shared
     one, a consumer-local instance that only this consumer (and its per-test dependants) sees,
     while the others still get the prepared shared value. ``raw`` is what the record shows for
-    them (say, the values as a file held them); by default, the values themselves.
+    them (say, the values as a file held them); by default, the values themselves. With
+    ``owned``, cleanup treats them as created by this preparation.
     """
 
     shared: dict[WarmupRequirement, Any] = field(default_factory=dict)
     local: dict[str, dict[WarmupRequirement, Any]] = field(default_factory=dict)
     raw: dict[str, Any] | None = None
+    #: the values stand for resources this preparation owns: its cleanup deletes them too,
+    #: after what it created (how a round trip of saved values ends)
+    owned: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.shared or self.local)
@@ -177,13 +181,21 @@ class Prepared:
         """How many values the plans created (overrides and failures not counted)."""
         return self._preparation.created_count
 
-    def close(self) -> list[tuple[str, BaseException]]:
+    def close(
+        self, *, keep: Collection[WarmupNode] = (), why: str = ""
+    ) -> list[tuple[str, BaseException]]:
         """Clean up what the plans created, newest batch first; once. Returns (plan name,
-        error) for each cleanup that raised; they are on the record too."""
+        error) for each cleanup that raised; they are on the record too.
+
+        ``keep`` names instances whose resources stay (``why`` goes in the trace): say, values
+        saved to a file for reuse.
+        """
         if not self._done():
             return []
         self._cleaned = True
         self._handed_out.clear()
+        if keep:
+            self._preparation.leave(keep, why)
         errors = self._preparation.cleanup()
         self.record.cleanup_errors = errors
         return errors
@@ -394,9 +406,11 @@ def _prepare(
             raise
         record.instances = instances = instantiate(graph, roots, local=local)
         record.runtime = runtime = WarmupRuntime(record.scope, record.consumers)
-        if chosen:
-            record.overrides = _apply(instances, runtime, chosen)
         preparation = Preparation(instances, runtime, max_workers=max_workers, loop=loop)
+        if chosen:
+            record.overrides, presets = _apply(instances, runtime, chosen)
+            if chosen.owned:
+                preparation.adopt(presets)
         preparation.run()
     except BaseException as exc:
         record.error = exc
@@ -516,16 +530,21 @@ def _local_nodes(
     return local
 
 
-def _apply(instances: Instances, runtime: WarmupRuntime, overrides: Overrides) -> dict[str, Any]:
-    """Preset the overridden instances, before any batch; what the record shows for them."""
+def _apply(
+    instances: Instances, runtime: WarmupRuntime, overrides: Overrides
+) -> tuple[dict[str, Any], list[WarmupNode]]:
+    """Preset the overridden instances, before any batch: what the record shows for them, and
+    the instances."""
     graph = instances.graph
     order = {node: index for index, node in enumerate(graph.nodes)}
     shown: dict[str, Any] = {"shared": {}, "tests": {}}
+    presets: list[WarmupNode] = []
     for node, value in sorted(
         ((graph.by_requirement[r], v) for r, v in overrides.shared.items()),
         key=lambda item: order[item[0]],
     ):
         instances.shared[node].preset(value)
+        presets.append(instances.shared[node])
         runtime.record(f"override_shared:{node.label}")
         shown["shared"][node.label] = value
     for consumer in sorted(overrides.local):
@@ -533,7 +552,9 @@ def _apply(instances: Instances, runtime: WarmupRuntime, overrides: Overrides) -
             ((graph.by_requirement[r], v) for r, v in overrides.local[consumer].items()),
             key=lambda item: order[item[0]],
         ):
-            instances.per_test[(node, consumer)].preset(value)  # _local_nodes checked it
+            instance = instances.per_test[(node, consumer)]  # _local_nodes checked it
+            instance.preset(value)
+            presets.append(instance)
             runtime.record(f"override_test:{consumer}:{node.label}")
             shown["tests"].setdefault(consumer, {})[node.label] = value
-    return overrides.raw if overrides.raw is not None else shown
+    return (overrides.raw if overrides.raw is not None else shown), presets

@@ -110,12 +110,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "overrides, trace, batch timings, error",
     )
     group.addoption(
+        "--warmup-save",
+        dest="warmup_save",
+        type=output_file,
+        default=None,
+        metavar="PATH",
+        help="write a snapshot with every value the run prepared and keep those resources, to "
+        "reuse them with --warmup-snapshot PATH",
+    )
+    group.addoption(
         "--warmup-save-on-fail",
         dest="warmup_save_on_fail",
         type=output_file,
         default=None,
         metavar="PATH",
-        help="when a producer fails, write a snapshot with every value it had already prepared",
+        help="when a producer fails, write a snapshot with every value it had already prepared "
+        "and keep those resources",
+    )
+    group.addoption(
+        "--warmup-clean-snapshot",
+        dest="warmup_clean_snapshot",
+        action="store_true",
+        default=False,
+        help="clean up the resources the snapshot values stand for, as if this run had created "
+        "them (ends a --warmup-save round trip)",
     )
     group.addoption(
         "--warmup-catalog",
