@@ -115,3 +115,84 @@ def test_only_errors_the_plugin_raises_are_shown_as_bare_messages(
         ]
     )
     assert "def test_misuses_the_manager" not in result.stdout.str()
+
+
+# -- one failure, many tests: shown in full once (issue 13, item 4) ------------------------------
+
+FAILED_NODE = """
+import pytest
+from pytest_warmup import WarmupPlan, warmup_param
+
+
+class Customers(WarmupPlan):
+    def prepare_node(self, node):
+        raise RuntimeError("the directory service is down")
+
+
+customer = Customers("customers").require(id="customer")
+order = Customers("orders").require(id="order", dependencies={"customer": customer})
+
+
+@pytest.fixture(scope="module")
+def shop(warmup_mgr):
+    return warmup_mgr.use(customer.owner_plan, order.owner_plan).prepare()
+
+
+@warmup_param("value", customer)
+def test_a(shop, value):
+    pass
+
+
+@warmup_param("value", customer)
+def test_b(shop, value):
+    pass
+
+
+@warmup_param("value", order)
+def test_c(shop, value):
+    pass
+"""
+
+
+def test_a_failed_node_is_explained_once_and_every_test_gets_its_one_line_cause(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_shop=FAILED_NODE)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at setup of test_a _*",
+            "E   NodeFailedError: warmup requirement 'customer' (plan 'customers', declared at "
+            "test_shop.py:10) failed: RuntimeError: the directory service is down",
+            "",
+            "The original exception:",
+            "Traceback (most recent call last):",
+            '  File "*test_shop.py", line 7, in prepare_node',
+            "RuntimeError: the directory service is down",
+            "*_ ERROR at setup of test_b _*",
+            "E   NodeFailedError: warmup requirement 'customer' (plan 'customers', declared at "
+            "test_shop.py:10) failed: RuntimeError: the directory service is down",
+            "E   (shown in full above, for test_shop.py::test_a)",
+            "*_ ERROR at setup of test_c _*",
+            "E   NodeFailedError: warmup requirement 'order' (plan 'orders', declared at "
+            "test_shop.py:11) was not prepared because dependency 'customer' *",
+            "E   (shown in full above, for test_shop.py::test_a)",
+        ]
+    )
+    assert result.stdout.str().count("Traceback (most recent call last)") == 1
+
+
+def test_a_producer_failure_of_many_lines_is_shown_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_shop=FAILED_NODE)
+    (pytester.path / "bad.json").write_text(
+        '{"version": 1, "scopes": {"module:test_shop.py::shop": {"shared": '
+        '{"custmer": {"value": 1}, "ordr": {"value": 2}}}}}',
+        encoding="utf-8",
+    )
+    result = pytester.runpytest("-p", "no:randomly", "--warmup-snapshot", "bad.json")
+    result.assert_outcomes(errors=3)
+    output = result.stdout.str()
+    assert output.count("unknown shared override id 'ordr'") == 1  # the second line, once
+    assert output.count("E   (shown in full above, for test_shop.py::test_a)") == 2
+    assert output.count("(raised while producer 'shop'") == 1

@@ -68,6 +68,7 @@ PRIVATE_PYTEST_ATTRIBUTES = {
     "_arg2nodeid2fixturedefs",
     "_fixtureinfo",
     "_fixturemanager",
+    "_report_sections",
     "_pyfuncitem",
     "_request",
 }

@@ -1,6 +1,12 @@
 """How a WarmupError that pytest-warmup raised looks in a test report: its message, without
 the plugin's traceback; a chained exception from user code (a plan that raised) keeps its own
-traceback below."""
+traceback below.
+
+One failure often reaches many tests (a failed node, a producer whose snapshot file is wrong).
+Each of them is an error with the first line of the message; the rest of the explanation and
+the original traceback are shown once, for the first test, and the others point there. The
+report is made without pytest's traceback formatting, which it would throw away.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from . import _pytest_compat as compat
 from ._session import WarmupSession
 from .errors import WarmupError
 
@@ -25,12 +32,20 @@ def report_plugin_errors(
     excinfo = call.excinfo
     if excinfo is None or not isinstance(excinfo.value, WarmupError):
         return None
-    if not session.raised_by_plugin(excinfo.value):
+    error = excinfo.value
+    if not session.raised_by_plugin(error):
         return None  # raised by code that uses pytest-warmup: its traceback is the help
-    report = pytest.TestReport.from_item_and_call(item, call)
-    if report.failed:
-        report.longrepr = WarmupErrorRepr.of(excinfo.value)  # type: ignore[assignment]
-    return report
+    root = _root(error)
+    shown_for = session.shown_in_full.setdefault(id(root), item.nodeid)
+    full = shown_for == item.nodeid
+    return compat.failure_report(item, call, WarmupErrorRepr.of(error, None if full else shown_for))
+
+
+def _root(error: WarmupError) -> BaseException:
+    """What makes two reports the same failure: the plan's exception behind a failed node, or
+    the error itself."""
+    cause = error.__cause__
+    return cause if cause is not None and not isinstance(cause, WarmupError) else error
 
 
 @dataclass(frozen=True)
@@ -51,9 +66,15 @@ class WarmupErrorRepr:
     reprcrash: _Crash
 
     @classmethod
-    def of(cls, error: WarmupError) -> WarmupErrorRepr:
+    def of(cls, error: WarmupError, shown_for: str | None = None) -> WarmupErrorRepr:
+        """The whole explanation, or, when ``shown_for`` names the test whose report shows it
+        in full, its first line and a pointer there."""
         message = str(error).splitlines() or [""]
-        lines = [f"E   {type(error).__name__}: {message[0]}"]
+        crash = _Crash(f"{type(error).__name__}: {message[0]}")
+        lines = [f"E   {crash.message}"]
+        if shown_for is not None:
+            lines.append(f"E   (shown in full above, for {shown_for})")
+            return cls("\n".join(lines), crash)
         lines.extend(f"E   {line}" for line in message[1:])
         if error.producer:
             lines.append(f"E   (raised while {error.producer} prepared)")
@@ -62,7 +83,7 @@ class WarmupErrorRepr:
             lines.append("")
             lines.append("The original exception:")
             lines.extend(_user_traceback(cause))
-        return cls("\n".join(lines), _Crash(f"{type(error).__name__}: {message[0]}"))
+        return cls("\n".join(lines), crash)
 
     def toterminal(self, tw: Any) -> None:
         for line in self.text.splitlines():

@@ -17,6 +17,7 @@ __all__ = [
     "argument_names",
     "closure_definitions",
     "definitions_by_name",
+    "failure_report",
     "fixture_functions",
     "fixture_is_registered",
     "item_of_request",
@@ -116,3 +117,28 @@ def request_of_item(item: object) -> Any:
 def item_of_request(request: pytest.FixtureRequest) -> Any:
     """The test item a request is for (the requesting node for a broader-scoped request)."""
     return getattr(request, "_pyfuncitem", request.node)
+
+
+def failure_report(
+    item: pytest.Item, call: pytest.CallInfo[None], longrepr: Any
+) -> pytest.TestReport:
+    """The report of a failed ``call`` of ``item`` with ``longrepr`` as its explanation: what
+    ``TestReport.from_item_and_call`` makes, without formatting the traceback it would replace
+    (its slowest part). Item._report_sections holds the captured output."""
+    sections = [
+        (f"Captured {key} {when}", content)
+        for when, key, content in getattr(item, "_report_sections", ())
+    ]
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        dict.fromkeys(item.keywords, 1),
+        "failed",
+        longrepr,
+        call.when,  # type: ignore[arg-type]
+        sections,
+        call.duration,
+        call.start,
+        call.stop,
+        user_properties=item.user_properties,
+    )

@@ -56,6 +56,8 @@ class WarmupSession:
         # The WarmupErrors pytest-warmup raised into tests itself (by id; kept alive so that
         # an id is not reused): reported as their message (plugin.py).
         self._raised: dict[int, WarmupError] = {}
+        #: id of a failure's root (see _error_display) -> the test whose report shows it in full
+        self.shown_in_full: dict[int, str] = {}
         # Registers the hook that shows those errors: called once, when the first one reaches
         # pytest, so that runs without any pay no hook per report.
         self._show_errors: Callable[[], object] | None = None
