@@ -118,7 +118,47 @@ def test_no_pytest_warmup_disables_the_plugin(pytester: pytest.Pytester) -> None
 
 def test_plugin_options_are_available_by_default(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(["*--warmup-workers=N*"])
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-warmup: batch preparation of expensive test resources:",
+            "*--warmup-workers=N*",
+        ]
+    )
+    expected = "int" if pytest.version_tuple >= (8, 4) else "string"
+    result.stdout.fnmatch_lines([f"  warmup_max_workers ({expected}):*"])
+
+
+@pytest.mark.parametrize(
+    ("ini", "message"),
+    [
+        (
+            "warmup_keep = maybe",
+            "ERROR: ini option warmup_keep: invalid truth value 'maybe'; expected true or false",
+        ),
+        (
+            "warmup_snapshot_strict = sometimes",
+            "ERROR: ini option warmup_snapshot_strict: invalid truth value 'sometimes'; expected "
+            "true or false",
+        ),
+        ("warmup_max_workers = many", "ERROR: ini option warmup_max_workers: *'many'*"),
+        ("warmup_max_workers = 0", "ERROR: ini option warmup_max_workers: * got '0'"),
+    ],
+)
+def test_a_bad_ini_value_is_a_usage_error_naming_the_option(
+    pytester: pytest.Pytester, ini: str, message: str
+) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile("def test_plain():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_a_directory_given_as_snapshot_file_is_named_as_such(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("out")
+    result = pytester.runpytest("--warmup-snapshot", "out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*expected a snapshot file, got the directory 'out'*"])
 
 
 def test_reference_module_name_loads_the_whole_plugin(pytester: pytest.Pytester) -> None:

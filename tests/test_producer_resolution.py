@@ -234,6 +234,25 @@ def test_unknown_producer_fixture_fails_the_test(suite: pytest.Pytester) -> None
     result.stdout.fnmatch_lines(["E   WarmupError: producer fixture 'nope' was not found*"])
 
 
+def test_a_misspelled_producer_fixture_gets_a_suggestion(suite: pytest.Pytester) -> None:
+    write_suite(
+        suite,
+        """
+        @warmup_param("value", shared, producer_fixture="prepp")
+        def test_misspelled(prep, value):
+            pass
+        """,
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   WarmupError: producer fixture 'prepp' was not found (did you mean 'prep'?); "
+            "check the fixture name"
+        ]
+    )
+
+
 def test_producer_fixture_defined_elsewhere_is_not_available(suite: pytest.Pytester) -> None:
     suite.makepyfile(
         test_elsewhere="""

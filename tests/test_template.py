@@ -185,3 +185,19 @@ def test_write_error_is_reported_in_the_terminal_section(suite: pytest.Pytester)
         ]
     )
     assert "Traceback" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # a file asked for and not written fails
+
+
+def test_every_file_written_is_named_at_the_end_of_the_run(suite: pytest.Pytester) -> None:
+    result = suite.runpytest(
+        "--warmup-export-template", "template.json", "--warmup-report", "out/report.yaml"
+    )
+    result.assert_outcomes(passed=2)
+    template, report = suite.path / "template.json", suite.path / "out" / "report.yaml"
+    result.stdout.fnmatch_lines(
+        [
+            f"*- generated warmup file (--warmup-export-template): {template} -*",
+            f"*- generated warmup file (--warmup-report): {report} -*",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.OK

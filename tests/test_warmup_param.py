@@ -53,7 +53,11 @@ def test_non_requirement_fails_with_type_error_when_warmup_param_is_called(
 ) -> None:
     with pytest.raises(TypeError) as excinfo:
         warmup_param("value", not_a_requirement)
-    assert str(excinfo.value) == "warmup_param binding requires a WarmupRequirement"
+    assert str(excinfo.value) == (
+        "warmup_param binding requires a WarmupRequirement (what plan.require(...) returns, or "
+        "the id of one in a loaded warmup.yaml catalog), got "
+        f"{type(not_a_requirement).__name__}: {not_a_requirement!r}"
+    )
 
 
 def test_argument_bound_twice_is_a_collection_error(suite: pytest.Pytester) -> None:
@@ -88,7 +92,10 @@ def test_argument_missing_from_the_function_is_a_collection_error(suite: pytest.
     result = suite.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["E   *WarmupError: warmup_param argument 'valeu' is missing from callable 'test_typo'"]
+        [
+            "E   *WarmupError: warmup_param argument 'valeu' is missing from callable 'test_typo' "
+            "(did you mean 'value'?)"
+        ]
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar, cast
 
 from ._declarations import WarmupRequirement
+from ._text import did_you_mean
 from .errors import WarmupError
 
 __all__ = [
@@ -95,7 +96,11 @@ def warmup_param(
     a requirement declared in a loaded ``warmup.yaml`` catalog.
     """
     if not isinstance(requirement, (WarmupRequirement, str)):
-        raise TypeError("warmup_param binding requires a WarmupRequirement")
+        raise TypeError(
+            "warmup_param binding requires a WarmupRequirement (what plan.require(...) returns, "
+            "or the id of one in a loaded warmup.yaml catalog), got "
+            f"{type(requirement).__name__}: {requirement!r}"
+        )
     if producer_fixture is not None and (
         not isinstance(producer_fixture, str) or not producer_fixture
     ):
@@ -134,9 +139,10 @@ def _decorator(
         shape = _shape_of(original)
         names = shape[0] if shape is not None else inspect.signature(original).parameters
         if argument_name not in names:
+            hint = did_you_mean(argument_name, names) if isinstance(argument_name, str) else ""
             raise WarmupError(
                 f"warmup_param argument '{argument_name}' is missing from callable "
-                f"'{callable_name_of(original)}'"
+                f"'{callable_name_of(original)}'{hint}"
             )
         bindings = _chain(existing, binding)
         if existing:  # stacked: the usual single binding has nothing to agree with

@@ -19,6 +19,7 @@ from ._binding import Binding, callable_name_of, not_called_by_pytest
 from ._declarations import WarmupRequirement, declaration_site, requirement_label
 from ._items import name_of_test
 from ._session import WarmupSession, session_of
+from ._text import did_you_mean
 from .engine import Prepared
 from .errors import NotPreparedError, WarmupError
 
@@ -307,9 +308,14 @@ def _fixture_visible(request: pytest.FixtureRequest, name: str) -> bool:
 def _check_named_visible(request: pytest.FixtureRequest, name: str) -> None:
     if compat.visible_definitions(request, name):
         return
-    if compat.fixture_is_registered(request, name):
+    registered = compat.registered_fixture_names(request)
+    if name in registered:
         raise WarmupError(
             f"producer fixture '{name}' is defined but not available for this pytest request "
             "scope; move the fixture where this test can see it (a conftest.py above it)"
         )
-    raise WarmupError(f"producer fixture '{name}' was not found; check the fixture name")
+    visible = [found for found in registered if compat.visible_definitions(request, found)]
+    raise WarmupError(
+        f"producer fixture '{name}' was not found{did_you_mean(name, visible)}; check the "
+        "fixture name"
+    )

@@ -40,7 +40,8 @@ def add_worker_part(session: WarmupSession, worker_id: str, part: dict[str, Any]
 
 def end_run(session: WarmupSession, *, check_targets: bool) -> bool:
     """Write the files (merged with the workers' parts) and check for unused
-    ``--warmup-snapshot-for`` targets. Returns whether the run must end as a usage error."""
+    ``--warmup-snapshot-for`` targets. Returns whether the run must end as a usage error: a
+    file asked for could not be written, or a target was not used."""
     record, outputs = session.record, session.settings.outputs
     parts = [worker_part(session)]
     parts.extend(
@@ -49,11 +50,15 @@ def end_run(session: WarmupSession, *, check_targets: bool) -> bool:
     )
     record.warnings[:] = dict.fromkeys(w for part in parts for w in part["warnings"])
     merged = merge_sections(part["sections"] for part in parts)
+    failed_writes = False
     for kind, output in outputs.items():
         try:
             write_document(output.path, document(merged.get(kind, {})))
         except OSError as exc:
             record.problems.append(f"could not write {output.flag} file {output.given!r}: {exc}")
+            failed_writes = True
+        else:
+            record.written.append((output.flag, str(output.path.resolve())))
     targets = getattr(session.config.option, "warmup_snapshot_for", None)
     lost = session.lost_workers
     if lost and (outputs or targets):
@@ -63,10 +68,10 @@ def end_run(session: WarmupSession, *, check_targets: bool) -> bool:
             "are not checked"
         )
     if not check_targets or lost:
-        return False
+        return failed_writes
     claimed = {snapshot_id for part in parts for snapshot_id in part["claimed"]}
     message = unused_targets_message(targets, claimed)
     if message is None:
-        return False
+        return failed_writes
     record.problems.append(message)
     return True

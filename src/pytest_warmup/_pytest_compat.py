@@ -21,6 +21,7 @@ __all__ = [
     "fixture_functions",
     "fixture_is_registered",
     "item_of_request",
+    "registered_fixture_names",
     "request_of_item",
     "visible_definitions",
 ]
@@ -89,8 +90,16 @@ def _functions(registries: list[Any]) -> Iterator[object]:
 
 def fixture_is_registered(request: pytest.FixtureRequest, name: str) -> bool:
     """Whether any fixture called ``name`` is registered, wherever it is visible."""
+    return name in registered_fixture_names(request)
+
+
+def registered_fixture_names(request: pytest.FixtureRequest) -> set[str]:
+    """The name of every fixture pytest registered, wherever it is visible."""
     manager = getattr(request, "_fixturemanager", None)
-    return any(name in getattr(manager, registry, {}) for registry in _FIXTURE_REGISTRIES)
+    names: set[str] = set()
+    for registry in _FIXTURE_REGISTRIES:
+        names.update(getattr(manager, registry, ()))
+    return names
 
 
 def visible_definitions(request: pytest.FixtureRequest, name: str) -> Sequence[Any]:

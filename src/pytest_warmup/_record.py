@@ -88,6 +88,8 @@ class RunRecord:
     warnings: list[str] = field(default_factory=list)
     #: what went wrong at the end of the run: files not written, unused targets, lost workers
     problems: list[str] = field(default_factory=list)
+    #: the files the run wrote: (option, absolute path)
+    written: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, record: PrepareRecord) -> None:
         self.prepares.append(record)

@@ -20,6 +20,9 @@ from .errors import WarmupError
 __all__ = ["DEFAULT_MAX_WORKERS", "OUTPUTS", "Output", "Settings", "worker_count"]
 
 DEFAULT_MAX_WORKERS: Final = 4
+BOOLEAN_INI: Final = ("warmup_keep", "warmup_snapshot_strict")
+#: ini type of whole numbers: "int" from pytest 8.4, a string before (checked by worker_count)
+INTEGER_INI: Final = "int" if pytest.version_tuple >= (8, 4) else "string"
 
 #: the files a run can write: kind -> its option's dest on ``config.option``
 OUTPUTS: Final = {
@@ -80,12 +83,12 @@ class Settings(NamedTuple):
         workers = option.warmup_workers
         if workers is None:
             try:
-                workers = worker_count(str(config.getini("warmup_max_workers")))
+                workers = worker_count(str(_ini(config, "warmup_max_workers")))
             except argparse.ArgumentTypeError as exc:
                 raise pytest.UsageError(f"ini option warmup_max_workers: {exc}") from None
         keep = option.warmup_keep
         if keep is None:
-            keep = bool(config.getini("warmup_keep"))
+            keep = bool(_ini(config, "warmup_keep"))
         try:
             parse_targets(option.warmup_snapshot_for)
         except WarmupError as exc:
@@ -93,7 +96,7 @@ class Settings(NamedTuple):
         return cls(
             max_workers=workers,
             keep=keep,
-            strict_snapshots=bool(config.getini("warmup_snapshot_strict")),
+            strict_snapshots=bool(_ini(config, "warmup_snapshot_strict")),
             outputs=_outputs(config),
             collect_only=bool(option.collectonly),
             complete=config.args_source != pytest.Config.ArgsSource.ARGS
@@ -103,6 +106,15 @@ class Settings(NamedTuple):
             catalogs=_catalogs(config),
             clean_snapshot=bool(getattr(option, "warmup_clean_snapshot", False)),
         )
+
+
+def _ini(config: pytest.Config, name: str) -> object:
+    """An ini value; a value pytest cannot convert is a usage error that names the option."""
+    try:
+        return config.getini(name)
+    except (ValueError, pytest.UsageError) as exc:  # pytest 9 raises a usage error itself
+        expected = "true or false" if name in BOOLEAN_INI else "a whole number"
+        raise pytest.UsageError(f"ini option {name}: {exc}; expected {expected}") from None
 
 
 def _snapshot_inputs(config: pytest.Config) -> list[tuple[Path, str]]:

@@ -19,7 +19,7 @@ from ._injection import inject, producer_for_item
 from ._outputs import WORKER_OUTPUT_KEY, add_worker_part, end_run, worker_part
 from ._producer import WarmupManager
 from ._session import SESSION_KEY, WarmupSession, session_of
-from ._settings import DEFAULT_MAX_WORKERS, Settings, worker_count
+from ._settings import DEFAULT_MAX_WORKERS, INTEGER_INI, Settings, worker_count
 from ._snapshot_options import check_target_spec, given
 from .errors import WarmupError
 
@@ -29,6 +29,10 @@ __all__: list[str] = []
 def snapshot_file(value: str) -> str:
     """argparse type for ``--warmup-snapshot``: an existing file (empty = not given)."""
     if given(value) and not Path(value.strip()).is_file():
+        if Path(value.strip()).is_dir():
+            raise argparse.ArgumentTypeError(
+                f"expected a snapshot file, got the directory {value!r}"
+            )
         raise argparse.ArgumentTypeError(f"snapshot file does not exist: {value!r}")
     return value
 
@@ -49,7 +53,9 @@ def output_file(value: str) -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("pytest-warmup", "batch preparation of expensive test resources")
+    group = parser.getgroup(
+        "pytest-warmup", "pytest-warmup: batch preparation of expensive test resources"
+    )
     group.addoption(
         "--warmup-workers",
         dest="warmup_workers",
@@ -69,7 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "warmup_max_workers",
         help=f"default for --warmup-workers (default {DEFAULT_MAX_WORKERS})",
-        default=str(DEFAULT_MAX_WORKERS),
+        type=INTEGER_INI,
+        default=DEFAULT_MAX_WORKERS if INTEGER_INI == "int" else str(DEFAULT_MAX_WORKERS),
     )
     parser.addini("warmup_keep", help="default for --warmup-keep", type="bool", default=False)
     group.addoption(
@@ -232,13 +239,15 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = session_of(terminalreporter.config).record.summary()
-    if not lines:
-        return
-    red = any(error for _, error in lines)
-    terminalreporter.write_sep("=", "pytest-warmup", red=red, yellow=not red)
-    for text, error in lines:
-        terminalreporter.line(text, red=error, yellow=not error)
+    record = session_of(terminalreporter.config).record
+    lines = record.summary()
+    if lines:
+        red = any(error for _, error in lines)
+        terminalreporter.write_sep("=", "pytest-warmup", red=red, yellow=not red)
+        for text, error in lines:
+            terminalreporter.line(text, red=error, yellow=not error)
+    for flag, path in record.written:  # as pytest names the junit XML file it wrote
+        terminalreporter.write_sep("-", f"generated warmup file ({flag}): {path}")
 
 
 # Hooks that run for every test are plain functions rather than wrappers (on suites of thousands
