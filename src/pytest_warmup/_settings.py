@@ -8,6 +8,7 @@ read from ``config.option`` at every ``prepare()`` (:mod:`._snapshot_options`).
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Final, NamedTuple
 
@@ -113,8 +114,15 @@ def _ini(config: pytest.Config, name: str) -> object:
     try:
         return config.getini(name)
     except (ValueError, pytest.UsageError) as exc:  # pytest 9 raises a usage error itself
-        expected = "true or false" if name in BOOLEAN_INI else "a whole number"
-        raise pytest.UsageError(f"ini option {name}: {exc}; expected {expected}") from None
+        if name in BOOLEAN_INI:
+            raise pytest.UsageError(f"ini option {name}: {exc}; expected true or false") from None
+        # pytest converted the value with int(), whose message quotes it: say what we expect
+        # of it, as for a value pytest passes on as a string.
+        found = re.search(r"base 10: (.*)$", str(exc))
+        raise pytest.UsageError(
+            f"ini option {name}: expected a whole number of at least 1 (1 = strictly "
+            f"sequential), got {found.group(1) if found else str(exc)}"
+        ) from None
 
 
 def _snapshot_inputs(config: pytest.Config) -> list[tuple[Path, str]]:
