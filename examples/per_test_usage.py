@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pytest_warmup import WarmupNode, WarmupPlan, warmup_param
+from pytest_warmup.engine import Prepared
 
 SERIALS = itertools.count(1)
 #: plan name -> size of each batch the plan received
@@ -98,20 +99,21 @@ def test_parametrized_buyers(
     SEEN[request.node.nodeid] = (shared_cart["serial"], own_line["serial"])
 
 
-# pytest runs a module's tests in file order, so this one sees what the others recorded.
+# Every test of this module binds a line: before the first of them ran, the producer made all
+# the lines in one batch, whatever order the tests run in.
 @warmup_param("shared_cart", cart)
 @warmup_param("own_line", line)
 def test_one_cart_for_all_and_one_line_per_test(
-    prepared_shop: object,
+    prepared_shop: Prepared,
     request: pytest.FixtureRequest,
     shared_cart: dict[str, Any],
     own_line: dict[str, Any],
 ) -> None:
     SEEN[request.node.nodeid] = (shared_cart["serial"], own_line["serial"])
-    cart_serials = {cart_serial for cart_serial, _ in SEEN.values()}
-    line_serials = {line_serial for _, line_serial in SEEN.values()}
-    assert len(cart_serials) == 1
-    assert len(line_serials) == len(SEEN)
+    # Every test that ran so far saw the one cart, and a line of its own.
+    assert len({cart_serial for cart_serial, _ in SEEN.values()}) == 1
+    assert len({line_serial for _, line_serial in SEEN.values()}) == len(SEEN)
     # However many tests there are, each plan was called once, with all its instances.
+    tests = len(prepared_shop.record.consumers)
     assert BATCHES["carts"] == [1]
-    assert BATCHES["lines"] == [len(SEEN)]
+    assert BATCHES["lines"] == [tests]
