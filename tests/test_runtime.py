@@ -693,6 +693,25 @@ def test_more_workers_give_the_same_values_as_one(workers: int) -> None:
     assert sum(1 for item in serial if item.has_value) > 40
 
 
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_every_worker_count_gives_the_same_batches(workers: int) -> None:
+    # Both plans have a ready node and a pending one: starting b first lets a take both of its
+    # nodes in one call (b1 is on the longest chain); starting a first costs a fourth batch.
+    log: list[tuple[str, list[str]]] = []
+    a, b = Echo("a", log), Echo("b", log)
+    a1, b1 = a.require(id="a1"), b.require(id="b1")
+    a2 = a.require(id="a2", dependencies={"b1": b1})
+    b2 = b.require(id="b2", dependencies={"a2": a2})
+
+    prepare([a1, b1, a2, b2], max_workers=workers)
+
+    assert log == [
+        ("b", ["node-2:shared"]),
+        ("a", ["node-1:shared", "node-3:shared"]),
+        ("b", ["node-4:shared"]),
+    ]
+
+
 def test_independent_plans_run_at_the_same_time_with_several_workers() -> None:
     both_started = threading.Barrier(2, timeout=10)
 

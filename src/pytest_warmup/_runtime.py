@@ -194,7 +194,7 @@ class Preparation:
         A ``BaseException`` (KeyboardInterrupt) stops the run: what was created is cleaned up
         before it propagates.
         """
-        scheduler = Scheduler(self.instances.order, by_priority=self.max_workers > 1)
+        scheduler = Scheduler(self.instances.order)
         try:
             if self.max_workers == 1:
                 self._run_inline(scheduler)
