@@ -19,6 +19,7 @@ from pytest_warmup._runtime import (
     WarmupRuntime,
     failure_of,
 )
+from pytest_warmup._scheduler import Scheduler
 from pytest_warmup.errors import NodeFailedError
 
 
@@ -753,6 +754,103 @@ def test_max_batch_size_chunks_finish_before_dependants_start() -> None:
     assert sorted(log[:3]) == [("a_base", [f"node-{n}:shared"]) for n in (1, 2, 3)]
     assert log[3] == ("b_user", ["node-4:shared"])
     assert len(instance(instances, user).value["deps"]["bases"]) == 3
+
+
+def test_chunks_of_one_plan_are_handed_out_one_at_a_time() -> None:
+    plan = Echo("db")
+    plan.max_batch_size = 2
+    instances = build([root(plan.require()) for _ in range(5)])
+    scheduler = Scheduler(instances.order)
+
+    first = scheduler.take(running=0, limit=4)
+    assert [len(batch.nodes) for batch in first] == [2]
+    assert scheduler.take(running=1, limit=3) == []
+    for node in first[0].nodes:
+        node.preset("done")
+    scheduler.complete(first[0].nodes)
+    assert [len(batch.nodes) for batch in scheduler.take(running=0, limit=4)] == [2]
+
+
+def test_chunks_of_a_plan_that_opts_in_are_handed_out_together() -> None:
+    class Parallel(Echo):
+        concurrent_chunks = True
+        max_batch_size = 2
+
+    plan = Parallel("db")
+    instances = build([root(plan.require()) for _ in range(5)])
+
+    batches = Scheduler(instances.order).take(running=0, limit=4)
+
+    assert [len(batch.nodes) for batch in batches] == [2, 2, 1]
+
+
+def test_chunks_never_overlap_on_one_plan_object_with_several_workers() -> None:
+    # The README pattern: per-batch state on self, set in before_prepare.
+    class Stateful(WarmupPlan):
+        max_batch_size = 1
+
+        def __init__(self) -> None:
+            super().__init__("stateful")
+            self.lock = threading.Lock()
+            self.active = 0
+            self.most_active = 0
+            self.calls: list[str | None] = []
+            self.overlapping = threading.Event()
+
+        def before_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            with self.lock:
+                self.active += 1
+                self.most_active = max(self.most_active, self.active)
+                first = not self.calls
+                self.calls.append(nodes[0].id)
+                if self.active > 1:
+                    self.overlapping.set()
+            if first:  # give a chunk that would overlap this one the time to start
+                self.overlapping.wait(timeout=0.3)
+            self.client = nodes[0].id
+
+        def prepare_node(self, node: WarmupNode) -> Any:
+            return self.client
+
+        def after_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            with self.lock:
+                self.active -= 1
+
+    plan = Stateful()
+    instances, _, _ = prepare([plan.require(id=f"r{n}") for n in range(6)], max_workers=4)
+
+    assert plan.most_active == 1
+    assert [node.value for node in instances] == [f"r{n}" for n in range(6)]
+
+
+def test_chunks_of_a_plan_that_opts_in_run_at_the_same_time() -> None:
+    all_started = threading.Barrier(3, timeout=10)
+
+    class Parallel(WarmupPlan):
+        concurrent_chunks = True
+        max_batch_size = 1
+
+        def prepare_node(self, node: WarmupNode) -> Any:
+            all_started.wait()
+            return node.id
+
+    plan = Parallel("parallel")
+    instances, _, _ = prepare([plan.require(id=f"r{n}") for n in range(3)], max_workers=3)
+
+    assert values(instances) == {f"node-{n}:shared": f"r{n - 1}" for n in (1, 2, 3)}
+
+
+def test_concurrent_chunks_must_be_a_boolean() -> None:
+    with pytest.raises(WarmupError) as caught:
+
+        class Unclear(WarmupPlan):
+            concurrent_chunks = "yes"  # type: ignore[assignment]
+
+    assert str(caught.value) == (
+        "test_runtime.test_concurrent_chunks_must_be_a_boolean.<locals>.Unclear."
+        "concurrent_chunks must be True or False, got 'yes'; set it to True only when the "
+        "chunks of one batch may run at the same time on one plan object"
+    )
 
 
 def test_a_deep_chain_of_one_plan_prepares_level_by_level() -> None:

@@ -171,10 +171,24 @@ class WarmupPlan:
     producer's scope ends, for the nodes this plan really created.
 
     ``name`` appears in reports and messages and orders batches; it need not be unique.
-    ``max_batch_size`` splits large batches into several calls.
+    ``max_batch_size`` splits large batches into several calls (*chunks*), made one after the
+    other, so that ``before_prepare`` may keep per-batch state on ``self``. A plan whose calls
+    share nothing through ``self`` may set ``concurrent_chunks = True`` to let the chunks of
+    one batch run at the same time (with ``--warmup-workers`` above 1).
     """
 
     max_batch_size: int | None = None
+    concurrent_chunks: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        flag = cls.__dict__.get("concurrent_chunks", False)
+        if not isinstance(flag, bool):
+            raise WarmupError(
+                f"{cls.__module__}.{cls.__qualname__}.concurrent_chunks must be True or False, "
+                f"got {flag!r}; set it to True only when the chunks of one batch may run at "
+                "the same time on one plan object"
+            )
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:

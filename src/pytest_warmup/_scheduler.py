@@ -77,9 +77,10 @@ class Scheduler:
         """Up to ``limit`` batches to start now; ``running`` of those handed out are not
         complete yet.
 
-        Every idle plan whose pending instances are all ready, longest remaining chain first;
-        when none could start and nothing runs, a partial batch of the plan on the longest
-        chain.
+        First the next chunk of every plan whose previous chunk completed (all its chunks for a
+        plan with ``concurrent_chunks = True``); then every idle plan whose pending instances
+        are all ready, longest remaining chain first; when none could start and nothing runs,
+        a partial batch of the plan on the longest chain.
         """
         plans = sorted(self._plans, key=self._priority)
         batches: list[Batch] = []
@@ -126,9 +127,13 @@ class Scheduler:
         self._chunks_left[plan] = len(chunks)
 
     def _hand_out(self, plan: WarmupPlan, batches: list[Batch], limit: int) -> None:
-        """Every queued chunk of ``plan``."""
+        """Queued chunks of ``plan`` that may start: the next one when no other chunk of the
+        plan runs, or all of them when the plan declares ``concurrent_chunks = True``."""
         queued = self._queued.get(plan)
-        while queued:
+        while queued and len(batches) < limit:
+            running = self._chunks_left[plan] - len(queued)
+            if running and plan.concurrent_chunks is not True:
+                return
             batches.append(Batch(plan, queued.popleft(), []))
 
     def complete(self, nodes: Sequence[WarmupNode]) -> list[WarmupNode]:
