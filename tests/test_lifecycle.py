@@ -169,6 +169,38 @@ def test_failed_and_blocked_nodes_are_not_cleaned_up(pytester: pytest.Pytester) 
     assert events(pytester) == ["create:flaky:fine", "delete:flaky:fine"]
 
 
+def test_nodes_that_after_prepare_failed_are_deleted_at_scope_end(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(plans=LOGGING_PLANS)
+    pytester.makepyfile(
+        test_indexing="""
+        import pytest
+        from pytest_warmup import warmup_param
+        from plans import LoggingPlan
+
+        class Documents(LoggingPlan):
+            def after_prepare(self, nodes):
+                raise TimeoutError("index never ready")
+
+        documents = Documents("documents")
+        manual = documents.require(id="manual")
+
+        @pytest.fixture(scope="module")
+        def prep(warmup_mgr):
+            return warmup_mgr.use(documents).prepare()
+
+        @warmup_param("doc", manual)
+        def test_manual(prep, doc):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*TimeoutError: index never ready"])
+    assert events(pytester) == ["create:documents:manual", "delete:documents:manual"]
+
+
 def test_cleanup_error_is_one_teardown_error_and_other_plans_are_still_cleaned(
     pytester: pytest.Pytester,
 ) -> None:

@@ -504,6 +504,42 @@ def test_after_prepare_raising_fails_valued_nodes_and_keeps_earlier_exceptions()
     assert str(instance(instances, bad).exception) == "bad row"
 
 
+def test_nodes_that_after_prepare_failed_are_still_cleaned_up_with_their_value() -> None:
+    deleted: list[tuple[str, Any, str]] = []
+
+    class Indexing(Template):
+        def after_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            raise TimeoutError("index never ready")
+
+        def cleanup_node(self, node: WarmupNode) -> None:
+            deleted.append((node.runtime_key, node.value, repr(node.exception)))
+
+    plan = Indexing()
+    good = plan.require(id="good")
+    bad = plan.require(id="bad", payload={"fail": "bad row"})
+    instances, _, preparation = prepare([good, bad])
+
+    assert [node.status for node in instances] == ["exception", "exception"]
+    assert preparation.created_count == 1
+    assert preparation.cleanup() == []
+    assert deleted == [("node-1:shared", "good", "TimeoutError('index never ready')")]
+
+
+def test_a_node_given_a_value_then_an_exception_is_cleaned_up() -> None:
+    class ChangingItsMind(Echo):
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
+            for node in nodes:
+                node.set_value(f"created {node.id}")
+            nodes[0].set_exception(RuntimeError("not usable after all"))
+
+    plan = ChangingItsMind("db")
+    instances, _, preparation = prepare([plan.require(id="first"), plan.require(id="second")])
+
+    assert [node.status for node in instances] == ["exception", "value"]
+    preparation.cleanup()
+    assert plan.cleaned == [["node-1:shared", "node-2:shared"]]
+
+
 def test_default_prepare_node_says_what_to_implement() -> None:
     class Empty(WarmupPlan):
         pass

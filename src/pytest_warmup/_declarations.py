@@ -250,8 +250,9 @@ class WarmupPlan:
         The default runs ``before_prepare(nodes)``, ``prepare_node(node)`` per node and
         ``after_prepare(nodes)``. A raise in ``before_prepare`` fails every node; a raise in
         ``prepare_node`` fails that node; a raise in ``after_prepare`` fails every node that had
-        a value. When any of the three is ``async def`` the whole template runs on the plugin's
-        event loop, and the ``prepare_node`` calls of one batch run concurrently.
+        a value (they are still cleaned up). When any of the three is ``async def`` the whole
+        template runs on the plugin's event loop, and the ``prepare_node`` calls of one batch
+        run concurrently.
 
         Override it as ``prepare(self, nodes)`` to handle the batch yourself, completing every
         node with ``node.set_value(...)`` / ``node.set_exception(...)``.
@@ -320,9 +321,11 @@ class WarmupPlan:
     def cleanup(self, nodes: Sequence[WarmupNode]) -> Awaitable[None] | None:
         """Delete what one batch created, when the producer's scope ends.
 
-        Receives only nodes whose value this plan created (not snapshot overrides, not failed
-        ones). Default: :meth:`cleanup_node` for each node; every node is tried and the first
-        error is raised afterwards.
+        Receives the nodes this plan gave a value in that batch, even those the batch failed
+        afterwards (``after_prepare`` raised): their ``value`` is what was created. Never
+        snapshot overrides, nodes that failed before they had a value, or blocked nodes.
+        Default: :meth:`cleanup_node` for each node; every node is tried and the first error is
+        raised afterwards.
         """
         if _any_coroutine(self.cleanup_node):
             return self._cleanup_async(nodes)

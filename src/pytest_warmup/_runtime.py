@@ -288,7 +288,7 @@ class Preparation:
                             f"'{node.runtime_key}'"
                         )
                     )
-        batch.created = [node for node in nodes if node.has_value]
+        batch.created = [node for node in nodes if node.created]
         self.runtime.batch_reports.append(
             BatchReport(
                 plan=plan.name,

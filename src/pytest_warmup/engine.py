@@ -174,7 +174,8 @@ class Prepared:
 
     @property
     def created_count(self) -> int:
-        """How many values the plans created (overrides and failures not counted)."""
+        """How many values the plans created: nodes a batch failed after their value was set
+        count (cleanup deletes them too), overrides and other failures do not."""
         return self._preparation.created_count
 
     def close(self) -> list[tuple[str, BaseException]]:
