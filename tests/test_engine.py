@@ -429,6 +429,52 @@ def test_async_plans_run_without_an_event_loop_of_the_callers(log: list[str]) ->
     assert log == ["async delete one"]
 
 
+def test_an_interrupt_in_a_cleanup_is_raised_after_everything_is_cleaned_up(
+    log: list[str],
+) -> None:
+    class Interrupted(Recorder):
+        def cleanup_node(self, node: WarmupNode) -> None:
+            raise KeyboardInterrupt
+
+    first = Interrupted("a_interrupted", log).require(id="first")
+    second = Recorder("b_plain", log).require(id="second", dependencies={"first": first})
+    other = Recorder("c_other", log).require(id="other")
+    run = Run()
+    interrupted = run.prepare({"x": [second]})
+    run.prepare({"y": [other]})
+
+    with pytest.raises(KeyboardInterrupt):
+        run.close()
+
+    assert log == [
+        "create first",
+        "create second",
+        "create other",
+        "delete b_plain:second",
+        "delete c_other:other",
+    ]
+    assert run.open() == []
+    ((plan, error),) = interrupted.record.cleanup_errors
+    assert (plan, type(error)) == ("a_interrupted", KeyboardInterrupt)
+
+
+def test_closing_a_preparation_raises_an_interrupt_of_its_cleanup_last(log: list[str]) -> None:
+    class Interrupted(Recorder):
+        def cleanup_node(self, node: WarmupNode) -> None:
+            raise KeyboardInterrupt
+
+    first = Interrupted("a_interrupted", log).require(id="first")
+    second = Recorder("b_plain", log).require(id="second", dependencies={"first": first})
+    prepared = prepare({"x": [second]})
+
+    with pytest.raises(KeyboardInterrupt):
+        prepared.close()
+
+    assert log[-1] == "delete b_plain:second"
+    assert [plan for plan, _ in prepared.record.cleanup_errors] == ["a_interrupted"]
+    assert prepared.close() == []
+
+
 def test_a_run_keeps_one_record_and_closes_what_is_still_open(log: list[str]) -> None:
     plan = Recorder("db", log)
     first, second = plan.require(id="first"), plan.require(id="second")

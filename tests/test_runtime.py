@@ -976,6 +976,49 @@ def test_default_cleanup_tries_every_node_and_raises_the_first_error() -> None:
     assert tried == ["node-1:shared", "node-2:shared"]
 
 
+@pytest.mark.parametrize(
+    "raised",
+    [pytest.fail.Exception("cannot drop"), KeyboardInterrupt(), SystemExit(3)],
+    ids=["pytest.fail", "KeyboardInterrupt", "SystemExit"],
+)
+def test_a_cleanup_raising_any_base_exception_does_not_stop_the_others(
+    raised: BaseException,
+) -> None:
+    class Stubborn(Echo):
+        def cleanup(self, nodes: Sequence[WarmupNode]) -> None:
+            raise raised
+
+    base_plan, top_plan = Echo("a_base"), Echo("c_top")
+    base = base_plan.require()
+    stubborn = Stubborn("b_stubborn").require(dependencies={"base": base})
+    top = top_plan.require(dependencies={"stubborn": stubborn})
+    _, _, preparation = prepare([top])
+
+    assert preparation.cleanup() == [("b_stubborn", raised)]
+    assert top_plan.cleaned == [["node-3:shared"]]
+    assert base_plan.cleaned == [["node-1:shared"]]
+
+
+def test_default_cleanup_tries_every_node_when_one_is_interrupted() -> None:
+    tried: list[str] = []
+
+    class PerNode(Template):
+        def cleanup_node(self, node: WarmupNode) -> None:
+            tried.append(str(node.id))
+            if node.id == "one":
+                raise RuntimeError("cannot drop one")
+            if node.id == "two":
+                raise KeyboardInterrupt
+
+    plan = PerNode("per_node")
+    _, _, preparation = prepare([plan.require(id=name) for name in ("one", "two", "three")])
+
+    ((name, error),) = preparation.cleanup()
+
+    assert (name, type(error)) == ("per_node", KeyboardInterrupt)
+    assert tried == ["one", "two", "three"]
+
+
 def test_async_cleanup_node_is_awaited_for_every_node() -> None:
     cleaned: list[str] = []
 

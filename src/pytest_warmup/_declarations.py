@@ -29,6 +29,7 @@ __all__ = [
     "WarmupRequirement",
     "declaration_site",
     "describe",
+    "is_interrupt",
     "requirement_label",
     "set_declaration_site",
 ]
@@ -325,18 +326,18 @@ class WarmupPlan:
         afterwards (``after_prepare`` raised): their ``value`` is what was created. Never
         snapshot overrides, nodes that failed before they had a value, or blocked nodes.
         Default: :meth:`cleanup_node` for each node; every node is tried and the first error is
-        raised afterwards.
+        raised afterwards (the first interrupt, when one of them was ``KeyboardInterrupt`` or
+        ``SystemExit``).
         """
         if _any_coroutine(self.cleanup_node):
             return self._cleanup_async(nodes)
-        first_error: Exception | None = None
+        errors: list[BaseException] = []
         for node in nodes:
             try:
                 self.cleanup_node(node)
-            except Exception as exc:
-                first_error = first_error or exc
-        if first_error is not None:
-            raise first_error
+            except BaseException as exc:  # pytest.fail or Ctrl-C too: the other nodes first
+                errors.append(exc)
+        _raise_first(errors)
         return None
 
     async def _cleanup_async(self, nodes: Sequence[WarmupNode]) -> None:
@@ -345,9 +346,7 @@ class WarmupPlan:
         results = await asyncio.gather(
             *(_maybe_await(self.cleanup_node(node)) for node in nodes), return_exceptions=True
         )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        _raise_first([result for result in results if isinstance(result, BaseException)])
 
     def cleanup_node(self, node: WarmupNode) -> Any:
         """Delete one created resource. Default: nothing to delete."""
@@ -391,6 +390,20 @@ async def _maybe_await(result: Any) -> Any:
     if inspect.isawaitable(result):
         return await result
     return result
+
+
+def is_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` asks the process to stop (Ctrl-C, ``sys.exit``): it is raised again
+    once what was created is cleaned up, never taken as a result."""
+    return isinstance(error, (KeyboardInterrupt, SystemExit))
+
+
+def _raise_first(errors: Sequence[BaseException]) -> None:
+    for error in errors:
+        if is_interrupt(error):
+            raise error
+    if errors:
+        raise errors[0]
 
 
 def _fail_valued(nodes: Sequence[WarmupNode], exc: Exception) -> None:

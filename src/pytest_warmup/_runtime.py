@@ -184,6 +184,8 @@ class Preparation:
         self._own_loop = loop is None
         #: completed batches in completion order; cleanup walks them backwards
         self.completed: list[Batch] = []
+        #: (plan name, error) for every cleanup that raised
+        self.cleanup_errors: list[tuple[str, BaseException]] = []
         self._cleaned = False
 
     # -- scheduling -----------------------------------------------------------------------------
@@ -319,12 +321,14 @@ class Preparation:
     def cleanup(self) -> list[tuple[str, BaseException]]:
         """Call ``plan.cleanup`` for what each batch created, newest batch first.
 
-        Runs once; returns ``(plan name, error)`` for every cleanup that raised.
+        Runs once; returns ``(plan name, error)`` for every cleanup that raised, whatever it
+        raised: an interrupt (see :func:`~._declarations.is_interrupt`) is among them, for the
+        caller to raise again once everything else is cleaned up.
         """
         if self._cleaned:
             return []
         self._cleaned = True
-        errors: list[tuple[str, BaseException]] = []
+        errors = self.cleanup_errors
         for batch in reversed(self.completed):
             if not batch.created or not batch.plan.has_cleanup():
                 continue
@@ -332,7 +336,7 @@ class Preparation:
                 result = batch.plan.cleanup(batch.created)
                 if inspect.isawaitable(result):
                     self._event_loop().run(result)
-            except Exception as exc:
+            except BaseException as exc:  # pytest.fail, Ctrl-C: the other batches first
                 errors.append((batch.plan.name, exc))
             self.runtime.record(f"cleanup:{batch.plan.name}:{len(batch.created)}")
         if self._own_loop and self._loop is not None:

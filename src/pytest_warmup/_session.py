@@ -15,12 +15,12 @@ from typing import Any, final
 import pytest
 
 from ._binding import Binding, names_catalog_id
-from ._declarations import WarmupPlan, WarmupRequirement
+from ._declarations import WarmupPlan, WarmupRequirement, is_interrupt
 from ._items import Collected
 from ._selection import TestState, TestView
 from ._settings import Settings
 from ._snapshot_options import SnapshotState
-from .engine import Prepared, Run, cleanup_error
+from .engine import Prepared, PrepareRecord, Run, cleanup_error
 from .errors import WarmupError
 
 __all__ = ["SESSION_KEY", "WarmupSession", "session_of"]
@@ -57,6 +57,8 @@ class WarmupSession:
         # Registers the hook that shows those errors: called once, when the first one reaches
         # pytest, so that runs without any pay no hook per report.
         self._show_errors: Callable[[], object] | None = None
+        #: the preparations whose cleanup errors were shown as a teardown error
+        self._cleanup_shown: set[PrepareRecord] = set()
 
     # -- what pytest tells us -------------------------------------------------------------------
 
@@ -173,21 +175,40 @@ class WarmupSession:
     # -- cleanup --------------------------------------------------------------------------------
 
     def finish(self, prepared: Prepared) -> None:
-        """A producer's scope ended: clean up what its plans created (or keep it)."""
+        """A producer's scope ended: clean up what its plans created (or keep it).
+
+        Cleanup errors become a teardown error of the test that ended the producer's scope; an
+        interrupt raised by a cleanup is raised again once all of it ran, and the errors go to
+        the end of the run (:meth:`finish_all`).
+        """
         if self.settings.keep:
             prepared.keep("--warmup-keep")
             return
         errors = prepared.close()
         if errors:
-            # reported as a teardown error of the test that ended the producer's scope
+            self._cleanup_shown.add(prepared.record)
             raise self.error_raised(cleanup_error(prepared.record.description, errors))
 
-    def finish_all(self) -> None:
-        """Clean up whatever is still open (an interrupted run); errors stay on the records."""
+    def finish_all(self) -> bool:
+        """Clean up whatever is still open (an interrupted run). Cleanup errors that no
+        teardown error showed become problems of the run. Returns whether a cleanup raised an
+        interrupt (raised again by nobody: the run is ending)."""
         if self.settings.keep:
             for prepared in self.engine.open():
                 prepared.keep("--warmup-keep")
-        self.engine.close()
+        interrupted = False
+        try:
+            self.engine.close()
+        except BaseException as error:
+            if not is_interrupt(error):
+                raise
+            interrupted = True
+        for record in self.record.prepares:
+            if record.cleanup_errors and record not in self._cleanup_shown:
+                self._cleanup_shown.add(record)
+                message = str(cleanup_error(record.description, record.cleanup_errors))
+                self.record.problems.append(message)
+        return interrupted
 
 
 SESSION_KEY = pytest.StashKey[WarmupSession]()

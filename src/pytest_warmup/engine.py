@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, final
 
-from ._declarations import WarmupRequirement, declaration_site, describe, requirement_label
+from ._declarations import (
+    WarmupRequirement,
+    declaration_site,
+    describe,
+    is_interrupt,
+    requirement_label,
+)
 from ._graph import (
     Graph,
     GraphNode,
@@ -180,13 +186,18 @@ class Prepared:
 
     def close(self) -> list[tuple[str, BaseException]]:
         """Clean up what the plans created, newest batch first; once. Returns (plan name,
-        error) for each cleanup that raised; they are on the record too."""
+        error) for each cleanup that raised; they are on the record too.
+
+        A cleanup that raises anything (``pytest.fail``, Ctrl-C) does not stop the others. An
+        interrupt (``KeyboardInterrupt``, ``SystemExit``) is raised again once they all ran.
+        """
         if not self._done():
             return []
         self._cleaned = True
         self._handed_out.clear()
         errors = self._preparation.cleanup()
         self.record.cleanup_errors = errors
+        _raise_interrupt(error for _, error in errors)
         return errors
 
     def keep(self, reason: str) -> None:
@@ -218,6 +229,12 @@ class Prepared:
 
 
 _NOT_HANDED_OUT = object()
+
+
+def _raise_interrupt(errors: Iterable[BaseException]) -> None:
+    for error in errors:
+        if is_interrupt(error):
+            raise error
 
 
 def _requirement(requirement: object) -> WarmupRequirement:
@@ -337,11 +354,21 @@ class Run:
     def close(self) -> list[Prepared]:
         """Clean up every preparation still open (an interrupted run) and stop the event loop.
 
-        Returns those whose cleanup raised; their errors are on their records.
+        Returns those whose cleanup raised; their errors are on their records. An interrupt
+        raised by a cleanup is raised again once every preparation is cleaned up.
         """
         self._closed = True
-        failed = [prepared for prepared in list(self._open) if prepared.close()]
+        failed: list[Prepared] = []
+        interrupts: list[BaseException] = []
+        for prepared in list(self._open):
+            try:
+                if prepared.close():
+                    failed.append(prepared)
+            except BaseException as interrupt:  # raised once its own cleanup was done
+                failed.append(prepared)
+                interrupts.append(interrupt)
         self._loop.close()
+        _raise_interrupt(interrupts)
         return failed
 
     def __enter__(self) -> Run:
@@ -378,6 +405,7 @@ def _prepare(
     loop: EventLoopThread | None,
     on_close: Callable[[Prepared], object] | None = None,
 ) -> Prepared:
+    preparation: Preparation | None = None
     try:
         roots = _as_roots(needs)
         record.roots = roots
@@ -401,6 +429,8 @@ def _prepare(
         preparation.run()
     except BaseException as exc:
         record.error = exc
+        if preparation is not None:  # what run() cleaned up before raising
+            record.cleanup_errors = preparation.cleanup_errors
         raise
     return Prepared(record, preparation, on_close)
 

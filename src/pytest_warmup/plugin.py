@@ -197,7 +197,8 @@ def pytest_fixture_setup(
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     state = session_of(config)
-    state.finish_all()
+    if state.finish_all():
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller writes and checks
         workeroutput[WORKER_OUTPUT_KEY] = worker_part(state)
