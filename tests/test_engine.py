@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -411,6 +413,66 @@ def test_an_interrupt_in_a_plan_cleans_up_what_was_created_and_propagates(
     assert log == ["create made", "delete a_first:made"]
     assert run.open() == []
     run.close()
+
+
+def test_a_stop_request_ends_the_preparation_once_its_running_batches_end(
+    log: list[str],
+) -> None:
+    told: list[str] = []
+    run = Run(max_workers=2, notify=told.append)
+
+    class Stopping(Recorder):
+        def prepare_node(self, node: WarmupNode) -> str:
+            assert run.request_stop()
+            return super().prepare_node(node)
+
+    made = Stopping("a_first", log).require(id="made")
+    never = Recorder("b_then", log).require(id="never", dependencies={"made": made})
+
+    assert run.request_stop() is False  # nothing is preparing
+    with pytest.raises(KeyboardInterrupt):
+        run.prepare({"x": [never]})
+
+    assert log == ["create made", "delete a_first:made"]
+    assert told == [
+        "interrupted: no new batch starts; waiting for 1 running batch (plan 'a_first') to "
+        "end, so that what it creates is cleaned up (interrupt again to stop waiting)"
+    ]
+    assert run.settled
+    run.close()
+
+
+@pytest.mark.skipif(
+    not hasattr(signal, "pthread_kill"), reason="signals are sent to the main thread"
+)
+def test_closing_a_run_waits_for_the_batches_an_interrupt_stopped_waiting_for(
+    log: list[str],
+) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    told = threading.Event()
+    gate = threading.Event()
+
+    class Slow(Recorder):
+        def prepare_node(self, node: WarmupNode) -> str:
+            for _ in range(2):  # Ctrl-C twice, the second once the first was taken
+                told.clear()
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+                assert told.wait(timeout=10)
+            assert gate.wait(timeout=10)
+            return super().prepare_node(node)
+
+    run = Run(max_workers=2, notify=lambda message: told.set())
+    slow = Slow("slow", log).require(id="late")
+    with pytest.raises(KeyboardInterrupt):
+        run.prepare({"x": [slow]})
+    assert not run.settled
+
+    threading.Thread(target=gate.set).start()
+    run.close()
+
+    assert log == ["create late", "delete slow:late"]
+    assert run.settled
 
 
 def test_async_plans_run_without_an_event_loop_of_the_callers(log: list[str]) -> None:

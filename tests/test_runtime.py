@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -1063,6 +1064,100 @@ def test_keyboard_interrupt_in_prepare_cleans_up_created_nodes_and_propagates(wo
     assert [name for name, _ in log] == ["a_base"]
     assert instances[3].status == "pending"
     assert preparation.cleanup() == []
+
+
+class Gated(WarmupPlan):
+    """Each ``prepare_node`` calls ``on_start`` (once per plan), then waits for ``gate``."""
+
+    def __init__(self, name: str, log: list[str], gate: threading.Event | None = None) -> None:
+        super().__init__(name)
+        self.log = log
+        self.gate = gate
+        self.on_start: Any = None
+
+    def prepare_node(self, node: WarmupNode) -> Any:
+        if self.on_start is not None:
+            start, self.on_start = self.on_start, None
+            start()
+        if self.gate is not None:
+            assert self.gate.wait(timeout=10), "the test never opened the gate"
+        self.log.append(f"create {node.id}")
+        return node.id
+
+    def cleanup_node(self, node: WarmupNode) -> None:
+        self.log.append(f"delete {node.value}")
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_stop_request_lets_the_running_batches_end_and_starts_no_other(workers: int) -> None:
+    log: list[str] = []
+    told: list[str] = []
+    first, second = Gated("a_first", log), Gated("b_second", log)
+    made = first.require(id="made")
+    other = second.require(id="other")
+    never = Gated("c_never", log).require(id="never", dependencies={"made": made})
+    instances = build([root(never), root(other)])
+    preparation = Preparation(
+        instances, WarmupRuntime("module", [TEST_A]), max_workers=workers, notify=told.append
+    )
+    first.on_start = preparation.request_stop
+
+    with pytest.raises(KeyboardInterrupt):
+        preparation.run()
+
+    created = [line for line in log if line.startswith("create")]
+    assert "create never" not in created
+    assert sorted(line.replace("create", "delete") for line in created) == sorted(
+        line for line in log if line.startswith("delete")
+    )
+    assert told[0].startswith("interrupted: no new batch starts; waiting for ")
+    assert told[0].endswith(" is cleaned up (interrupt again to stop waiting)")
+    assert preparation.request_stop() is False
+
+
+def test_a_second_interrupt_stops_waiting_and_what_ends_later_is_still_cleaned_up() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    log: list[str] = []
+    told: list[str] = []
+    waiting, stopped_waiting, let_it_end = threading.Event(), threading.Event(), threading.Event()
+
+    both_started = threading.Barrier(2, timeout=10)
+
+    def interrupt_twice() -> None:  # from the slow batch's thread, with real signals
+        both_started.wait()
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        assert waiting.wait(timeout=10), told
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    def tell(message: str) -> None:
+        told.append(message)
+        (stopped_waiting if message.startswith("stopped waiting") else waiting).set()
+
+    fast, slow = Gated("a_fast", log), Gated("b_slow", log, gate=let_it_end)
+    fast.on_start, slow.on_start = both_started.wait, interrupt_twice
+    made = fast.require(id="made")
+    late = slow.require(id="late")
+    never = Gated("c_never", log).require(id="never", dependencies={"late": late})
+    instances = build([root(made), root(never)])
+    preparation = Preparation(
+        instances, WarmupRuntime("module", [TEST_A]), max_workers=2, notify=tell
+    )
+
+    with pytest.raises(KeyboardInterrupt):
+        preparation.run()
+
+    assert stopped_waiting.is_set()
+    assert not preparation.settled
+    assert "create late" not in log
+    let_it_end.set()
+    preparation.wait_settled()
+    assert log == ["create made", "create late", "delete late", "delete made"]
+    assert preparation.cleanup() == []
+    assert told[1] == (
+        "stopped waiting: what 1 running batch (plan 'b_slow') creates is cleaned up when "
+        "it ends, before the process exits"
+    )
 
 
 def test_keyboard_interrupt_in_async_prepare_node_propagates_instead_of_hanging() -> None:

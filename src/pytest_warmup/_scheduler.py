@@ -26,6 +26,8 @@ class Batch:
     nodes: list[WarmupNode]
     created: list[WarmupNode]
     started: float = 0.0
+    #: what interrupted the plan call (``KeyboardInterrupt``, ``SystemExit``), once it ended
+    interrupt: BaseException | None = None
 
 
 class Scheduler:

@@ -289,13 +289,19 @@ class Run:
     #: every preparation of this run, in the order they started
     record: RunRecord
 
-    def __init__(self, *, max_workers: int = 1) -> None:
+    def __init__(
+        self, *, max_workers: int = 1, notify: Callable[[str], object] | None = None
+    ) -> None:
         _check_workers(max_workers)
         self.max_workers = max_workers
         self.record = RunRecord()
         self._loop = EventLoopThread()
         self._open: dict[Prepared, None] = {}
         self._closed = False
+        self._notify = notify
+        self._running: Preparation | None = None
+        #: interrupted preparations whose batches may still run
+        self._unsettled: list[Preparation] = []
 
     def new_record(
         self,
@@ -338,11 +344,49 @@ class Run:
             raise WarmupError("this run is closed: start a new Run to prepare again")
         if record is None:
             record = self.new_record()
-        prepared = _prepare(
-            needs, overrides, record, self.max_workers, self._loop, on_close=self._forget
-        )
+        try:
+            prepared = _prepare(
+                needs,
+                overrides,
+                record,
+                self.max_workers,
+                self._loop,
+                on_close=self._forget,
+                on_start=self._started,
+                notify=self._notify,
+            )
+        finally:
+            preparation, self._running = self._running, None
+            if preparation is not None and not preparation.settled:
+                self._unsettled.append(preparation)
         self._open[prepared] = None
         return prepared
+
+    def _started(self, preparation: Preparation) -> None:
+        self._running = preparation
+
+    def request_stop(self) -> bool:
+        """Ask the preparation running now to start no more batches and to raise
+        ``KeyboardInterrupt`` once the running ones end (what they create is cleaned up).
+
+        Meant for a signal handler of the thread that calls :meth:`prepare`: it takes no lock.
+        Returns whether the preparation takes care of stopping; ``False`` when nothing is
+        preparing or it is already stopping, and interrupting is up to the caller (a second
+        interrupt makes it stop waiting: the batches still running are cleaned up when they
+        end, and :meth:`close` waits for that).
+        """
+        preparation = self._running
+        return preparation is not None and preparation.request_stop()
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to clean up: no preparation open, none running, and no batch still
+        running after an interrupt."""
+        return (
+            not self._open
+            and self._running is None
+            and all(preparation.settled for preparation in self._unsettled)
+        )
 
     def _forget(self, prepared: Prepared) -> None:
         self._open.pop(prepared, None)
@@ -352,7 +396,8 @@ class Run:
         return list(self._open)
 
     def close(self) -> list[Prepared]:
-        """Clean up every preparation still open (an interrupted run) and stop the event loop.
+        """Clean up every preparation still open (an interrupted run), wait for the batches
+        an interrupt stopped waiting for to end and be cleaned up, and stop the event loop.
 
         Returns those whose cleanup raised; their errors are on their records. An interrupt
         raised by a cleanup is raised again once every preparation is cleaned up.
@@ -367,6 +412,11 @@ class Run:
             except BaseException as interrupt:  # raised once its own cleanup was done
                 failed.append(prepared)
                 interrupts.append(interrupt)
+        # Batches an interrupt stopped waiting for clean up after themselves when they end,
+        # on this run's event loop when they are async: it stops once they are done.
+        for preparation in self._unsettled:
+            preparation.wait_settled()
+        self._unsettled.clear()
         self._loop.close()
         _raise_interrupt(interrupts)
         return failed
@@ -404,6 +454,8 @@ def _prepare(
     max_workers: int,
     loop: EventLoopThread | None,
     on_close: Callable[[Prepared], object] | None = None,
+    on_start: Callable[[Preparation], object] | None = None,
+    notify: Callable[[str], object] | None = None,
 ) -> Prepared:
     preparation: Preparation | None = None
     try:
@@ -425,7 +477,11 @@ def _prepare(
         record.runtime = runtime = WarmupRuntime(record.scope, record.consumers)
         if chosen:
             record.overrides = _apply(instances, runtime, chosen)
-        preparation = Preparation(instances, runtime, max_workers=max_workers, loop=loop)
+        preparation = Preparation(
+            instances, runtime, max_workers=max_workers, loop=loop, notify=notify
+        )
+        if on_start is not None:
+            on_start(preparation)
         preparation.run()
     except BaseException as exc:
         record.error = exc
