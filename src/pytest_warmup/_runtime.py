@@ -191,9 +191,11 @@ class Preparation:
         *,
         max_workers: int = 1,
         loop: EventLoopThread | None = None,
+        pool: ThreadPoolExecutor | None = None,
         notify: Callable[[str], object] | None = None,
     ) -> None:
         self.instances = instances
+        self._pool = pool  # the caller's worker threads (a Run's), else one of its own
         self.runtime = runtime
         self.max_workers = max(1, max_workers)
         self._loop = loop
@@ -287,7 +289,9 @@ class Preparation:
 
     def _run_pooled(self, scheduler: Scheduler) -> None:
         ended: SimpleQueue[Batch] = SimpleQueue()
-        pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="pytest-warmup")
+        pool = self._pool or ThreadPoolExecutor(
+            self.max_workers, thread_name_prefix="pytest-warmup"
+        )
         try:
             try:
                 stop = self._schedule(scheduler, pool, ended)
@@ -301,7 +305,8 @@ class Preparation:
             self._drain(scheduler, ended)
             raise stop if stop is not None else KeyboardInterrupt()
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            if pool is not self._pool:
+                pool.shutdown(wait=False)  # a batch that never started: see _run_batch
 
     def _schedule(
         self, scheduler: Scheduler, pool: ThreadPoolExecutor, ended: SimpleQueue[Batch]

@@ -22,6 +22,7 @@ it covers to :meth:`Run.prepare` and returns the :class:`Prepared` it gets back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, final
@@ -296,6 +297,7 @@ class Run:
         self.max_workers = max_workers
         self.record = RunRecord()
         self._loop = EventLoopThread()
+        self._pool: ThreadPoolExecutor | None = None  # started by the first preparation
         self._open: dict[Prepared, None] = {}
         self._closed = False
         self._notify = notify
@@ -344,6 +346,8 @@ class Run:
             raise WarmupError("this run is closed: start a new Run to prepare again")
         if record is None:
             record = self.new_record()
+        if self._pool is None and self.max_workers > 1:
+            self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="pytest-warmup")
         try:
             prepared = _prepare(
                 needs,
@@ -351,6 +355,7 @@ class Run:
                 record,
                 self.max_workers,
                 self._loop,
+                pool=self._pool,
                 on_close=self._forget,
                 on_start=self._started,
                 notify=self._notify,
@@ -417,6 +422,8 @@ class Run:
         for preparation in self._unsettled:
             preparation.wait_settled()
         self._unsettled.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
         self._loop.close()
         _raise_interrupt(interrupts)
         return failed
@@ -453,6 +460,7 @@ def _prepare(
     record: PrepareRecord,
     max_workers: int,
     loop: EventLoopThread | None,
+    pool: ThreadPoolExecutor | None = None,
     on_close: Callable[[Prepared], object] | None = None,
     on_start: Callable[[Preparation], object] | None = None,
     notify: Callable[[str], object] | None = None,
@@ -478,7 +486,7 @@ def _prepare(
         if chosen:
             record.overrides = _apply(instances, runtime, chosen)
         preparation = Preparation(
-            instances, runtime, max_workers=max_workers, loop=loop, notify=notify
+            instances, runtime, max_workers=max_workers, loop=loop, pool=pool, notify=notify
         )
         if on_start is not None:
             on_start(preparation)
