@@ -9,6 +9,7 @@ Nothing else in pytest-warmup reads a private pytest attribute.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ __all__ = [
     "fixture_is_registered",
     "item_of_request",
     "request_of_item",
+    "uncaptured",
     "visible_definitions",
 ]
 
@@ -116,3 +118,11 @@ def request_of_item(item: object) -> Any:
 def item_of_request(request: pytest.FixtureRequest) -> Any:
     """The test item a request is for (the requesting node for a broader-scoped request)."""
     return getattr(request, "_pyfuncitem", request.node)
+
+
+def uncaptured(config: pytest.Config) -> AbstractContextManager[object]:
+    """A block whose output reaches the terminal even while pytest captures (the way
+    ``pytest.set_trace`` gets past capturing): pytest's capture manager, suspended."""
+    manager = config.pluginmanager.get_plugin("capturemanager")
+    suspended = getattr(manager, "global_and_fixture_disabled", None)
+    return suspended() if suspended is not None else nullcontext()

@@ -9,6 +9,8 @@ preparing (:mod:`._producer`), injecting (:mod:`._injection`), the end of the ru
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, final
 
@@ -16,7 +18,9 @@ import pytest
 
 from ._binding import Binding, names_catalog_id
 from ._declarations import WarmupPlan, WarmupRequirement, is_interrupt
+from ._interrupts import FORCE_QUIT, Interrupts
 from ._items import Collected
+from ._pytest_compat import uncaptured
 from ._selection import TestState, TestView
 from ._settings import Settings
 from ._snapshot_options import SnapshotState
@@ -33,7 +37,8 @@ class WarmupSession:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
-        self.engine = Run(max_workers=settings.max_workers)
+        self.engine = Run(max_workers=settings.max_workers, notify=self.say)
+        self.interrupts = Interrupts(self.engine, self.say)
         #: every prepare() of this process, and what the end of the run adds
         self.record = self.engine.record
         self.snapshots = SnapshotState()
@@ -184,31 +189,75 @@ class WarmupSession:
         if self.settings.keep:
             prepared.keep("--warmup-keep")
             return
-        errors = prepared.close()
+        with self.interrupts.cleaning():
+            errors = prepared.close()
         if errors:
             self._cleanup_shown.add(prepared.record)
             raise self.error_raised(cleanup_error(prepared.record.description, errors))
 
     def finish_all(self) -> bool:
-        """Clean up whatever is still open (an interrupted run). Cleanup errors that no
-        teardown error showed become problems of the run. Returns whether a cleanup raised an
-        interrupt (raised again by nobody: the run is ending)."""
-        if self.settings.keep:
-            for prepared in self.engine.open():
-                prepared.keep("--warmup-keep")
+        """The session finishes: clean up what is still open (an interrupted run), holding
+        interrupts until everything is clean. Cleanup errors that no teardown error showed
+        become problems of the run. Returns whether a cleanup raised an interrupt (raised
+        again by nobody: the run is ending). Batches still running are :meth:`finish_late`'s."""
+        self.interrupts.hold()
         interrupted = False
+        for prepared in self.engine.open():
+            if self.settings.keep:
+                prepared.keep("--warmup-keep")
+                continue
+            try:
+                prepared.close()
+            except BaseException as error:
+                if not is_interrupt(error):
+                    raise
+                interrupted = True
+        for message in self._unshown_cleanup_errors():
+            self.record.problems.append(message)
+        return interrupted
+
+    def finish_late(self) -> None:
+        """Wait for the batches an interrupt stopped waiting for: they clean up after
+        themselves when they end. Then stop the engine and give back the signal handlers."""
         try:
-            self.engine.close()
-        except BaseException as error:
-            if not is_interrupt(error):
-                raise
-            interrupted = True
+            if not self.engine.settled:
+                self.say(
+                    "waiting for the batches still running to end, so that what they create "
+                    f"is cleaned up before the run ends ({FORCE_QUIT})"
+                )
+            try:
+                self.engine.close()
+            except BaseException as error:
+                if not is_interrupt(error):
+                    raise
+            for message in self._unshown_cleanup_errors():
+                self.say(message)
+        finally:
+            self.interrupts.stop()
+
+    def _unshown_cleanup_errors(self) -> list[str]:
+        messages = []
         for record in self.record.prepares:
             if record.cleanup_errors and record not in self._cleanup_shown:
                 self._cleanup_shown.add(record)
-                message = str(cleanup_error(record.description, record.cleanup_errors))
-                self.record.problems.append(message)
-        return interrupted
+                messages.append(str(cleanup_error(record.description, record.cleanup_errors)))
+        return messages
+
+    # -- the terminal ---------------------------------------------------------------------------
+
+    def say(self, message: str) -> None:
+        """Tell the user ``message`` now, on pytest's terminal (or stderr), past capturing."""
+        line = f"pytest-warmup: {message}"
+        try:
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            with uncaptured(self.config):
+                if reporter is not None:
+                    reporter.write_line(line, yellow=True)
+                    reporter.flush()
+                else:
+                    print(line, file=sys.stderr, flush=True)
+        except Exception:  # say() may run in a signal handler, in the middle of a write
+            os.write(2, f"{line}\n".encode(errors="replace"))
 
 
 SESSION_KEY = pytest.StashKey[WarmupSession]()
