@@ -313,15 +313,20 @@ class Preparation:
     ) -> BaseException | None:
         """Start batches as they become ready until none is left, or until a stop is
         requested; returns what interrupted a plan, if one was."""
+        # Handed out and not completed in the scheduler yet: a batch that ended but waits in
+        # ``ended`` still counts, or the scheduler would think nothing runs and start a partial
+        # batch that waiting for it would have made whole.
+        running = 0
         while not self._stopping:
-            running = len(self._unfinished)
             for batch in scheduler.take(running=running, limit=self.max_workers - running):
                 with self._lock:
                     self._unfinished[batch] = None
                 pool.submit(self._run_batch, batch, ended)
+                running += 1
             done = self._next_ended(ended)
             if done is None:
                 return None
+            running -= 1
             self._finish(scheduler, done)
             if done.interrupt is not None:
                 return done.interrupt
