@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -413,6 +415,66 @@ def test_an_interrupt_in_a_plan_cleans_up_what_was_created_and_propagates(
     run.close()
 
 
+def test_a_stop_request_ends_the_preparation_once_its_running_batches_end(
+    log: list[str],
+) -> None:
+    told: list[str] = []
+    run = Run(max_workers=2, notify=told.append)
+
+    class Stopping(Recorder):
+        def prepare_node(self, node: WarmupNode) -> str:
+            assert run.request_stop()
+            return super().prepare_node(node)
+
+    made = Stopping("a_first", log).require(id="made")
+    never = Recorder("b_then", log).require(id="never", dependencies={"made": made})
+
+    assert run.request_stop() is False  # nothing is preparing
+    with pytest.raises(KeyboardInterrupt):
+        run.prepare({"x": [never]})
+
+    assert log == ["create made", "delete a_first:made"]
+    assert told == [
+        "interrupted: no new batch starts; waiting for 1 running batch (plan 'a_first') to "
+        "end, so that what it creates is cleaned up (interrupt again to stop waiting)"
+    ]
+    assert run.settled
+    run.close()
+
+
+@pytest.mark.skipif(
+    not hasattr(signal, "pthread_kill"), reason="signals are sent to the main thread"
+)
+def test_closing_a_run_waits_for_the_batches_an_interrupt_stopped_waiting_for(
+    log: list[str],
+) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    told = threading.Event()
+    gate = threading.Event()
+
+    class Slow(Recorder):
+        def prepare_node(self, node: WarmupNode) -> str:
+            for _ in range(2):  # Ctrl-C twice, the second once the first was taken
+                told.clear()
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+                assert told.wait(timeout=10)
+            assert gate.wait(timeout=10)
+            return super().prepare_node(node)
+
+    run = Run(max_workers=2, notify=lambda message: told.set())
+    slow = Slow("slow", log).require(id="late")
+    with pytest.raises(KeyboardInterrupt):
+        run.prepare({"x": [slow]})
+    assert not run.settled
+
+    threading.Thread(target=gate.set).start()
+    run.close()
+
+    assert log == ["create late", "delete slow:late"]
+    assert run.settled
+
+
 def test_async_plans_run_without_an_event_loop_of_the_callers(log: list[str]) -> None:
     class AsyncPlan(WarmupPlan):
         async def prepare_node(self, node: WarmupNode) -> str:
@@ -427,6 +489,52 @@ def test_async_plans_run_without_an_event_loop_of_the_callers(log: list[str]) ->
     with prepare({"x": [requirement]}) as prepared:
         assert prepared.value(requirement) == "async one"
     assert log == ["async delete one"]
+
+
+def test_an_interrupt_in_a_cleanup_is_raised_after_everything_is_cleaned_up(
+    log: list[str],
+) -> None:
+    class Interrupted(Recorder):
+        def cleanup_node(self, node: WarmupNode) -> None:
+            raise KeyboardInterrupt
+
+    first = Interrupted("a_interrupted", log).require(id="first")
+    second = Recorder("b_plain", log).require(id="second", dependencies={"first": first})
+    other = Recorder("c_other", log).require(id="other")
+    run = Run()
+    interrupted = run.prepare({"x": [second]})
+    run.prepare({"y": [other]})
+
+    with pytest.raises(KeyboardInterrupt):
+        run.close()
+
+    assert log == [
+        "create first",
+        "create second",
+        "create other",
+        "delete b_plain:second",
+        "delete c_other:other",
+    ]
+    assert run.open() == []
+    ((plan, error),) = interrupted.record.cleanup_errors
+    assert (plan, type(error)) == ("a_interrupted", KeyboardInterrupt)
+
+
+def test_closing_a_preparation_raises_an_interrupt_of_its_cleanup_last(log: list[str]) -> None:
+    class Interrupted(Recorder):
+        def cleanup_node(self, node: WarmupNode) -> None:
+            raise KeyboardInterrupt
+
+    first = Interrupted("a_interrupted", log).require(id="first")
+    second = Recorder("b_plain", log).require(id="second", dependencies={"first": first})
+    prepared = prepare({"x": [second]})
+
+    with pytest.raises(KeyboardInterrupt):
+        prepared.close()
+
+    assert log[-1] == "delete b_plain:second"
+    assert [plan for plan, _ in prepared.record.cleanup_errors] == ["a_interrupted"]
+    assert prepared.close() == []
 
 
 def test_a_run_keeps_one_record_and_closes_what_is_still_open(log: list[str]) -> None:

@@ -169,6 +169,38 @@ def test_failed_and_blocked_nodes_are_not_cleaned_up(pytester: pytest.Pytester) 
     assert events(pytester) == ["create:flaky:fine", "delete:flaky:fine"]
 
 
+def test_nodes_that_after_prepare_failed_are_deleted_at_scope_end(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(plans=LOGGING_PLANS)
+    pytester.makepyfile(
+        test_indexing="""
+        import pytest
+        from pytest_warmup import warmup_param
+        from plans import LoggingPlan
+
+        class Documents(LoggingPlan):
+            def after_prepare(self, nodes):
+                raise TimeoutError("index never ready")
+
+        documents = Documents("documents")
+        manual = documents.require(id="manual")
+
+        @pytest.fixture(scope="module")
+        def prep(warmup_mgr):
+            return warmup_mgr.use(documents).prepare()
+
+        @warmup_param("doc", manual)
+        def test_manual(prep, doc):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*TimeoutError: index never ready"])
+    assert events(pytester) == ["create:documents:manual", "delete:documents:manual"]
+
+
 def test_cleanup_error_is_one_teardown_error_and_other_plans_are_still_cleaned(
     pytester: pytest.Pytester,
 ) -> None:
@@ -210,6 +242,95 @@ def test_cleanup_error_is_one_teardown_error_and_other_plans_are_still_cleaned(
         ]
     )
     assert "delete:first:first_one" in events(pytester)
+
+
+def test_a_cleanup_calling_pytest_fail_is_a_cleanup_error_and_others_are_still_cleaned(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(plans=LOGGING_PLANS)
+    pytester.makepyfile(
+        test_fail_in_cleanup="""
+        import pytest
+        from pytest_warmup import warmup_param
+        from plans import LoggingPlan
+
+        class Failing(LoggingPlan):
+            def cleanup_node(self, node):
+                pytest.fail(f"cannot delete {node.id}")
+
+        first = LoggingPlan("first")
+        failing = Failing("failing")
+        first_one = first.require(id="first_one")
+        failing_one = failing.require(id="failing_one", dependencies={"x": first_one})
+
+        @pytest.fixture(scope="module")
+        def prep(warmup_mgr):
+            return warmup_mgr.use(first, failing).prepare()
+
+        @warmup_param("value", failing_one)
+        def test_a(prep, value):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   WarmupError: cleanup failed for producer 'prep' "
+            "(module:test_fail_in_cleanup.py::prep):",
+            "E     plan 'failing': Failed: cannot delete failing_one",
+        ]
+    )
+    assert events(pytester)[-1] == "delete:first:first_one"
+
+
+def test_an_interrupt_in_a_cleanup_ends_the_run_after_every_producer_is_cleaned_up(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(plans=LOGGING_PLANS)
+    pytester.makepyfile(
+        test_interrupt_in_cleanup="""
+        import pytest
+        from pytest_warmup import warmup_param
+        from plans import LoggingPlan
+
+        class Interrupted(LoggingPlan):
+            def cleanup_node(self, node):
+                raise KeyboardInterrupt
+
+        session_plan = LoggingPlan("session_plan")
+        interrupted = Interrupted("interrupted")
+        kept = session_plan.require(id="kept")
+        gone = interrupted.require(id="gone")
+
+        @pytest.fixture(scope="session")
+        def whole_run(warmup_mgr):
+            return warmup_mgr.use(session_plan).prepare()
+
+        @pytest.fixture(scope="module")
+        def module_prep(warmup_mgr):
+            return warmup_mgr.use(interrupted).prepare()
+
+        @warmup_param("value", kept)
+        def test_session(whole_run, value):
+            pass
+
+        @warmup_param("value", gone)
+        def test_module(module_prep, value):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert "delete:session_plan:kept" in events(pytester)
+    result.stdout.fnmatch_lines(
+        [
+            "*= pytest-warmup =*",
+            "cleanup failed for producer 'module_prep' (module:test_interrupt_in_cleanup.py::"
+            "module_prep):",
+            "  plan 'interrupted': KeyboardInterrupt: ",
+        ]
+    )
 
 
 def test_keyboard_interrupt_during_preparation_cleans_up_what_was_created(

@@ -110,3 +110,22 @@ def test_an_items_request_is_false_once_the_test_has_finished(pytester: pytest.P
     result = pytester.runpytest("-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*requests: [[](True, False)[]]*"])
+
+
+def test_uncaptured_output_reaches_the_terminal_while_pytest_captures(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        from pytest_warmup import _pytest_compat as compat
+
+        def test_print(request):
+            print("held back")
+            with compat.uncaptured(request.config):
+                print("on the terminal")
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*on the terminal*"])
+    assert "held back" not in result.stdout.str()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from pytest_warmup._runtime import (
     WarmupRuntime,
     failure_of,
 )
+from pytest_warmup._scheduler import Scheduler
 from pytest_warmup.errors import NodeFailedError
 
 
@@ -503,6 +505,42 @@ def test_after_prepare_raising_fails_valued_nodes_and_keeps_earlier_exceptions()
     assert str(instance(instances, bad).exception) == "bad row"
 
 
+def test_nodes_that_after_prepare_failed_are_still_cleaned_up_with_their_value() -> None:
+    deleted: list[tuple[str, Any, str]] = []
+
+    class Indexing(Template):
+        def after_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            raise TimeoutError("index never ready")
+
+        def cleanup_node(self, node: WarmupNode) -> None:
+            deleted.append((node.runtime_key, node.value, repr(node.exception)))
+
+    plan = Indexing()
+    good = plan.require(id="good")
+    bad = plan.require(id="bad", payload={"fail": "bad row"})
+    instances, _, preparation = prepare([good, bad])
+
+    assert [node.status for node in instances] == ["exception", "exception"]
+    assert preparation.created_count == 1
+    assert preparation.cleanup() == []
+    assert deleted == [("node-1:shared", "good", "TimeoutError('index never ready')")]
+
+
+def test_a_node_given_a_value_then_an_exception_is_cleaned_up() -> None:
+    class ChangingItsMind(Echo):
+        def prepare(self, nodes: Sequence[WarmupNode], runtime: WarmupRuntime) -> None:
+            for node in nodes:
+                node.set_value(f"created {node.id}")
+            nodes[0].set_exception(RuntimeError("not usable after all"))
+
+    plan = ChangingItsMind("db")
+    instances, _, preparation = prepare([plan.require(id="first"), plan.require(id="second")])
+
+    assert [node.status for node in instances] == ["exception", "value"]
+    preparation.cleanup()
+    assert plan.cleaned == [["node-1:shared", "node-2:shared"]]
+
+
 def test_default_prepare_node_says_what_to_implement() -> None:
     class Empty(WarmupPlan):
         pass
@@ -693,6 +731,25 @@ def test_more_workers_give_the_same_values_as_one(workers: int) -> None:
     assert sum(1 for item in serial if item.has_value) > 40
 
 
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_every_worker_count_gives_the_same_batches(workers: int) -> None:
+    # Both plans have a ready node and a pending one: starting b first lets a take both of its
+    # nodes in one call (b1 is on the longest chain); starting a first costs a fourth batch.
+    log: list[tuple[str, list[str]]] = []
+    a, b = Echo("a", log), Echo("b", log)
+    a1, b1 = a.require(id="a1"), b.require(id="b1")
+    a2 = a.require(id="a2", dependencies={"b1": b1})
+    b2 = b.require(id="b2", dependencies={"a2": a2})
+
+    prepare([a1, b1, a2, b2], max_workers=workers)
+
+    assert log == [
+        ("b", ["node-2:shared"]),
+        ("a", ["node-1:shared", "node-3:shared"]),
+        ("b", ["node-4:shared"]),
+    ]
+
+
 def test_independent_plans_run_at_the_same_time_with_several_workers() -> None:
     both_started = threading.Barrier(2, timeout=10)
 
@@ -734,6 +791,103 @@ def test_max_batch_size_chunks_finish_before_dependants_start() -> None:
     assert sorted(log[:3]) == [("a_base", [f"node-{n}:shared"]) for n in (1, 2, 3)]
     assert log[3] == ("b_user", ["node-4:shared"])
     assert len(instance(instances, user).value["deps"]["bases"]) == 3
+
+
+def test_chunks_of_one_plan_are_handed_out_one_at_a_time() -> None:
+    plan = Echo("db")
+    plan.max_batch_size = 2
+    instances = build([root(plan.require()) for _ in range(5)])
+    scheduler = Scheduler(instances.order)
+
+    first = scheduler.take(running=0, limit=4)
+    assert [len(batch.nodes) for batch in first] == [2]
+    assert scheduler.take(running=1, limit=3) == []
+    for node in first[0].nodes:
+        node.preset("done")
+    scheduler.complete(first[0].nodes)
+    assert [len(batch.nodes) for batch in scheduler.take(running=0, limit=4)] == [2]
+
+
+def test_chunks_of_a_plan_that_opts_in_are_handed_out_together() -> None:
+    class Parallel(Echo):
+        concurrent_chunks = True
+        max_batch_size = 2
+
+    plan = Parallel("db")
+    instances = build([root(plan.require()) for _ in range(5)])
+
+    batches = Scheduler(instances.order).take(running=0, limit=4)
+
+    assert [len(batch.nodes) for batch in batches] == [2, 2, 1]
+
+
+def test_chunks_never_overlap_on_one_plan_object_with_several_workers() -> None:
+    # The README pattern: per-batch state on self, set in before_prepare.
+    class Stateful(WarmupPlan):
+        max_batch_size = 1
+
+        def __init__(self) -> None:
+            super().__init__("stateful")
+            self.lock = threading.Lock()
+            self.active = 0
+            self.most_active = 0
+            self.calls: list[str | None] = []
+            self.overlapping = threading.Event()
+
+        def before_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            with self.lock:
+                self.active += 1
+                self.most_active = max(self.most_active, self.active)
+                first = not self.calls
+                self.calls.append(nodes[0].id)
+                if self.active > 1:
+                    self.overlapping.set()
+            if first:  # give a chunk that would overlap this one the time to start
+                self.overlapping.wait(timeout=0.3)
+            self.client = nodes[0].id
+
+        def prepare_node(self, node: WarmupNode) -> Any:
+            return self.client
+
+        def after_prepare(self, nodes: Sequence[WarmupNode]) -> None:
+            with self.lock:
+                self.active -= 1
+
+    plan = Stateful()
+    instances, _, _ = prepare([plan.require(id=f"r{n}") for n in range(6)], max_workers=4)
+
+    assert plan.most_active == 1
+    assert [node.value for node in instances] == [f"r{n}" for n in range(6)]
+
+
+def test_chunks_of_a_plan_that_opts_in_run_at_the_same_time() -> None:
+    all_started = threading.Barrier(3, timeout=10)
+
+    class Parallel(WarmupPlan):
+        concurrent_chunks = True
+        max_batch_size = 1
+
+        def prepare_node(self, node: WarmupNode) -> Any:
+            all_started.wait()
+            return node.id
+
+    plan = Parallel("parallel")
+    instances, _, _ = prepare([plan.require(id=f"r{n}") for n in range(3)], max_workers=3)
+
+    assert values(instances) == {f"node-{n}:shared": f"r{n - 1}" for n in (1, 2, 3)}
+
+
+def test_concurrent_chunks_must_be_a_boolean() -> None:
+    with pytest.raises(WarmupError) as caught:
+
+        class Unclear(WarmupPlan):
+            concurrent_chunks = "yes"  # type: ignore[assignment]
+
+    assert str(caught.value) == (
+        "test_runtime.test_concurrent_chunks_must_be_a_boolean.<locals>.Unclear."
+        "concurrent_chunks must be True or False, got 'yes'; set it to True only when the "
+        "chunks of one batch may run at the same time on one plan object"
+    )
 
 
 def test_a_deep_chain_of_one_plan_prepares_level_by_level() -> None:
@@ -823,6 +977,49 @@ def test_default_cleanup_tries_every_node_and_raises_the_first_error() -> None:
     assert tried == ["node-1:shared", "node-2:shared"]
 
 
+@pytest.mark.parametrize(
+    "raised",
+    [pytest.fail.Exception("cannot drop"), KeyboardInterrupt(), SystemExit(3)],
+    ids=["pytest.fail", "KeyboardInterrupt", "SystemExit"],
+)
+def test_a_cleanup_raising_any_base_exception_does_not_stop_the_others(
+    raised: BaseException,
+) -> None:
+    class Stubborn(Echo):
+        def cleanup(self, nodes: Sequence[WarmupNode]) -> None:
+            raise raised
+
+    base_plan, top_plan = Echo("a_base"), Echo("c_top")
+    base = base_plan.require()
+    stubborn = Stubborn("b_stubborn").require(dependencies={"base": base})
+    top = top_plan.require(dependencies={"stubborn": stubborn})
+    _, _, preparation = prepare([top])
+
+    assert preparation.cleanup() == [("b_stubborn", raised)]
+    assert top_plan.cleaned == [["node-3:shared"]]
+    assert base_plan.cleaned == [["node-1:shared"]]
+
+
+def test_default_cleanup_tries_every_node_when_one_is_interrupted() -> None:
+    tried: list[str] = []
+
+    class PerNode(Template):
+        def cleanup_node(self, node: WarmupNode) -> None:
+            tried.append(str(node.id))
+            if node.id == "one":
+                raise RuntimeError("cannot drop one")
+            if node.id == "two":
+                raise KeyboardInterrupt
+
+    plan = PerNode("per_node")
+    _, _, preparation = prepare([plan.require(id=name) for name in ("one", "two", "three")])
+
+    ((name, error),) = preparation.cleanup()
+
+    assert (name, type(error)) == ("per_node", KeyboardInterrupt)
+    assert tried == ["one", "two", "three"]
+
+
 def test_async_cleanup_node_is_awaited_for_every_node() -> None:
     cleaned: list[str] = []
 
@@ -867,6 +1064,100 @@ def test_keyboard_interrupt_in_prepare_cleans_up_created_nodes_and_propagates(wo
     assert [name for name, _ in log] == ["a_base"]
     assert instances[3].status == "pending"
     assert preparation.cleanup() == []
+
+
+class Gated(WarmupPlan):
+    """Each ``prepare_node`` calls ``on_start`` (once per plan), then waits for ``gate``."""
+
+    def __init__(self, name: str, log: list[str], gate: threading.Event | None = None) -> None:
+        super().__init__(name)
+        self.log = log
+        self.gate = gate
+        self.on_start: Any = None
+
+    def prepare_node(self, node: WarmupNode) -> Any:
+        if self.on_start is not None:
+            start, self.on_start = self.on_start, None
+            start()
+        if self.gate is not None:
+            assert self.gate.wait(timeout=10), "the test never opened the gate"
+        self.log.append(f"create {node.id}")
+        return node.id
+
+    def cleanup_node(self, node: WarmupNode) -> None:
+        self.log.append(f"delete {node.value}")
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_stop_request_lets_the_running_batches_end_and_starts_no_other(workers: int) -> None:
+    log: list[str] = []
+    told: list[str] = []
+    first, second = Gated("a_first", log), Gated("b_second", log)
+    made = first.require(id="made")
+    other = second.require(id="other")
+    never = Gated("c_never", log).require(id="never", dependencies={"made": made})
+    instances = build([root(never), root(other)])
+    preparation = Preparation(
+        instances, WarmupRuntime("module", [TEST_A]), max_workers=workers, notify=told.append
+    )
+    first.on_start = preparation.request_stop
+
+    with pytest.raises(KeyboardInterrupt):
+        preparation.run()
+
+    created = [line for line in log if line.startswith("create")]
+    assert "create never" not in created
+    assert sorted(line.replace("create", "delete") for line in created) == sorted(
+        line for line in log if line.startswith("delete")
+    )
+    assert told[0].startswith("interrupted: no new batch starts; waiting for ")
+    assert told[0].endswith(" is cleaned up (interrupt again to stop waiting)")
+    assert preparation.request_stop() is False
+
+
+def test_a_second_interrupt_stops_waiting_and_what_ends_later_is_still_cleaned_up() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    log: list[str] = []
+    told: list[str] = []
+    waiting, stopped_waiting, let_it_end = threading.Event(), threading.Event(), threading.Event()
+
+    both_started = threading.Barrier(2, timeout=10)
+
+    def interrupt_twice() -> None:  # from the slow batch's thread, with real signals
+        both_started.wait()
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        assert waiting.wait(timeout=10), told
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    def tell(message: str) -> None:
+        told.append(message)
+        (stopped_waiting if message.startswith("stopped waiting") else waiting).set()
+
+    fast, slow = Gated("a_fast", log), Gated("b_slow", log, gate=let_it_end)
+    fast.on_start, slow.on_start = both_started.wait, interrupt_twice
+    made = fast.require(id="made")
+    late = slow.require(id="late")
+    never = Gated("c_never", log).require(id="never", dependencies={"late": late})
+    instances = build([root(made), root(never)])
+    preparation = Preparation(
+        instances, WarmupRuntime("module", [TEST_A]), max_workers=2, notify=tell
+    )
+
+    with pytest.raises(KeyboardInterrupt):
+        preparation.run()
+
+    assert stopped_waiting.is_set()
+    assert not preparation.settled
+    assert "create late" not in log
+    let_it_end.set()
+    preparation.wait_settled()
+    assert log == ["create made", "create late", "delete late", "delete made"]
+    assert preparation.cleanup() == []
+    assert told[1] == (
+        "stopped waiting: what 1 running batch (plan 'b_slow') creates is cleaned up when "
+        "it ends, before the process exits"
+    )
 
 
 def test_keyboard_interrupt_in_async_prepare_node_propagates_instead_of_hanging() -> None:

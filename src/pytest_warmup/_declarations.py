@@ -29,6 +29,7 @@ __all__ = [
     "WarmupRequirement",
     "declaration_site",
     "describe",
+    "is_interrupt",
     "requirement_label",
     "set_declaration_site",
 ]
@@ -171,10 +172,24 @@ class WarmupPlan:
     producer's scope ends, for the nodes this plan really created.
 
     ``name`` appears in reports and messages and orders batches; it need not be unique.
-    ``max_batch_size`` splits large batches into several calls.
+    ``max_batch_size`` splits large batches into several calls (*chunks*), made one after the
+    other, so that ``before_prepare`` may keep per-batch state on ``self``. A plan whose calls
+    share nothing through ``self`` may set ``concurrent_chunks = True`` to let the chunks of
+    one batch run at the same time (with ``--warmup-workers`` above 1).
     """
 
     max_batch_size: int | None = None
+    concurrent_chunks: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        flag = cls.__dict__.get("concurrent_chunks", False)
+        if not isinstance(flag, bool):
+            raise WarmupError(
+                f"{cls.__module__}.{cls.__qualname__}.concurrent_chunks must be True or False, "
+                f"got {flag!r}; set it to True only when the chunks of one batch may run at "
+                "the same time on one plan object"
+            )
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:
@@ -236,8 +251,9 @@ class WarmupPlan:
         The default runs ``before_prepare(nodes)``, ``prepare_node(node)`` per node and
         ``after_prepare(nodes)``. A raise in ``before_prepare`` fails every node; a raise in
         ``prepare_node`` fails that node; a raise in ``after_prepare`` fails every node that had
-        a value. When any of the three is ``async def`` the whole template runs on the plugin's
-        event loop, and the ``prepare_node`` calls of one batch run concurrently.
+        a value (they are still cleaned up). When any of the three is ``async def`` the whole
+        template runs on the plugin's event loop, and the ``prepare_node`` calls of one batch
+        run concurrently.
 
         Override it as ``prepare(self, nodes)`` to handle the batch yourself, completing every
         node with ``node.set_value(...)`` / ``node.set_exception(...)``.
@@ -306,20 +322,22 @@ class WarmupPlan:
     def cleanup(self, nodes: Sequence[WarmupNode]) -> Awaitable[None] | None:
         """Delete what one batch created, when the producer's scope ends.
 
-        Receives only nodes whose value this plan created (not snapshot overrides, not failed
-        ones). Default: :meth:`cleanup_node` for each node; every node is tried and the first
-        error is raised afterwards.
+        Receives the nodes this plan gave a value in that batch, even those the batch failed
+        afterwards (``after_prepare`` raised): their ``value`` is what was created. Never
+        snapshot overrides, nodes that failed before they had a value, or blocked nodes.
+        Default: :meth:`cleanup_node` for each node; every node is tried and the first error is
+        raised afterwards (the first interrupt, when one of them was ``KeyboardInterrupt`` or
+        ``SystemExit``).
         """
         if _any_coroutine(self.cleanup_node):
             return self._cleanup_async(nodes)
-        first_error: Exception | None = None
+        errors: list[BaseException] = []
         for node in nodes:
             try:
                 self.cleanup_node(node)
-            except Exception as exc:
-                first_error = first_error or exc
-        if first_error is not None:
-            raise first_error
+            except BaseException as exc:  # pytest.fail or Ctrl-C too: the other nodes first
+                errors.append(exc)
+        _raise_first(errors)
         return None
 
     async def _cleanup_async(self, nodes: Sequence[WarmupNode]) -> None:
@@ -328,9 +346,7 @@ class WarmupPlan:
         results = await asyncio.gather(
             *(_maybe_await(self.cleanup_node(node)) for node in nodes), return_exceptions=True
         )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        _raise_first([result for result in results if isinstance(result, BaseException)])
 
     def cleanup_node(self, node: WarmupNode) -> Any:
         """Delete one created resource. Default: nothing to delete."""
@@ -374,6 +390,20 @@ async def _maybe_await(result: Any) -> Any:
     if inspect.isawaitable(result):
         return await result
     return result
+
+
+def is_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` asks the process to stop (Ctrl-C, ``sys.exit``): it is raised again
+    once what was created is cleaned up, never taken as a result."""
+    return isinstance(error, (KeyboardInterrupt, SystemExit))
+
+
+def _raise_first(errors: Sequence[BaseException]) -> None:
+    for error in errors:
+        if is_interrupt(error):
+            raise error
+    if errors:
+        raise errors[0]
 
 
 def _fail_valued(nodes: Sequence[WarmupNode], exc: Exception) -> None:

@@ -101,8 +101,8 @@ class WarmupNode:
 
     @property
     def has_value(self) -> bool:
-        """A value has been set."""
-        return self._value is not _UNSET
+        """A value has been set, and no exception after it."""
+        return self._value is not _UNSET and self._exception is None
 
     @property
     def has_exception(self) -> bool:
@@ -116,7 +116,11 @@ class WarmupNode:
 
     @property
     def value(self) -> Any:
-        """The prepared value; raises :class:`WarmupError` when there is none."""
+        """The prepared value; raises :class:`WarmupError` when none was set.
+
+        A node that failed after it got its value (``after_prepare`` raised) keeps it here, so
+        that its cleanup can delete what was created; consumers get the failure.
+        """
         if self._value is _UNSET:
             raise WarmupError(f"node '{self.runtime_key}' has no prepared value")
         return self._value
@@ -153,9 +157,15 @@ class WarmupNode:
     # -- engine side ----------------------------------------------------------------------------
 
     def record_exception(self, exc: BaseException) -> None:
-        """Record ``exc`` without the active-batch check (engine use)."""
+        """Record ``exc`` without the active-batch check (engine use). A value set before stays
+        readable as :attr:`value`, for cleanup."""
         self._exception = exc
-        self._value = _UNSET
+
+    @property
+    def created(self) -> bool:
+        """The plan gave this node a value in its batch: its cleanup receives the node, even
+        when the batch failed it afterwards (engine use)."""
+        return self._value is not _UNSET and not self.overridden
 
     def preset(self, value: Any) -> None:
         """Give this node an override value before any batch runs (engine use)."""

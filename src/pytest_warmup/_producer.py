@@ -124,9 +124,10 @@ def prepare_producer(
         )
         record.consumers = tuple([test.nodeid for test in tests])
         roots = _selection.select_roots(tests, set(plans), name, session.requirement_of)
-        prepared = session.engine.prepare(
-            roots, overrides=_snapshot_step(session, record, plans, fixturedef), record=record
-        )
+        with session.interrupts.preparing():
+            prepared = session.engine.prepare(
+                roots, overrides=_snapshot_step(session, record, plans, fixturedef), record=record
+            )
     except BaseException as exc:
         record.error = exc
         if isinstance(exc, WarmupError):

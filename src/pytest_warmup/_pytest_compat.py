@@ -9,6 +9,7 @@ Nothing else in pytest-warmup reads a private pytest attribute.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ __all__ = [
     "item_of_request",
     "registered_fixture_names",
     "request_of_item",
+    "uncaptured",
     "visible_definitions",
 ]
 
@@ -151,3 +153,11 @@ def failure_report(
         call.stop,
         user_properties=item.user_properties,
     )
+
+
+def uncaptured(config: pytest.Config) -> AbstractContextManager[object]:
+    """A block whose output reaches the terminal even while pytest captures (the way
+    ``pytest.set_trace`` gets past capturing): pytest's capture manager, suspended."""
+    manager = config.pluginmanager.get_plugin("capturemanager")
+    suspended = getattr(manager, "global_and_fixture_disabled", None)
+    return suspended() if suspended is not None else nullcontext()

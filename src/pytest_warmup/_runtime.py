@@ -10,12 +10,14 @@ preparation whenever the graph allows it. Independent batches run at the same ti
 from __future__ import annotations
 
 import inspect
+import sys
 import threading
 import time
-from collections.abc import Collection, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, final
+from queue import Empty, SimpleQueue
+from typing import TYPE_CHECKING, Any, Final, final
 
 if TYPE_CHECKING:
     import asyncio
@@ -33,6 +35,7 @@ __all__ = [
     "Preparation",
     "WarmupRuntime",
     "failure_of",
+    "tell_stderr",
 ]
 
 
@@ -165,9 +168,21 @@ def _prepare_takes_runtime(plan: WarmupPlan) -> bool:
     return known
 
 
+#: how long the thread that waits for batches may take to notice an interrupt
+_SIGNAL_CHECK_SECONDS: Final = 0.1
+
+
 @final
 class Preparation:
-    """Prepares every pending instance of an :class:`~pytest_warmup._graph.Instances`."""
+    """Prepares every pending instance of an :class:`~pytest_warmup._graph.Instances`.
+
+    Stopping (an interrupt: Ctrl-C, or :meth:`request_stop`) never loses what a plan creates:
+    the first request stops scheduling and waits for the running batches; a second one stops
+    waiting, and the batches still running are cleaned up when the last of them ends, in its
+    thread, together with everything else (cleanup still goes newest batch first). With one
+    worker the batches run in the calling thread, where a second interrupt stops the plan at
+    whatever it was doing; what it had completed is cleaned up.
+    """
 
     def __init__(
         self,
@@ -176,79 +191,211 @@ class Preparation:
         *,
         max_workers: int = 1,
         loop: EventLoopThread | None = None,
+        pool: ThreadPoolExecutor | None = None,
+        notify: Callable[[str], object] | None = None,
     ) -> None:
         self.instances = instances
+        self._pool = pool  # the caller's worker threads (a Run's), else one of its own
         self.runtime = runtime
         self.max_workers = max(1, max_workers)
         self._loop = loop
         self._own_loop = loop is None
+        self._notify = notify or tell_stderr
         #: completed batches in completion order; cleanup walks them backwards
         self.completed: list[Batch] = []
+        #: (plan name, error) for every cleanup that raised
+        self.cleanup_errors: list[tuple[str, BaseException]] = []
+        self._phase = "new"  # "running", "cleaning", "done"
+        self._stopping = False
+        # Batches are tracked by the threads that run them, under this lock, so that an
+        # interrupt at any point of the calling thread loses none.
+        self._lock = threading.Lock()
+        self._unfinished: dict[Batch, None] = {}  # handed out, not ended
+        self._started: set[Batch] = set()
+        self._abandoned = False  # nobody waits for the unfinished batches any more
+        self._cleanup_due = False  # cleanup was asked for while batches still ran
         self._cleaned = False
+        self._settled = threading.Event()  # nothing runs, and cleanup (once due) is done
+        self._settled.set()
 
     # -- scheduling -----------------------------------------------------------------------------
 
     def run(self) -> None:
         """Prepare every pending instance. Node failures are recorded on the nodes.
 
-        A ``BaseException`` (KeyboardInterrupt) stops the run: what was created is cleaned up
-        before it propagates.
+        An interrupt stops the run (see the class): what was created is cleaned up before the
+        interrupt propagates, or when the last batch still running ends.
         """
-        scheduler = Scheduler(self.instances.order, by_priority=self.max_workers > 1)
+        scheduler = Scheduler(self.instances.order)
+        self._phase = "running"
         try:
             if self.max_workers == 1:
                 self._run_inline(scheduler)
             else:
                 self._run_pooled(scheduler)
         except BaseException:
+            # A second interrupt, wherever it landed (a signal may even land where no except
+            # clause of the loop sees it): stop waiting for what still runs.
+            self._phase = "cleaning"
+            self._abandon()
             self.cleanup()
             raise
         finally:
-            if self._own_loop and self._loop is not None:
-                self._loop.close()
-                self._loop = None
+            self._phase = "done"
+            if self._own_loop and self.settled:
+                self._close_own_loop()
+
+    def request_stop(self) -> bool:
+        """Start no more batches: :meth:`run` raises ``KeyboardInterrupt`` once the running
+        ones end. For a signal handler of the thread that called :meth:`run` (it takes no
+        lock). Returns whether the run takes care of stopping; ``False`` when it is not running
+        or already stopping, and interrupting it is up to the caller."""
+        if self._phase == "cleaning":
+            self._notify("cleaning up what was created; the run stops right after")
+            return True
+        if self._phase != "running" or self._stopping:
+            return False
+        self._stopping = True
+        running = list(self._unfinished)
+        if running:
+            self._notify(
+                f"interrupted: no new batch starts; waiting for {_batches(running)} to end, "
+                f"so that what {'it creates' if len(running) == 1 else 'they create'} is "
+                "cleaned up (interrupt again to stop waiting)"
+            )
+        return True
+
+    @property
+    def settled(self) -> bool:
+        """No batch of this preparation runs, and its cleanup, once asked for, is done."""
+        return self._settled.is_set()
+
+    def wait_settled(self) -> None:
+        """Wait until the batches still running after an interrupt ended and were cleaned up."""
+        self._settled.wait()
 
     def _run_inline(self, scheduler: Scheduler) -> None:
-        while True:
+        while not self._stopping:
             batches = scheduler.take(running=0, limit=1)
             if not batches:
-                break
-            for batch in batches:
-                self._finish(scheduler, batch, self._execute(batch))
+                return
+            (batch,) = batches
+            self._unfinished[batch] = None
+            self._run_batch(batch, None)
+            self._finish(scheduler, batch)
+            if batch.interrupt is not None:
+                raise batch.interrupt
+        raise KeyboardInterrupt
 
     def _run_pooled(self, scheduler: Scheduler) -> None:
-        running: dict[Future[BaseException | None], Batch] = {}
-        pool: ThreadPoolExecutor | None = None
+        ended: SimpleQueue[Batch] = SimpleQueue()
+        pool = self._pool or ThreadPoolExecutor(
+            self.max_workers, thread_name_prefix="pytest-warmup"
+        )
         try:
-            while True:
-                free = self.max_workers - len(running)
-                batches = scheduler.take(running=len(running), limit=free)
-                if len(batches) == 1 and not running:
-                    # Nothing to overlap with: no thread hop for the common one-plan case.
-                    self._finish(scheduler, batches[0], self._execute(batches[0]))
-                    continue
-                for batch in batches:
-                    if pool is None:
-                        pool = ThreadPoolExecutor(
-                            self.max_workers, thread_name_prefix="pytest-warmup"
-                        )
-                    running[pool.submit(self._execute, batch)] = batch
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._finish(scheduler, running.pop(future), future.result())
-        except BaseException:
-            # Let the batches already running finish, so what they create is cleaned up.
-            for future, batch in running.items():
-                future.cancel()
-                if not future.cancelled():
-                    _result_or_error(future)  # wait: what it creates must be cleaned up
-                    self._finish(scheduler, batch, None)
-            raise
+            try:
+                stop = self._schedule(scheduler, pool, ended)
+            except BaseException as interrupt:  # Ctrl-C in this thread; the batches run on
+                if self._stopping:
+                    raise  # the second one: run() stops waiting
+                stop = interrupt
+            if stop is None and not self._stopping:
+                return
+            self.request_stop()
+            self._drain(scheduler, ended)
+            raise stop if stop is not None else KeyboardInterrupt()
         finally:
-            if pool is not None:
-                pool.shutdown(wait=True)
+            if pool is not self._pool:
+                pool.shutdown(wait=False)  # a batch that never started: see _run_batch
+
+    def _schedule(
+        self, scheduler: Scheduler, pool: ThreadPoolExecutor, ended: SimpleQueue[Batch]
+    ) -> BaseException | None:
+        """Start batches as they become ready until none is left, or until a stop is
+        requested; returns what interrupted a plan, if one was."""
+        # Handed out and not completed in the scheduler yet: a batch that ended but waits in
+        # ``ended`` still counts, or the scheduler would think nothing runs and start a partial
+        # batch that waiting for it would have made whole.
+        running = 0
+        while not self._stopping:
+            for batch in scheduler.take(running=running, limit=self.max_workers - running):
+                with self._lock:
+                    self._unfinished[batch] = None
+                pool.submit(self._run_batch, batch, ended)
+                running += 1
+            done = self._next_ended(ended)
+            if done is None:
+                return None
+            running -= 1
+            self._finish(scheduler, done)
+            if done.interrupt is not None:
+                return done.interrupt
+        return None
+
+    def _drain(self, scheduler: Scheduler, ended: SimpleQueue[Batch]) -> None:
+        """Wait for the batches still running (an interrupt here goes to run())."""
+        while True:
+            batch = self._next_ended(ended)
+            if batch is None:
+                return
+            self._finish(scheduler, batch)
+
+    def _next_ended(self, ended: SimpleQueue[Batch]) -> Batch | None:
+        """The next batch to end, or ``None`` when none is running any more."""
+        while True:
+            with self._lock:
+                if not self._unfinished and ended.empty():
+                    return None
+            try:
+                # A signal that comes just before a blocking get() would wait for the next
+                # batch to end: wake up now and then to handle it.
+                return ended.get(timeout=_SIGNAL_CHECK_SECONDS)
+            except Empty:
+                pass
+
+    def _run_batch(self, batch: Batch, ended: SimpleQueue[Batch] | None) -> None:
+        """Run ``batch`` and track it (in the thread that runs it)."""
+        with self._lock:
+            if self._abandoned:  # it never started: _abandon forgot it
+                return
+            self._started.add(batch)
+        try:
+            batch.interrupt = self._execute(batch)
+        except BaseException as error:  # a bug of ours: stop as for an interrupt
+            batch.interrupt = error
+        finally:
+            with self._lock:
+                self.completed.append(batch)
+                del self._unfinished[batch]
+                if ended is not None and not self._abandoned:
+                    ended.put(batch)
+                last = not self._unfinished and not self._settled.is_set()
+                clean_now = last and self._cleanup_due and not self._cleaned
+            if self._abandoned:
+                self._record_exceptions(batch)
+            if clean_now:
+                try:
+                    self._clean()
+                finally:
+                    self._settled.set()
+            elif last:
+                self._settled.set()
+
+    def _abandon(self) -> None:
+        """Stop waiting: the batches still running are cleaned up when the last one ends."""
+        with self._lock:
+            self._abandoned = True
+            for batch in [b for b in self._unfinished if b not in self._started]:
+                del self._unfinished[batch]  # never started, never will
+            late = list(self._unfinished)
+            if late:
+                self._settled.clear()
+        if late:
+            they = "it ends" if len(late) == 1 else "they end"
+            self._notify(
+                f"stopped waiting: what {_batches(late)} create{'s' if len(late) == 1 else ''} "
+                f"is cleaned up when {they}, before the process exits"
+            )
 
     def _execute(self, batch: Batch) -> BaseException | None:
         """Run one plan call; return an interrupting ``BaseException`` instead of raising it."""
@@ -288,7 +435,7 @@ class Preparation:
                             f"'{node.runtime_key}'"
                         )
                     )
-        batch.created = [node for node in nodes if node.has_value]
+        batch.created = [node for node in nodes if node.created]
         self.runtime.batch_reports.append(
             BatchReport(
                 plan=plan.name,
@@ -299,45 +446,66 @@ class Preparation:
         )
         return interrupt
 
-    def _finish(self, scheduler: Scheduler, batch: Batch, interrupt: BaseException | None) -> None:
-        self.completed.append(batch)
+    def _finish(self, scheduler: Scheduler, batch: Batch) -> None:
+        self._record_exceptions(batch)
+        for blocked in scheduler.complete(batch.nodes):
+            self.runtime.record(f"blocked:{blocked.runtime_key}")
+
+    def _record_exceptions(self, batch: Batch) -> None:
         for node in batch.nodes:
             if node.has_exception:
                 self.runtime.record(f"exception:{node.runtime_key}:{type(node.exception).__name__}")
-        for blocked in scheduler.complete(batch.nodes):
-            self.runtime.record(f"blocked:{blocked.runtime_key}")
-        if interrupt is not None:
-            raise interrupt
 
     def _event_loop(self) -> EventLoopThread:
-        if self._loop is None:
-            self._loop = EventLoopThread()
-        return self._loop
+        with self._lock:  # batches of several threads may ask at once
+            if self._loop is None:
+                self._loop = EventLoopThread()
+            return self._loop
+
+    def _close_own_loop(self) -> None:
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.close()
 
     # -- teardown -------------------------------------------------------------------------------
 
     def cleanup(self) -> list[tuple[str, BaseException]]:
         """Call ``plan.cleanup`` for what each batch created, newest batch first.
 
-        Runs once; returns ``(plan name, error)`` for every cleanup that raised.
+        Runs once; returns ``(plan name, error)`` for every cleanup that raised, whatever it
+        raised: an interrupt (see :func:`~._declarations.is_interrupt`) is among them, for the
+        caller to raise again once everything else is cleaned up. While batches still run
+        after an interrupt, the last of them to end runs the cleanup, in its thread; this
+        returns nothing then (see :attr:`cleanup_errors` once :attr:`settled`).
         """
-        if self._cleaned:
-            return []
-        self._cleaned = True
-        errors: list[tuple[str, BaseException]] = []
-        for batch in reversed(self.completed):
+        with self._lock:
+            if self._cleaned or self._cleanup_due:
+                return []
+            if self._unfinished:
+                self._cleanup_due = True
+                self._settled.clear()
+                return []
+            self._cleaned = True
+        return self._clean()
+
+    def _clean(self) -> list[tuple[str, BaseException]]:
+        with self._lock:
+            self._cleaned = True
+            completed = list(self.completed)
+        errors = self.cleanup_errors
+        for batch in reversed(completed):
             if not batch.created or not batch.plan.has_cleanup():
                 continue
             try:
                 result = batch.plan.cleanup(batch.created)
                 if inspect.isawaitable(result):
                     self._event_loop().run(result)
-            except Exception as exc:
+            except BaseException as exc:  # pytest.fail, Ctrl-C: the other batches first
                 errors.append((batch.plan.name, exc))
             self.runtime.record(f"cleanup:{batch.plan.name}:{len(batch.created)}")
-        if self._own_loop and self._loop is not None:
-            self._loop.close()
-            self._loop = None
+        if self._own_loop:
+            self._close_own_loop()
         return errors
 
     @property
@@ -348,10 +516,11 @@ class Preparation:
         """Take ``nodes`` out of the cleanup: what they stand for stays. Returns how many of
         them this preparation had created."""
         left = 0
-        for batch in self.completed:
-            remaining = [node for node in batch.created if node not in nodes]
-            left += len(batch.created) - len(remaining)
-            batch.created = remaining
+        with self._lock:
+            for batch in self.completed:
+                remaining = [node for node in batch.created if node not in nodes]
+                left += len(batch.created) - len(remaining)
+                batch.created = remaining
         if left:
             self.runtime.record(f"keep:{left} left in place ({reason})")
         return left
@@ -362,14 +531,22 @@ class Preparation:
         by_plan: dict[WarmupPlan, list[WarmupNode]] = {}
         for node in nodes:
             by_plan.setdefault(node.requirement.owner_plan, []).append(node)
-        self.completed[:0] = [Batch(plan, group, list(group)) for plan, group in by_plan.items()]
+        with self._lock:
+            self.completed[:0] = [
+                Batch(plan, group, list(group)) for plan, group in by_plan.items()
+            ]
 
 
-def _result_or_error(future: Future[BaseException | None]) -> BaseException | None:
-    try:
-        return future.result()
-    except BaseException as exc:
-        return exc
+def tell_stderr(message: str) -> None:
+    """How an interrupted preparation tells the user what it does, by default."""
+    print(f"pytest-warmup: {message}", file=sys.stderr, flush=True)
+
+
+def _batches(batches: Sequence[Batch]) -> str:
+    plans = sorted({batch.plan.name for batch in batches})
+    count = f"{len(batches)} running batch" + ("" if len(batches) == 1 else "es")
+    names = ", ".join(f"'{name}'" for name in plans)
+    return f"{count} (plan{'' if len(plans) == 1 else 's'} {names})"
 
 
 def _value_of(node: WarmupNode) -> Any:

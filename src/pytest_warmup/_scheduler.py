@@ -7,6 +7,7 @@ when a node failed). Nothing here calls a plan.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,19 +26,30 @@ class Batch:
     nodes: list[WarmupNode]
     created: list[WarmupNode]
     started: float = 0.0
+    #: what interrupted the plan call (``KeyboardInterrupt``, ``SystemExit``), once it ended
+    interrupt: BaseException | None = None
 
 
 class Scheduler:
-    """Hands out ready batches plan by plan (alphabetical by plan name, then first seen)."""
+    """Hands out ready batches, one rule for any number of workers.
 
-    def __init__(self, instances: Sequence[WarmupNode], *, by_priority: bool = False) -> None:
-        self._by_priority = by_priority
+    A plan gets all its pending instances as one batch as soon as they are all ready. When no
+    plan can have that and nothing runs, the plan on the longest remaining chain of dependants
+    gets the instances it has ready (a partial batch), so the critical path starts early and
+    the rest can catch up. Ties go to plan name order, then first appearance. The batches do
+    not depend on how many run at the same time, nor on which of them ends first.
+    """
+
+    def __init__(self, instances: Sequence[WarmupNode]) -> None:
         self._waiting_on: dict[WarmupNode, int] = {}
         self._dependants: dict[WarmupNode, list[WarmupNode]] = {}
         self._pending_by_plan: dict[WarmupPlan, dict[WarmupNode, None]] = {}
         self._ready_by_plan: dict[WarmupPlan, dict[WarmupNode, None]] = {}
         self._busy: set[WarmupPlan] = set()
+        #: chunks of a plan's batch not yet handed out, and those not yet completed
+        self._queued: dict[WarmupPlan, deque[list[WarmupNode]]] = {}
         self._chunks_left: dict[WarmupPlan, int] = {}
+        self._position = {instance: index for index, instance in enumerate(instances)}
         plan_order: dict[WarmupPlan, int] = {}
         blocked: list[WarmupNode] = []
         for instance in instances:
@@ -64,50 +76,67 @@ class Scheduler:
             self._block(instance, instance.blocked_by)  # type: ignore[arg-type]
 
     def take(self, *, running: int, limit: int) -> list[Batch]:
-        """Batches to start now.
+        """Up to ``limit`` batches to start now; ``running`` of those handed out are not
+        complete yet.
 
-        Every idle plan whose pending nodes are all ready gets them; when none is and nothing
-        runs, the first plan with some ready nodes gets those. With one worker plans go in
-        name order; with more, plans on the longest remaining chain go first, so the critical
-        path starts as early as possible.
+        First the next chunk of every plan whose previous chunk completed (all its chunks for a
+        plan with ``concurrent_chunks = True``); then every idle plan whose pending instances
+        are all ready, longest remaining chain first; when none could start and nothing runs,
+        a partial batch of the plan on the longest chain.
         """
-        plans = sorted(self._plans, key=self._priority) if self._by_priority else self._plans
+        plans = sorted(self._plans, key=self._priority)
         batches: list[Batch] = []
+        for plan in plans:
+            self._hand_out(plan, batches, limit)
         for plan in plans:
             if len(batches) >= limit:
                 break
             pending = self._pending_by_plan.get(plan)
             ready = self._ready_by_plan.get(plan)
-            if not pending or not ready or plan in self._busy:
-                continue
-            if len(ready) == len(pending):
-                batches.extend(self._start(plan, list(ready)))
+            if pending and ready and plan not in self._busy and len(ready) == len(pending):
+                self._start(plan, list(ready))
+                self._hand_out(plan, batches, limit)
         if batches or running:
             return batches
         for plan in plans:
             ready = self._ready_by_plan.get(plan)
             if ready and plan not in self._busy:
-                return self._start(plan, list(ready))
-        return []
+                self._start(plan, list(ready))
+                self._hand_out(plan, batches, limit)
+                break
+        return batches
 
     def _priority(self, plan: WarmupPlan) -> int:
         ready = self._ready_by_plan.get(plan)
         return -max((self._height.get(node, 0) for node in ready), default=0) if ready else 0
 
-    def _start(self, plan: WarmupPlan, nodes: list[WarmupNode]) -> list[Batch]:
+    def _start(self, plan: WarmupPlan, nodes: list[WarmupNode]) -> None:
         pending = self._pending_by_plan[plan]
         ready = self._ready_by_plan[plan]
         for node in nodes:
             del pending[node]
             del ready[node]
+        # Instance order, not the order the nodes became ready in: that one depends on which
+        # batch completed first.
+        nodes.sort(key=self._position.__getitem__)
         self._busy.add(plan)
         size = plan.max_batch_size
         if size is None or size <= 0 or size >= len(nodes):
             chunks = [nodes]
         else:
             chunks = [nodes[start : start + size] for start in range(0, len(nodes), size)]
+        self._queued[plan] = deque(chunks)
         self._chunks_left[plan] = len(chunks)
-        return [Batch(plan, chunk, []) for chunk in chunks]
+
+    def _hand_out(self, plan: WarmupPlan, batches: list[Batch], limit: int) -> None:
+        """Queued chunks of ``plan`` that may start: the next one when no other chunk of the
+        plan runs, or all of them when the plan declares ``concurrent_chunks = True``."""
+        queued = self._queued.get(plan)
+        while queued and len(batches) < limit:
+            running = self._chunks_left[plan] - len(queued)
+            if running and plan.concurrent_chunks is not True:
+                return
+            batches.append(Batch(plan, queued.popleft(), []))
 
     def complete(self, nodes: Sequence[WarmupNode]) -> list[WarmupNode]:
         """Mark a finished batch; returns the instances blocked by its failures."""

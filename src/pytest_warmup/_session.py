@@ -9,20 +9,23 @@ preparing (:mod:`._producer`), injecting (:mod:`._injection`), the end of the ru
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, final
 
 import pytest
 
 from ._binding import Binding, names_catalog_id
-from ._declarations import WarmupPlan, WarmupRequirement
+from ._declarations import WarmupPlan, WarmupRequirement, is_interrupt
+from ._interrupts import FORCE_QUIT, Interrupts
 from ._items import Collected
 from ._nodes import WarmupNode
-from ._record import PrepareRecord
+from ._pytest_compat import uncaptured
 from ._selection import TestState, TestView
 from ._settings import Output, Settings
 from ._snapshot_options import SnapshotState
-from .engine import Prepared, Run, cleanup_error
+from .engine import Prepared, PrepareRecord, Run, cleanup_error
 from .errors import WarmupError
 
 __all__ = ["SESSION_KEY", "WarmupSession", "session_of"]
@@ -35,7 +38,8 @@ class WarmupSession:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
-        self.engine = Run(max_workers=settings.max_workers)
+        self.engine = Run(max_workers=settings.max_workers, notify=self.say)
+        self.interrupts = Interrupts(self.engine, self.say)
         #: every prepare() of this process, and what the end of the run adds
         self.record = self.engine.record
         self.snapshots = SnapshotState()
@@ -61,6 +65,8 @@ class WarmupSession:
         # Registers the hook that shows those errors: called once, when the first one reaches
         # pytest, so that runs without any pay no hook per report.
         self._show_errors: Callable[[], object] | None = None
+        #: the preparations whose cleanup errors were shown as a teardown error
+        self._cleanup_shown: set[PrepareRecord] = set()
 
     # -- what pytest tells us -------------------------------------------------------------------
 
@@ -178,10 +184,23 @@ class WarmupSession:
 
     def finish(self, prepared: Prepared) -> None:
         """A producer's scope ended: clean up what its plans created (or keep it), but for the
-        resources a file saved for reuse."""
+        resources a file saved for reuse.
+
+        Cleanup errors become a teardown error of the test that ended the producer's scope; an
+        interrupt raised by a cleanup is raised again once all of it ran, and the errors go to
+        the end of the run (:meth:`finish_all`).
+        """
         if self.settings.keep:
             prepared.keep("--warmup-keep")
             return
+        with self.interrupts.cleaning():
+            errors = self._close(prepared)
+        if errors:
+            self._cleanup_shown.add(prepared.record)
+            raise self.error_raised(cleanup_error(prepared.record.description, errors))
+
+    def _close(self, prepared: Prepared) -> list[tuple[str, BaseException]]:
+        """Close ``prepared``, but for the resources a file saved for reuse: say so."""
         saved, output = self._saved_for_reuse(prepared.record)
         errors = prepared.close(keep=saved, why=f"saved by {output.flag}" if output else "")
         kept = sum(1 for node in saved if not node.overridden)
@@ -193,9 +212,7 @@ class WarmupSession:
                 f"--warmup-snapshot {path}, delete them with --warmup-snapshot {path} "
                 "--warmup-clean-snapshot"
             )
-        if errors:
-            # reported as a teardown error of the test that ended the producer's scope
-            raise self.error_raised(cleanup_error(prepared.record.description, errors))
+        return errors
 
     def _saved_for_reuse(self, record: PrepareRecord) -> tuple[list[WarmupNode], Output | None]:
         """The instances whose values a file offers for reuse, and that file."""
@@ -209,12 +226,69 @@ class WarmupSession:
         saved = [node for node in instances if node.public_id is not None and node.has_value]
         return saved, output
 
-    def finish_all(self) -> None:
-        """Clean up whatever is still open (an interrupted run); errors stay on the records."""
-        if self.settings.keep:
-            for prepared in self.engine.open():
+    def finish_all(self) -> bool:
+        """The session finishes: clean up what is still open (an interrupted run), holding
+        interrupts until everything is clean. Cleanup errors that no teardown error showed
+        become problems of the run. Returns whether a cleanup raised an interrupt (raised
+        again by nobody: the run is ending). Batches still running are :meth:`finish_late`'s."""
+        self.interrupts.hold()
+        interrupted = False
+        for prepared in self.engine.open():
+            if self.settings.keep:
                 prepared.keep("--warmup-keep")
-        self.engine.close()
+                continue
+            try:
+                self._close(prepared)
+            except BaseException as error:
+                if not is_interrupt(error):
+                    raise
+                interrupted = True
+        for message in self._unshown_cleanup_errors():
+            self.record.problems.append(message)
+        return interrupted
+
+    def finish_late(self) -> None:
+        """Wait for the batches an interrupt stopped waiting for: they clean up after
+        themselves when they end. Then stop the engine and give back the signal handlers."""
+        try:
+            if not self.engine.settled:
+                self.say(
+                    "waiting for the batches still running to end, so that what they create "
+                    f"is cleaned up before the run ends ({FORCE_QUIT})"
+                )
+            try:
+                self.engine.close()
+            except BaseException as error:
+                if not is_interrupt(error):
+                    raise
+            for message in self._unshown_cleanup_errors():
+                self.say(message)
+        finally:
+            self.interrupts.stop()
+
+    def _unshown_cleanup_errors(self) -> list[str]:
+        messages = []
+        for record in self.record.prepares:
+            if record.cleanup_errors and record not in self._cleanup_shown:
+                self._cleanup_shown.add(record)
+                messages.append(str(cleanup_error(record.description, record.cleanup_errors)))
+        return messages
+
+    # -- the terminal ---------------------------------------------------------------------------
+
+    def say(self, message: str) -> None:
+        """Tell the user ``message`` now, on pytest's terminal (or stderr), past capturing."""
+        line = f"pytest-warmup: {message}"
+        try:
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            with uncaptured(self.config):
+                if reporter is not None:
+                    reporter.write_line(line, yellow=True)
+                    reporter.flush()
+                else:
+                    print(line, file=sys.stderr, flush=True)
+        except Exception:  # say() may run in a signal handler, in the middle of a write
+            os.write(2, f"{line}\n".encode(errors="replace"))
 
 
 SESSION_KEY = pytest.StashKey[WarmupSession]()

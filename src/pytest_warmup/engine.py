@@ -22,11 +22,18 @@ it covers to :meth:`Run.prepare` and returns the :class:`Prepared` it gets back.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, final
 
-from ._declarations import WarmupRequirement, declaration_site, describe, requirement_label
+from ._declarations import (
+    WarmupRequirement,
+    declaration_site,
+    describe,
+    is_interrupt,
+    requirement_label,
+)
 from ._graph import (
     Graph,
     GraphNode,
@@ -178,7 +185,8 @@ class Prepared:
 
     @property
     def created_count(self) -> int:
-        """How many values the plans created (overrides and failures not counted)."""
+        """How many values the plans created: nodes a batch failed after their value was set
+        count (cleanup deletes them too), overrides and other failures do not."""
         return self._preparation.created_count
 
     def close(
@@ -188,7 +196,9 @@ class Prepared:
         error) for each cleanup that raised; they are on the record too.
 
         ``keep`` names instances whose resources stay (``why`` goes in the trace): say, values
-        saved to a file for reuse.
+        saved to a file for reuse. A cleanup that raises anything (``pytest.fail``, Ctrl-C)
+        does not stop the others. An interrupt (``KeyboardInterrupt``, ``SystemExit``) is raised
+        again once they all ran.
         """
         if not self._done():
             return []
@@ -198,6 +208,7 @@ class Prepared:
             self._preparation.leave(keep, why)
         errors = self._preparation.cleanup()
         self.record.cleanup_errors = errors
+        _raise_interrupt(error for _, error in errors)
         return errors
 
     def keep(self, reason: str) -> None:
@@ -229,6 +240,12 @@ class Prepared:
 
 
 _NOT_HANDED_OUT = object()
+
+
+def _raise_interrupt(errors: Iterable[BaseException]) -> None:
+    for error in errors:
+        if is_interrupt(error):
+            raise error
 
 
 def _requirement(requirement: object) -> WarmupRequirement:
@@ -283,13 +300,20 @@ class Run:
     #: every preparation of this run, in the order they started
     record: RunRecord
 
-    def __init__(self, *, max_workers: int = 1) -> None:
+    def __init__(
+        self, *, max_workers: int = 1, notify: Callable[[str], object] | None = None
+    ) -> None:
         _check_workers(max_workers)
         self.max_workers = max_workers
         self.record = RunRecord()
         self._loop = EventLoopThread()
+        self._pool: ThreadPoolExecutor | None = None  # started by the first preparation
         self._open: dict[Prepared, None] = {}
         self._closed = False
+        self._notify = notify
+        self._running: Preparation | None = None
+        #: interrupted preparations whose batches may still run
+        self._unsettled: list[Preparation] = []
 
     def new_record(
         self,
@@ -332,11 +356,52 @@ class Run:
             raise WarmupError("this run is closed: start a new Run to prepare again")
         if record is None:
             record = self.new_record()
-        prepared = _prepare(
-            needs, overrides, record, self.max_workers, self._loop, on_close=self._forget
-        )
+        if self._pool is None and self.max_workers > 1:
+            self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="pytest-warmup")
+        try:
+            prepared = _prepare(
+                needs,
+                overrides,
+                record,
+                self.max_workers,
+                self._loop,
+                pool=self._pool,
+                on_close=self._forget,
+                on_start=self._started,
+                notify=self._notify,
+            )
+        finally:
+            preparation, self._running = self._running, None
+            if preparation is not None and not preparation.settled:
+                self._unsettled.append(preparation)
         self._open[prepared] = None
         return prepared
+
+    def _started(self, preparation: Preparation) -> None:
+        self._running = preparation
+
+    def request_stop(self) -> bool:
+        """Ask the preparation running now to start no more batches and to raise
+        ``KeyboardInterrupt`` once the running ones end (what they create is cleaned up).
+
+        Meant for a signal handler of the thread that calls :meth:`prepare`: it takes no lock.
+        Returns whether the preparation takes care of stopping; ``False`` when nothing is
+        preparing or it is already stopping, and interrupting is up to the caller (a second
+        interrupt makes it stop waiting: the batches still running are cleaned up when they
+        end, and :meth:`close` waits for that).
+        """
+        preparation = self._running
+        return preparation is not None and preparation.request_stop()
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to clean up: no preparation open, none running, and no batch still
+        running after an interrupt."""
+        return (
+            not self._open
+            and self._running is None
+            and all(preparation.settled for preparation in self._unsettled)
+        )
 
     def _forget(self, prepared: Prepared) -> None:
         self._open.pop(prepared, None)
@@ -346,13 +411,31 @@ class Run:
         return list(self._open)
 
     def close(self) -> list[Prepared]:
-        """Clean up every preparation still open (an interrupted run) and stop the event loop.
+        """Clean up every preparation still open (an interrupted run), wait for the batches
+        an interrupt stopped waiting for to end and be cleaned up, and stop the event loop.
 
-        Returns those whose cleanup raised; their errors are on their records.
+        Returns those whose cleanup raised; their errors are on their records. An interrupt
+        raised by a cleanup is raised again once every preparation is cleaned up.
         """
         self._closed = True
-        failed = [prepared for prepared in list(self._open) if prepared.close()]
+        failed: list[Prepared] = []
+        interrupts: list[BaseException] = []
+        for prepared in list(self._open):
+            try:
+                if prepared.close():
+                    failed.append(prepared)
+            except BaseException as interrupt:  # raised once its own cleanup was done
+                failed.append(prepared)
+                interrupts.append(interrupt)
+        # Batches an interrupt stopped waiting for clean up after themselves when they end,
+        # on this run's event loop when they are async: it stops once they are done.
+        for preparation in self._unsettled:
+            preparation.wait_settled()
+        self._unsettled.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
         self._loop.close()
+        _raise_interrupt(interrupts)
         return failed
 
     def __enter__(self) -> Run:
@@ -387,8 +470,12 @@ def _prepare(
     record: PrepareRecord,
     max_workers: int,
     loop: EventLoopThread | None,
+    pool: ThreadPoolExecutor | None = None,
     on_close: Callable[[Prepared], object] | None = None,
+    on_start: Callable[[Preparation], object] | None = None,
+    notify: Callable[[str], object] | None = None,
 ) -> Prepared:
+    preparation: Preparation | None = None
     try:
         roots = _as_roots(needs)
         record.roots = roots
@@ -406,14 +493,20 @@ def _prepare(
             raise
         record.instances = instances = instantiate(graph, roots, local=local)
         record.runtime = runtime = WarmupRuntime(record.scope, record.consumers)
-        preparation = Preparation(instances, runtime, max_workers=max_workers, loop=loop)
+        preparation = Preparation(
+            instances, runtime, max_workers=max_workers, loop=loop, pool=pool, notify=notify
+        )
         if chosen:
             record.overrides, presets = _apply(instances, runtime, chosen)
             if chosen.owned:
                 preparation.adopt(presets)
+        if on_start is not None:
+            on_start(preparation)
         preparation.run()
     except BaseException as exc:
         record.error = exc
+        if preparation is not None:  # what run() cleaned up before raising
+            record.cleanup_errors = preparation.cleanup_errors
         raise
     return Prepared(record, preparation, on_close)
 

@@ -218,11 +218,16 @@ def pytest_fixture_setup(
         state.leave_setup()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session_of(session.config).interrupts.start()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     state = session_of(config)
-    state.finish_all()
+    if state.finish_all():
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller writes and checks
         workeroutput[WORKER_OUTPUT_KEY] = worker_part(state)
@@ -230,6 +235,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     usage_error = end_run(state, check_targets=not state.settings.collect_only)
     if usage_error and session.exitstatus in (0, 1, 5):
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(SESSION_KEY, None)
+    if state is not None:
+        state.finish_late()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -259,7 +270,7 @@ _SETUP_PLUGIN = "pytest-warmup-setup"
 
 
 def _run_plugin(session: WarmupSession) -> types.ModuleType:
-    """The ``warmup_mgr`` fixture of a run.
+    """The ``warmup_mgr`` fixture of a run, and its hook at an interrupt.
 
     ``warmup_mgr`` needs no ``request``: every test under a producer has it in its fixture
     closure, and pytest does work per test for each fixture there and for each of their
@@ -271,8 +282,13 @@ def _run_plugin(session: WarmupSession) -> types.ModuleType:
         """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture; return its result."""
         return WarmupManager(session)
 
+    def interrupted() -> None:
+        """The run was interrupted: hold further interrupts until all is cleaned up (pytest
+        tells this hook no config: it closes over its run's session)."""
+        session.interrupts.hold()
+
     plugin = types.ModuleType("pytest_warmup.run", "pytest-warmup's fixtures of a run.")
-    vars(plugin).update(warmup_mgr=warmup_mgr)
+    vars(plugin).update(warmup_mgr=warmup_mgr, pytest_keyboard_interrupt=interrupted)
     return plugin
 
 
