@@ -43,6 +43,7 @@ ENGINE = {
     "_declarations",
     "_files",
     "_graph",
+    "_limits",
     "_nodes",
     "_overrides",
     "_record",
