@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 from pathlib import Path
 
 import pytest
@@ -487,6 +488,145 @@ def test_fixture_fields_and_references_are_checked() -> None:
         "'other' of requirement 'b'; add 'other' to producers.prep.plans",
         "warmup.yaml:15:3: fixtures.empty: missing required key 'producer'",
         "warmup.yaml:15:3: fixtures.empty: missing required key 'requirement'",
+    ]
+
+
+# -- hostile or odd input: one clean error each, never a crash (issue 14) --------------------
+
+
+def one_requirement(fields: str) -> str:
+    """A catalog with plan ``echo`` and requirement ``a`` on line 4, ``fields`` at column 31."""
+    return f"version: 1\nplans:\n{ECHO}\nrequirements: {{a: {{plan: echo, {fields}}}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "version: !!int abc\n",
+            "warmup.yaml:1:10: version: cannot read 'abc' as an integer (!!int); correct it, or "
+            "quote it without a tag to keep it text",
+        ),
+        (
+            "version: !!int ''\n",
+            "warmup.yaml:1:10: version: cannot read '' as an integer (!!int); correct it, or "
+            "quote it without a tag to keep it text",
+        ),
+        (
+            "version: !!int {}\n",
+            "warmup.yaml:1:10: version: expected a single value, got a mapping tagged '!!int'",
+        ),
+        (
+            "version: !!float []\n",
+            "warmup.yaml:1:10: version: expected a single value, got a list tagged '!!float'",
+        ),
+        (
+            one_requirement("per_test: !!bool maybe"),
+            "warmup.yaml:4:42: requirements.a.per_test: cannot read 'maybe' as a boolean "
+            "(!!bool); correct it, or quote it without a tag to keep it text",
+        ),
+        (
+            one_requirement("payload: {x: 0x_}"),
+            "warmup.yaml:4:45: requirements.a.payload.x: cannot read '0x_' as an integer (!!int); "
+            "correct it, or quote it without a tag to keep it text",
+        ),
+    ],
+)
+def test_a_tag_its_value_does_not_fit_is_a_problem(text: str, expected: str) -> None:
+    assert problems(text) == [expected]
+
+
+def test_integers_too_long_for_python_to_read_are_a_problem() -> None:
+    assert problems(one_requirement(f"payload: {{n: {'9' * 4400}}}")) == [
+        "warmup.yaml:4:45: requirements.a.payload.n: integer with more than 4300 digits; write it "
+        "as a string (quote it)"
+    ]
+    assert problems("version: " + "1" * 5000 + "\n") == [
+        "warmup.yaml:1:10: version: integer with more than 4300 digits; write it as a string "
+        "(quote it)"
+    ]
+
+
+@pytest.mark.parametrize("levels", [101, 500, 990])
+def test_payloads_nested_deeper_than_100_levels_are_a_problem(levels: int) -> None:
+    head = f"version: 1\nplans:\n{ECHO}\nrequirements:\n  a: {{plan: echo, payload: {{d: "
+    (problem,) = problems(head + "[" * levels + "]" * levels + "}}\n")
+    # The payload mapping is level 4 of the document: its 97th list is level 101.
+    assert problem.startswith(f"warmup.yaml:5:{len('  a: {plan: echo, payload: {d: ') + 97}: ")
+    assert problem.endswith(
+        "]: mappings and lists nest more than 100 levels deep here; flatten the data"
+    )
+
+
+def test_aliases_nesting_deeper_than_100_levels_are_a_problem() -> None:
+    lines = ["version: 1", "plans:", ECHO, "x-0: &c0 [end]"]
+    lines += [f"x-{level}: &c{level} [*c{level - 1}]" for level in range(1, 1500)]
+    lines.append("requirements: {a: {plan: echo, payload: {deep: *c1499}}}")
+    (problem,) = problems("\n".join(lines) + "\n")
+    assert problem.endswith(
+        "mappings and lists nest more than 100 levels deep here; flatten the data"
+    )
+
+
+def test_an_alias_bomb_is_a_problem_before_it_is_expanded() -> None:
+    # 584 bytes that made --warmup-report write 188 MB: 9 ** 9 values once expanded.
+    lines = ["version: 1", "plans:", ECHO, "x-0: &l0 [a, b, c, d, e, f, g, h, i]"]
+    lines += [f"x-{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)]
+    lines.append("requirements: {a: {plan: echo, payload: {big: *l8}}}")
+    assert problems("\n".join(lines) + "\n") == [
+        "warmup.yaml:8:6: requirements.a.payload.big[0][0][0][1]: YAML aliases repeat more than "
+        "100,000 values in this file; write the data out, or use fewer aliases of large anchors"
+    ]
+
+
+def test_values_repeated_by_aliases_count_towards_one_bound_per_file() -> None:
+    # 1,000 values each time: the first use is read, the next 100 repeat 100,000 values.
+    lines = ["version: 1", "plans:", ECHO, "x-big: &big [" + ", ".join(["1"] * 999) + "]"]
+    lines += ["requirements:"]
+    lines += [f"  r{n}: {{plan: echo, payload: {{a: *big}}}}" for n in range(101)]
+    write(Path("warmup.yaml"), "\n".join(lines) + "\n")
+    assert len(load_catalog("warmup.yaml").requirements) == 101
+    lines.append("  r101: {plan: echo, payload: {a: *big}}")
+    assert problems("\n".join(lines) + "\n") == [
+        "warmup.yaml:4:8: requirements.r101.payload.a: YAML aliases repeat more than 100,000 "
+        "values in this file; write the data out, or use fewer aliases of large anchors"
+    ]
+
+
+def test_a_merge_bomb_reads_each_merged_mapping_once() -> None:
+    lines = ["version: 1", "plans:", ECHO, "x-0: &m0 {plan: echo}"]
+    lines += [f"x-{n}: &m{n} {{<<: [*m{n - 1}, *m{n - 1}]}}" for n in range(1, 60)]
+    lines.append("requirements: {a: {<<: *m59}}")
+    write(Path("warmup.yaml"), "\n".join(lines) + "\n")
+    started = time.monotonic()
+    assert list(load_catalog("warmup.yaml").requirements) == ["a"]
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("character", ["\n", "\r", "\x0b", "\x85", "\u2028"])
+def test_a_problem_stays_on_one_line_whatever_its_key_holds(character: str) -> None:
+    escaped = character.encode("unicode_escape").decode()
+    text = f'version: 1\nplans:\n{ECHO}\nrequirements: {{"a{escaped}b": {{plan: ekho}}}}\n'
+    assert problems(text) == [
+        f"warmup.yaml:4:{29 + len(escaped)}: requirements.a{escaped}b.plan: unknown plan 'ekho' "
+        "(did you mean 'echo'?)"
+    ]
+
+
+def test_a_tab_in_the_indentation_gets_a_hint() -> None:
+    assert problems("version: 1\nplans:\n\techo: {class: x}\n") == [
+        "warmup.yaml:3:1: invalid YAML: while scanning for the next token, found character "
+        "that cannot start any token; YAML indents with spaces only: replace the tab on this "
+        "line with spaces"
+    ]
+
+
+def test_a_line_out_of_alignment_gets_a_hint() -> None:
+    text = f"version: 1\nplans:\n{ECHO}\n   other: {{class: x}}\n"
+    assert problems(text) == [
+        "warmup.yaml:4:4: invalid YAML: while parsing a block mapping, did not find expected "
+        "key; check the indentation of this line and the ones above it: the keys of one "
+        "mapping and the items of one list start in the same column, nested ones further right"
     ]
 
 
