@@ -26,6 +26,7 @@ __all__ = [
     "load_document",
     "render",
     "resolve_catalog_path",
+    "temporary_path",
     "write_document",
 ]
 
@@ -200,21 +201,86 @@ def kind_of(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def render(data: Any, path: str | Path) -> str:
-    """The text of a document: YAML for ``.yaml``/``.yml`` paths, else JSON."""
+    """The text of a document: YAML for ``.yaml``/``.yml`` paths, else JSON.
+
+    Text that is not valid Unicode (a lone surrogate, ``"caf\\udce9"``, which JSON and YAML
+    escapes can produce) is written as a ``\\u`` escape, so the document encodes as UTF-8 and
+    reads back the same.
+    """
     if is_yaml_path(path):
         from . import _yaml  # PyYAML is loaded only when a YAML file is written
 
         return _yaml.dump(data)
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
+    if _SURROGATE.search(text):
+        text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=True)
+    return text + "\n"
+
+
+def temporary_path(path: Path) -> Path:
+    """Where :func:`write_document` writes ``path`` before renaming it:
+    ``.<name>.<pid>.<8 hex digits>.tmp`` beside it."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+
+
+def _temporary_owner(path: Path, name: str) -> int | None:
+    """The process id in ``name`` if it is one of ``path``'s temporary files."""
+    prefix = f".{path.name}."
+    if not (name.startswith(prefix) and name.endswith(".tmp")):
+        return None
+    pid, _, random = name[len(prefix) : -len(".tmp")].partition(".")
+    if not (pid.isdecimal() and pid.isascii() and len(random) == 8):
+        return None
+    try:
+        int(random, 16)
+    except ValueError:
+        return None
+    return int(pid)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: existence and permission check only
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process; not a pid
+        return True
+    return True
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove ``path``'s temporary files whose writer is gone.
+
+    A process killed between creating its temporary file and renaming it (``kill -9``, an
+    out-of-memory kill, a power cut) leaves the file behind; the next write of the same target
+    removes it. Files of live processes are kept: they may be writing right now.
+    """
+    if os.name != "posix":  # pragma: no cover - os.kill(pid, 0) ends the process on Windows
+        return
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        pid = _temporary_owner(path, name)
+        if pid is None or pid == os.getpid() or _process_exists(pid):
+            continue
+        with contextlib.suppress(OSError):
+            (path.parent / name).unlink()
 
 
 def write_document(path: Path, data: Any) -> None:
-    """Write atomically: a temporary file beside ``path``, renamed over it."""
+    """Write atomically: a temporary file beside ``path``, renamed over it. Temporary files of
+    ``path`` left by writers that died (``kill -9``) are removed first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render(data, path)
+    _remove_stale_temporaries(path)
     # open(..., "x") instead of tempfile.mkstemp: the file gets the usual umask permissions.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    temporary = temporary_path(path)
     try:
         with open(temporary, "x", encoding="utf-8", newline="\n") as stream:
             stream.write(text)

@@ -319,14 +319,20 @@ _INDENTATION_CAUSES = (
 
 
 def dump(data: Any) -> str:
-    """Sorted keys, indent 2, block style, unicode kept, long strings never folded."""
-    text: str = yaml.dump(
-        data,
-        Dumper=_SafeDumper,
-        sort_keys=True,
-        indent=2,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1 << 30,  # never fold long test ids over two lines
-    )
+    """Sorted keys, indent 2, block style, unicode kept, long strings never folded.
+
+    Text that is not valid Unicode (a lone surrogate such as ``"caf\\udce9"``) is written as a
+    ``\\u`` escape: libyaml's dumper cannot encode it, so the pure Python one writes that file.
+    """
+    options: dict[str, Any] = {
+        "sort_keys": True,
+        "indent": 2,
+        "default_flow_style": False,
+        "allow_unicode": True,
+        "width": 1 << 30,  # never fold long test ids over two lines
+    }
+    try:
+        text: str = yaml.dump(data, Dumper=_SafeDumper, **options)
+    except UnicodeEncodeError:
+        text = yaml.dump(data, Dumper=yaml.SafeDumper, **options)
     return text
