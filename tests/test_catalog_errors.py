@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import catalog_support
 from catalog_support import write
 from pytest_warmup import WarmupError
+from pytest_warmup._declarations import declaration_site
 from pytest_warmup.catalog import load_catalog
 from pytest_warmup.errors import CatalogError
 
@@ -627,6 +629,88 @@ def test_a_line_out_of_alignment_gets_a_hint() -> None:
         "warmup.yaml:4:4: invalid YAML: while parsing a block mapping, did not find expected "
         "key; check the indentation of this line and the ones above it: the keys of one "
         "mapping and the items of one list start in the same column, nested ones further right"
+    ]
+
+
+def test_a_plan_module_that_exits_at_import_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path / "exiting_plans.py", "import sys\nsys.exit(0)\n")
+    write(
+        tmp_path / "failing_plans.py",
+        "class Plan:\n    def __init__(self, name):\n        raise SystemExit(3)\n",
+    )
+    text = """
+    version: 1
+    plans:
+      gone: {class: "exiting_plans:Plan"}
+      stops: {class: "catalog_support:ExitingPlan"}
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(tmp_path))
+        assert problems(text) == [
+            "warmup.yaml:3:17: plans.gone.class: cannot import 'exiting_plans:Plan': importing "
+            "'exiting_plans' called sys.exit(0); code a catalog names must not exit the process "
+            "(move it under 'if __name__ == \"__main__\":')",
+            "warmup.yaml:4:3: plans.stops: ExitingPlan('stops') called sys.exit(3); code a "
+            "catalog names must not exit the process (move it under 'if __name__ == "
+            '"__main__":\')',
+        ]
+
+
+# -- per-test requirements in broader fixtures (issue 13, item 5) ----------------------------
+
+
+PER_TEST = f"""
+version: 1
+plans:
+{ECHO}
+requirements:
+  customer: {{plan: echo}}
+  vip_order: {{plan: echo, per_test: true}}
+  order_line: {{plan: echo, dependencies: {{order: vip_order}}}}
+  python_each:
+    plan: echo
+    dependencies: {{each: {{import: "catalog_support:per_test_requirement"}}}}
+producers:
+  shop: {{scope: module, plans: [echo]}}
+fixtures:
+"""
+
+
+def test_a_per_test_requirement_in_a_fixture_broader_than_function_is_a_problem() -> None:
+    site = declaration_site(catalog_support.per_test_requirement)
+    text = PER_TEST + (
+        "  an_order: {requirement: vip_order, producer: shop, scope: module}\n"
+        "  a_line: {requirement: order_line, producer: shop, scope: class}\n"
+        "  from_python: {requirement: python_each, producer: shop, scope: module}\n"
+        "  one_order: {requirement: vip_order, producer: shop}\n"
+        "  a_customer: {requirement: customer, producer: shop, scope: module}\n"
+    )
+    assert problems(text) == [
+        "warmup.yaml:14:61: fixtures.an_order.scope: requirement 'vip_order' is per-test: every "
+        "test gets its own value, and a 'module'-scoped fixture would hand one value to many "
+        "tests; remove 'scope' to keep the default 'function', or make 'vip_order' shared with "
+        "'per_test: false'",
+        "warmup.yaml:15:60: fixtures.a_line.scope: requirement 'order_line' is per-test through "
+        "its dependency 'vip_order', declared at warmup.yaml:6: every test gets its own value, "
+        "and a 'class'-scoped fixture would hand one value to many tests; remove 'scope' to keep "
+        "the default 'function'",
+        "warmup.yaml:16:66: fixtures.from_python.scope: requirement 'python_each' is per-test "
+        f"through its dependency 'per_test_requirement', declared at {site}: "
+        "every test gets its own value, and a 'module'-scoped fixture would hand one value to "
+        "many tests; remove 'scope' to keep the default 'function'",
+    ]
+
+
+def test_a_shared_requirement_with_a_per_test_dependency_is_a_problem() -> None:
+    text = PER_TEST.replace(
+        "order_line: {plan: echo, dependencies:",
+        "order_line: {plan: echo, per_test: false, dependencies:",
+    )
+    text += "  {}\n"
+    assert problems(text) == [
+        "warmup.yaml:7:3: requirements.order_line.per_test: 'order_line' cannot be shared: its "
+        "dependency 'vip_order' is per-test; remove 'per_test: false' to make it per-test too, "
+        "or make the dependency shared"
     ]
 
 

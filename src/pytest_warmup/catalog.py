@@ -33,7 +33,13 @@ from ._catalog_reader import (
     Text,
     exception_text,
 )
-from ._declarations import WarmupPlan, WarmupRequirement, set_declaration_site
+from ._declarations import (
+    WarmupPlan,
+    WarmupRequirement,
+    declaration_site,
+    requirement_label,
+    set_declaration_site,
+)
 from ._files import CatalogPath, resolve_catalog_path
 from ._scopes import SCOPES, Scope
 from ._text import did_you_mean
@@ -178,12 +184,23 @@ class _LookupFailed(Exception):
     """An import path or entry point that gives no object; the message says why."""
 
 
+def _exited(exc: SystemExit, what: str) -> str:
+    return (
+        f"{what} called sys.exit({exc.code!r}); code a catalog names must not exit the "
+        "process (move it under 'if __name__ == \"__main__\":')"
+    )
+
+
 def _import_object(path: str) -> object:
     module_name, _, attributes = path.partition(":")
     try:
         target: object = importlib.import_module(module_name)
     except Exception as exc:  # whatever the imported module raises
         raise _LookupFailed(f"cannot import {path!r}: {exception_text(exc)}") from None
+    except SystemExit as exc:  # pytest and `check` would end silently, with its exit code
+        raise _LookupFailed(
+            f"cannot import {path!r}: {_exited(exc, f'importing {module_name!r}')}"
+        ) from None
     for attribute in attributes.split("."):
         try:
             target = getattr(target, attribute)
@@ -236,6 +253,8 @@ class _PlanEntryPoints:
             return providers[0].load(), origin
         except Exception as exc:  # whatever the imported module raises
             raise _LookupFailed(f"{origin} failed to load: {exception_text(exc)}") from None
+        except SystemExit as exc:
+            raise _LookupFailed(f"{origin} failed to load: {_exited(exc, 'loading it')}") from None
 
 
 # -- compiling -----------------------------------------------------------------------------------
@@ -249,10 +268,14 @@ class _Compiler:
         self._problems = problems
         self._entry_points = _PlanEntryPoints()
         self._imported: dict[str, object] = {}
+        #: requirement -> the requirement declared per-test that makes it per-test (itself, or
+        #: one it depends on), ``None`` when it is shared
+        self._per_test: dict[WarmupRequirement, WarmupRequirement | None] = {}
 
     def compile(self, files: tuple[str, ...]) -> Catalog:
         plans = {name: self._plan(decl) for name, decl in self._declarations.plans.items()}
         requirements = self._requirements(plans)
+        self._check_shared(requirements)
         producers = self._producers(plans)
         fixtures = self._fixtures(requirements, producers)
         return Catalog(
@@ -319,13 +342,11 @@ class _Compiler:
         try:
             return plan_class(decl.name, **options)
         except Exception as exc:  # whatever the plan's constructor raises
-            arguments = [repr(decl.name), *(f"{key}={value!r}" for key, value in options.items())]
-            self._problems.add(
-                decl.mark,
-                f"plans.{decl.name}",
-                f"{plan_class.__name__}({', '.join(arguments)}) raised {exception_text(exc)}",
-            )
-            return None
+            problem = f"{_call(plan_class, decl.name, options)} raised {exception_text(exc)}"
+        except SystemExit as exc:
+            problem = _exited(exc, _call(plan_class, decl.name, options))
+        self._problems.add(decl.mark, f"plans.{decl.name}", problem)
+        return None
 
     # -- requirements ---------------------------------------------------------------------------
 
@@ -543,8 +564,98 @@ class _Compiler:
                     f"producers.{producer.name}.plans",
                 )
                 continue
+            if decl.scope is not None and scope != "function":
+                source = self._per_test_source(requirement)
+                if source is not None:
+                    shareable = source is requirement and not any(
+                        self._per_test_source(dependency)
+                        for dependency in requirement.iter_dependency_requirements()
+                    )
+                    self._problems.add(
+                        decl.scope.mark,
+                        f"{path}.scope",
+                        _per_test_fixture(requirement, source, scope, shareable),
+                    )
+                    continue
             result[decl.name] = FixtureSpec(decl.name, requirement, producer.name, scope, decl.site)
         return result
+
+    # -- per-test requirements ------------------------------------------------------------------
+
+    def _per_test_source(self, requirement: WarmupRequirement) -> WarmupRequirement | None:
+        """The requirement declared per-test that makes ``requirement`` per-test, or ``None``.
+
+        The engine's rule (``_graph``): declared ``True`` is per-test, ``False`` shared, unset
+        per-test exactly when a dependency is. Python requirements a catalog imports count too:
+        they are objects by now. Iterative: chains of thousands of requirements are fine.
+        """
+        known = self._per_test
+        stack = [requirement]
+        while stack:
+            current = stack[-1]
+            if current in known:
+                stack.pop()
+                continue
+            if current.is_per_test is not None:
+                known[current] = current if current.is_per_test else None
+                stack.pop()
+                continue
+            dependencies = current.iter_dependency_requirements()
+            pending = [dependency for dependency in dependencies if dependency not in known]
+            if pending:
+                stack.extend(pending)
+                continue
+            known[current] = next((known[d] for d in dependencies if known[d] is not None), None)
+            stack.pop()
+        return known[requirement]
+
+    def _check_shared(self, requirements: Mapping[str, WarmupRequirement]) -> None:
+        """``per_test: false`` with a per-test dependency: the engine would refuse it when a
+        producer prepares it, so say it now."""
+        declared = self._declarations.requirements
+        for requirement_id, requirement in requirements.items():
+            if requirement.is_per_test is not False:
+                continue
+            for dependency in requirement.iter_dependency_requirements():
+                source = self._per_test_source(dependency)
+                if source is None:
+                    continue
+                self._problems.add(
+                    declared[requirement_id].mark,
+                    f"requirements.{requirement_id}.per_test",
+                    f"{requirement_id!r} cannot be shared: its dependency "
+                    f"{requirement_label(dependency)!r} is per-test{_because(dependency, source)}; "
+                    "remove 'per_test: false' to make it per-test too, or make the dependency "
+                    "shared",
+                )
+                break
+
+
+def _because(requirement: WarmupRequirement, source: WarmupRequirement) -> str:
+    """`` (through 'x', declared at f.py:3)`` when ``source`` makes ``requirement`` per-test."""
+    if source is requirement:
+        return ""
+    site = declaration_site(source)
+    where = f", declared at {site}" if site else ""
+    return f" through its dependency {requirement_label(source)!r}{where}"
+
+
+def _per_test_fixture(
+    requirement: WarmupRequirement, source: WarmupRequirement, scope: str, shareable: bool
+) -> str:
+    name = requirement_label(requirement)
+    fix = "remove 'scope' to keep the default 'function'"
+    if shareable:
+        fix += f", or make {name!r} shared with 'per_test: false'"
+    return (
+        f"requirement {name!r} is per-test{_because(requirement, source)}: every test gets its "
+        f"own value, and a {scope!r}-scoped fixture would hand one value to many tests; {fix}"
+    )
+
+
+def _call(plan_class: type[WarmupPlan], name: str, options: Mapping[str, object]) -> str:
+    arguments = [repr(name), *(f"{key}={value!r}" for key, value in options.items())]
+    return f"{plan_class.__name__}({', '.join(arguments)})"
 
 
 def _type_name(value: object) -> str:
