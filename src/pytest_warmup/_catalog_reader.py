@@ -1047,13 +1047,24 @@ class CatalogFiles:
         self.problems = Problems()
         self.declarations = Declarations(self.problems)
         self.files: list[str] = []
+        #: packages imported to find ``pkg:`` files, in order
+        self.packages: list[str] = []
         self._read: set[str] = set()
 
+    def _imports_package(self, spec: object) -> None:
+        match = _PACKAGE_FILE.fullmatch(spec) if isinstance(spec, str) else None
+        if match is not None:
+            self.packages.append(match.group(1))
+
     def read_root(self, path: CatalogPath) -> None:
+        self._imports_package(path)
         try:
             source = root_source(path)
         except Unresolved as unresolved:
-            self.problems.add_file(os.fspath(path), str(unresolved))
+            shown = (
+                path if isinstance(path, str) and path.startswith("pkg:") else relative_path(path)
+            )
+            self.problems.add_file(shown, str(unresolved))
             return
         if source.key not in self._read:
             self._read_file(source, ())
@@ -1091,6 +1102,7 @@ class CatalogFiles:
             return
         here = (*chain, source)
         for spec, node, path in reader.includes(entries):
+            self._imports_package(spec)
             try:
                 included = included_source(spec, source)
             except Unresolved as unresolved:

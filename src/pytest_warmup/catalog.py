@@ -43,7 +43,7 @@ from ._declarations import (
 from ._files import CatalogPath, resolve_catalog_path
 from ._scopes import SCOPES, Scope
 from ._text import did_you_mean
-from .errors import WarmupError
+from .errors import CatalogError, WarmupError
 
 __all__ = [
     "CATALOG_VERSION",
@@ -149,18 +149,35 @@ def load_catalogs(paths: Iterable[CatalogPath]) -> Catalog:
     shared by all files: declaring one plan, id, producer or fixture in two files is a
     problem. No paths give the empty catalog.
     """
+    catalog, _, error = read_catalogs(paths)
+    if error is not None:
+        raise error
+    return catalog
+
+
+def read_catalogs(
+    paths: Iterable[CatalogPath],
+) -> tuple[Catalog, tuple[str, ...], CatalogError | None]:
+    """:func:`load_catalogs` for ``pytest-warmup check``: the catalog, the modules that reading
+    it imported (plan classes and instances, Python requirements, entry points, packages of
+    ``pkg:`` paths; their top-level code ran), and the error instead of raising it."""
     with _garbage_collection_paused():
         files = CatalogFiles()
         for path in paths:
             files.read_root(path)
-        catalog = _Compiler(files.declarations, files.problems).compile(tuple(files.files))
+        compiler = _Compiler(files.declarations, files.problems)
+        catalog = compiler.compile(tuple(files.files))
         problems = files.problems
+        modules = tuple(dict.fromkeys([*files.packages, *compiler.modules]))
         # The declarations and the YAML nodes they keep are garbage now. Freed while the
         # collector is paused, it never walks them: its first pass after a large catalog
         # otherwise took longer than compiling (10,000 requirements: 0.08 s).
-        del files
-    problems.raise_if_any()
-    return catalog
+        del files, compiler
+    try:
+        problems.raise_if_any()
+    except CatalogError as error:
+        return catalog, modules, error
+    return catalog, modules, None
 
 
 @contextmanager
@@ -224,6 +241,8 @@ class _PlanEntryPoints:
 
     def __init__(self) -> None:
         self._by_name: dict[str, list[EntryPoint]] | None = None
+        #: modules of the entry points loaded, in order
+        self.modules: list[str] = []
 
     def load(self, name: str) -> tuple[object, str]:
         """The object entry point ``name`` provides, and where it comes from (for messages)."""
@@ -249,6 +268,7 @@ class _PlanEntryPoints:
                 "name the plan with 'class: module:attribute'"
             )
         origin = f"entry point {name!r} of {described[0]}"
+        self.modules.append(providers[0].module)
         try:
             return providers[0].load(), origin
         except Exception as exc:  # whatever the imported module raises
@@ -268,9 +288,15 @@ class _Compiler:
         self._problems = problems
         self._entry_points = _PlanEntryPoints()
         self._imported: dict[str, object] = {}
+        self._modules: list[str] = []
         #: requirement -> the requirement declared per-test that makes it per-test (itself, or
         #: one it depends on), ``None`` when it is shared
         self._per_test: dict[WarmupRequirement, WarmupRequirement | None] = {}
+
+    @property
+    def modules(self) -> list[str]:
+        """The modules imported so far, in order: import paths, then entry points."""
+        return [*self._modules, *self._entry_points.modules]
 
     def compile(self, files: tuple[str, ...]) -> Catalog:
         plans = {name: self._plan(decl) for name, decl in self._declarations.plans.items()}
@@ -293,6 +319,7 @@ class _Compiler:
 
     def _import(self, path: str) -> object:
         if path not in self._imported:
+            self._modules.append(path.partition(":")[0])
             self._imported[path] = _import_object(path)
         return self._imported[path]
 
