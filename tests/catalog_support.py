@@ -34,8 +34,14 @@ class BrokenPlan(WarmupPlan):
         raise RuntimeError("no database")
 
 
+class ExitingPlan(WarmupPlan):
+    def __init__(self, name: str) -> None:
+        raise SystemExit(3)
+
+
 shared_plan = EchoPlan("shared")
 python_requirement = shared_plan.require(id="python_requirement", payload={"from": "python"})
+per_test_requirement = shared_plan.require(id="per_test_requirement", is_per_test=True)
 NOT_A_REQUIREMENT = 42
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pickle
+import time
 from pathlib import Path
 
 import pytest
 
+import catalog_support
 from catalog_support import write
 from pytest_warmup import WarmupError
+from pytest_warmup._declarations import declaration_site
 from pytest_warmup.catalog import load_catalog
 from pytest_warmup.errors import CatalogError
 
@@ -487,6 +490,227 @@ def test_fixture_fields_and_references_are_checked() -> None:
         "'other' of requirement 'b'; add 'other' to producers.prep.plans",
         "warmup.yaml:15:3: fixtures.empty: missing required key 'producer'",
         "warmup.yaml:15:3: fixtures.empty: missing required key 'requirement'",
+    ]
+
+
+# -- hostile or odd input: one clean error each, never a crash (issue 14) --------------------
+
+
+def one_requirement(fields: str) -> str:
+    """A catalog with plan ``echo`` and requirement ``a`` on line 4, ``fields`` at column 31."""
+    return f"version: 1\nplans:\n{ECHO}\nrequirements: {{a: {{plan: echo, {fields}}}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "version: !!int abc\n",
+            "warmup.yaml:1:10: version: cannot read 'abc' as an integer (!!int); correct it, or "
+            "quote it without a tag to keep it text",
+        ),
+        (
+            "version: !!int ''\n",
+            "warmup.yaml:1:10: version: cannot read '' as an integer (!!int); correct it, or "
+            "quote it without a tag to keep it text",
+        ),
+        (
+            "version: !!int {}\n",
+            "warmup.yaml:1:10: version: expected a single value, got a mapping tagged '!!int'",
+        ),
+        (
+            "version: !!float []\n",
+            "warmup.yaml:1:10: version: expected a single value, got a list tagged '!!float'",
+        ),
+        (
+            one_requirement("per_test: !!bool maybe"),
+            "warmup.yaml:4:42: requirements.a.per_test: cannot read 'maybe' as a boolean "
+            "(!!bool); correct it, or quote it without a tag to keep it text",
+        ),
+        (
+            one_requirement("payload: {x: 0x_}"),
+            "warmup.yaml:4:45: requirements.a.payload.x: cannot read '0x_' as an integer (!!int); "
+            "correct it, or quote it without a tag to keep it text",
+        ),
+    ],
+)
+def test_a_tag_its_value_does_not_fit_is_a_problem(text: str, expected: str) -> None:
+    assert problems(text) == [expected]
+
+
+def test_integers_too_long_for_python_to_read_are_a_problem() -> None:
+    assert problems(one_requirement(f"payload: {{n: {'9' * 4400}}}")) == [
+        "warmup.yaml:4:45: requirements.a.payload.n: integer with more than 4300 digits; write it "
+        "as a string (quote it)"
+    ]
+    assert problems("version: " + "1" * 5000 + "\n") == [
+        "warmup.yaml:1:10: version: integer with more than 4300 digits; write it as a string "
+        "(quote it)"
+    ]
+
+
+@pytest.mark.parametrize("levels", [101, 500, 990])
+def test_payloads_nested_deeper_than_100_levels_are_a_problem(levels: int) -> None:
+    head = f"version: 1\nplans:\n{ECHO}\nrequirements:\n  a: {{plan: echo, payload: {{d: "
+    (problem,) = problems(head + "[" * levels + "]" * levels + "}}\n")
+    # The payload mapping is level 4 of the document: its 97th list is level 101.
+    assert problem.startswith(f"warmup.yaml:5:{len('  a: {plan: echo, payload: {d: ') + 97}: ")
+    assert problem.endswith(
+        "]: mappings and lists nest more than 100 levels deep here; flatten the data"
+    )
+
+
+def test_aliases_nesting_deeper_than_100_levels_are_a_problem() -> None:
+    lines = ["version: 1", "plans:", ECHO, "x-0: &c0 [end]"]
+    lines += [f"x-{level}: &c{level} [*c{level - 1}]" for level in range(1, 1500)]
+    lines.append("requirements: {a: {plan: echo, payload: {deep: *c1499}}}")
+    (problem,) = problems("\n".join(lines) + "\n")
+    assert problem.endswith(
+        "mappings and lists nest more than 100 levels deep here; flatten the data"
+    )
+
+
+def test_an_alias_bomb_is_a_problem_before_it_is_expanded() -> None:
+    # 584 bytes that made --warmup-report write 188 MB: 9 ** 9 values once expanded.
+    lines = ["version: 1", "plans:", ECHO, "x-0: &l0 [a, b, c, d, e, f, g, h, i]"]
+    lines += [f"x-{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)]
+    lines.append("requirements: {a: {plan: echo, payload: {big: *l8}}}")
+    assert problems("\n".join(lines) + "\n") == [
+        "warmup.yaml:8:6: requirements.a.payload.big[0][0][0][1]: YAML aliases repeat more than "
+        "100,000 values in this file; write the data out, or use fewer aliases of large anchors"
+    ]
+
+
+def test_values_repeated_by_aliases_count_towards_one_bound_per_file() -> None:
+    # 1,000 values each time: the first use is read, the next 100 repeat 100,000 values.
+    lines = ["version: 1", "plans:", ECHO, "x-big: &big [" + ", ".join(["1"] * 999) + "]"]
+    lines += ["requirements:"]
+    lines += [f"  r{n}: {{plan: echo, payload: {{a: *big}}}}" for n in range(101)]
+    write(Path("warmup.yaml"), "\n".join(lines) + "\n")
+    assert len(load_catalog("warmup.yaml").requirements) == 101
+    lines.append("  r101: {plan: echo, payload: {a: *big}}")
+    assert problems("\n".join(lines) + "\n") == [
+        "warmup.yaml:4:8: requirements.r101.payload.a: YAML aliases repeat more than 100,000 "
+        "values in this file; write the data out, or use fewer aliases of large anchors"
+    ]
+
+
+def test_a_merge_bomb_reads_each_merged_mapping_once() -> None:
+    lines = ["version: 1", "plans:", ECHO, "x-0: &m0 {plan: echo}"]
+    lines += [f"x-{n}: &m{n} {{<<: [*m{n - 1}, *m{n - 1}]}}" for n in range(1, 60)]
+    lines.append("requirements: {a: {<<: *m59}}")
+    write(Path("warmup.yaml"), "\n".join(lines) + "\n")
+    started = time.monotonic()
+    assert list(load_catalog("warmup.yaml").requirements) == ["a"]
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("character", ["\n", "\r", "\x0b", "\x85", "\u2028"])
+def test_a_problem_stays_on_one_line_whatever_its_key_holds(character: str) -> None:
+    escaped = character.encode("unicode_escape").decode()
+    text = f'version: 1\nplans:\n{ECHO}\nrequirements: {{"a{escaped}b": {{plan: ekho}}}}\n'
+    assert problems(text) == [
+        f"warmup.yaml:4:{29 + len(escaped)}: requirements.a{escaped}b.plan: unknown plan 'ekho' "
+        "(did you mean 'echo'?)"
+    ]
+
+
+def test_a_tab_in_the_indentation_gets_a_hint() -> None:
+    assert problems("version: 1\nplans:\n\techo: {class: x}\n") == [
+        "warmup.yaml:3:1: invalid YAML: while scanning for the next token, found character "
+        "that cannot start any token; YAML indents with spaces only: replace the tab on this "
+        "line with spaces"
+    ]
+
+
+def test_a_line_out_of_alignment_gets_a_hint() -> None:
+    text = f"version: 1\nplans:\n{ECHO}\n   other: {{class: x}}\n"
+    assert problems(text) == [
+        "warmup.yaml:4:4: invalid YAML: while parsing a block mapping, did not find expected "
+        "key; check the indentation of this line and the ones above it: the keys of one "
+        "mapping and the items of one list start in the same column, nested ones further right"
+    ]
+
+
+def test_a_plan_module_that_exits_at_import_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path / "exiting_plans.py", "import sys\nsys.exit(0)\n")
+    write(
+        tmp_path / "failing_plans.py",
+        "class Plan:\n    def __init__(self, name):\n        raise SystemExit(3)\n",
+    )
+    text = """
+    version: 1
+    plans:
+      gone: {class: "exiting_plans:Plan"}
+      stops: {class: "catalog_support:ExitingPlan"}
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(tmp_path))
+        assert problems(text) == [
+            "warmup.yaml:3:17: plans.gone.class: cannot import 'exiting_plans:Plan': importing "
+            "'exiting_plans' called sys.exit(0); code a catalog names must not exit the process "
+            "(move it under 'if __name__ == \"__main__\":')",
+            "warmup.yaml:4:3: plans.stops: ExitingPlan('stops') called sys.exit(3); code a "
+            "catalog names must not exit the process (move it under 'if __name__ == "
+            '"__main__":\')',
+        ]
+
+
+# -- per-test requirements in broader fixtures (issue 13, item 5) ----------------------------
+
+
+PER_TEST = f"""
+version: 1
+plans:
+{ECHO}
+requirements:
+  customer: {{plan: echo}}
+  vip_order: {{plan: echo, per_test: true}}
+  order_line: {{plan: echo, dependencies: {{order: vip_order}}}}
+  python_each:
+    plan: echo
+    dependencies: {{each: {{import: "catalog_support:per_test_requirement"}}}}
+producers:
+  shop: {{scope: module, plans: [echo]}}
+fixtures:
+"""
+
+
+def test_a_per_test_requirement_in_a_fixture_broader_than_function_is_a_problem() -> None:
+    site = declaration_site(catalog_support.per_test_requirement)
+    text = PER_TEST + (
+        "  an_order: {requirement: vip_order, producer: shop, scope: module}\n"
+        "  a_line: {requirement: order_line, producer: shop, scope: class}\n"
+        "  from_python: {requirement: python_each, producer: shop, scope: module}\n"
+        "  one_order: {requirement: vip_order, producer: shop}\n"
+        "  a_customer: {requirement: customer, producer: shop, scope: module}\n"
+    )
+    assert problems(text) == [
+        "warmup.yaml:14:61: fixtures.an_order.scope: requirement 'vip_order' is per-test: every "
+        "test gets its own value, and a 'module'-scoped fixture would hand one value to many "
+        "tests; remove 'scope' to keep the default 'function', or make 'vip_order' shared with "
+        "'per_test: false'",
+        "warmup.yaml:15:60: fixtures.a_line.scope: requirement 'order_line' is per-test through "
+        "its dependency 'vip_order', declared at warmup.yaml:6: every test gets its own value, "
+        "and a 'class'-scoped fixture would hand one value to many tests; remove 'scope' to keep "
+        "the default 'function'",
+        "warmup.yaml:16:66: fixtures.from_python.scope: requirement 'python_each' is per-test "
+        f"through its dependency 'per_test_requirement', declared at {site}: "
+        "every test gets its own value, and a 'module'-scoped fixture would hand one value to "
+        "many tests; remove 'scope' to keep the default 'function'",
+    ]
+
+
+def test_a_shared_requirement_with_a_per_test_dependency_is_a_problem() -> None:
+    text = PER_TEST.replace(
+        "order_line: {plan: echo, dependencies:",
+        "order_line: {plan: echo, per_test: false, dependencies:",
+    )
+    text += "  {}\n"
+    assert problems(text) == [
+        "warmup.yaml:7:3: requirements.order_line.per_test: 'order_line' cannot be shared: its "
+        "dependency 'vip_order' is per-test; remove 'per_test: false' to make it per-test too, "
+        "or make the dependency shared"
     ]
 
 

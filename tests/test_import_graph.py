@@ -22,6 +22,7 @@ PACKAGE = Path(pytest_warmup.__file__).parent
 #: the glue between pytest and the engine: the only modules that may import pytest
 PLUGIN_LAYER = {
     "_catalog_fixtures",
+    "_cli",  # check reads the project's configuration with pytest itself
     "_error_display",
     "_injection",
     "_items",
@@ -39,11 +40,11 @@ ENGINE = {
     "__init__",
     "_binding",
     "_catalog_reader",
-    "_cli",
     "_declarations",
     "_files",
     "_graph",
     "_interrupts",
+    "_limits",
     "_nodes",
     "_overrides",
     "_record",

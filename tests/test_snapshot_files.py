@@ -101,15 +101,13 @@ def test_bundle_problem_is_reported_with_the_contract_message(
 
 def test_invalid_json_names_the_file_and_the_position(tmp_path: Path) -> None:
     assert bundle_problem(tmp_path, '{"version": 1\n "scopes": {}}') == (
-        "snapshot file 'snap.json' is not valid JSON: Expecting ',' delimiter: line 2 column 2 "
-        "(char 15)"
+        "snapshot file 'snap.json' is not valid JSON: snap.json:2:2: Expecting ',' delimiter"
     )
 
 
 def test_invalid_yaml_names_the_file_and_the_position(tmp_path: Path) -> None:
     message = bundle_problem(tmp_path, "version: 1\nscopes: [\n", name="snap.yaml")
-    assert message.startswith("snapshot file 'snap.yaml' is not valid YAML: ")
-    assert "line 3" in message
+    assert message.startswith("snapshot file 'snap.yaml' is not valid YAML: snap.yaml:3:1: ")
 
 
 def test_yaml_content_must_be_a_mapping(tmp_path: Path) -> None:
@@ -280,4 +278,116 @@ def test_a_broken_bundle_fails_every_producer_with_its_message(pytester: pytest.
             f"E   WarmupError: snapshot scope '{MODULE_SCOPE_ID}' field 'shared' must be a "
             "mapping, found a list"
         ]
+    )
+
+
+# -- hostile or odd input: one clean error each, never a crash (issue 14) --------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "version: !!bool 1\n",
+            "snapshot file 'snap.yaml' is not valid YAML: snap.yaml:1:10: cannot read '1' as a "
+            "boolean (!!bool); correct it, or quote it without a tag to keep it text",
+        ),
+        (
+            "version: !!int ''\n",
+            "snapshot file 'snap.yaml' is not valid YAML: snap.yaml:1:10: cannot read '' as an "
+            "integer (!!int); correct it, or quote it without a tag to keep it text",
+        ),
+        (
+            "version: 0x" + "f" * 4000 + "\n",
+            "snapshot file 'snap.yaml' is not valid YAML: snap.yaml:1:10: integer with more than "
+            "4300 digits; write it as a string (quote it)",
+        ),
+        (
+            "version: 1\nscopes: {s: {shared: {a: {value: &r [*r]}}}}\n",
+            "snapshot file 'snap.yaml' cannot be read: snap.yaml:2:34: an alias refers to a value "
+            "that contains it; data must not be recursive",
+        ),
+    ],
+)
+def test_odd_yaml_values_are_reported_with_their_position(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    # Before: KeyError, IndexError, a ValueError while building the message, a RecursionError.
+    assert bundle_problem(tmp_path, text, name="snap.yaml") == message
+
+
+@pytest.mark.parametrize(
+    ("mapping", "second", "first"),
+    [
+        ("{1: a, 0x1: b}", "0x1", "1"),
+        ("{true: a, yes: b}", "yes", "true"),
+        ("{null: a, ~: b}", "~", "null"),
+    ],
+)
+def test_yaml_keys_equal_once_resolved_are_a_repeated_key(
+    tmp_path: Path, mapping: str, second: str, first: str
+) -> None:
+    text = f"version: 1\nscopes:\n  {SID}:\n    shared:\n      db: {{value: {mapping}}}\n"
+    column = len("      db: {value: ") + mapping.index(second) + 1
+    assert bundle_problem(tmp_path, text, name="snap.yaml") == (
+        f"snapshot file 'snap.yaml' is not valid YAML: snap.yaml:5:{column}: while constructing "
+        f"a mapping, found duplicate key {second!r} (the same key as {first!r} on line 5); "
+        "keep one"
+    )
+
+
+def test_json_nested_deeper_than_100_levels_is_reported_where_it_passes_the_bound(
+    tmp_path: Path,
+) -> None:
+    for levels in (150, 1000):  # 1,000 was a RecursionError
+        text = '{"version": 1, "shared": {"a": {"value": ' + "[" * levels + "]" * levels + "}}}"
+        assert fragment_problem(tmp_path, text) == (
+            "targeted snapshot file for 'main' 'frag.json' cannot be read: frag.json:1:139: "
+            "mappings and lists nest more than 100 levels deep here; flatten the data"
+        )
+
+
+def test_json_integers_too_long_for_python_are_reported_where_they_are(tmp_path: Path) -> None:
+    text = '{"version": 1,\n "shared": {"a": {"value": [1.5e3, ' + "9" * 5000 + "]}}}"
+    assert fragment_problem(tmp_path, text) == (
+        "targeted snapshot file for 'main' 'frag.json' cannot be read: frag.json:2:36: integer "
+        "with more than 4300 digits; write it as a string (quote it)"
+    )
+
+
+def test_an_alias_bomb_is_reported_before_it_is_expanded(tmp_path: Path) -> None:
+    # 657 bytes that took 110 s and 6.2 GB: each level lists the one below 9 times.
+    lines = ["x-0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"x-{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 10)]
+    lines.append("version: 1\nshared: {a: {value: *l9}}")
+    assert fragment_problem(tmp_path, "\n".join(lines) + "\n", name="frag.yaml") == (
+        "targeted snapshot file for 'main' 'frag.yaml' cannot be read: frag.yaml:6:6: YAML "
+        "aliases repeat more than 100,000 values in this file; write the data out, or use "
+        "fewer aliases of large anchors"
+    )
+
+
+def test_a_tab_in_the_indentation_gets_a_hint(tmp_path: Path) -> None:
+    assert bundle_problem(tmp_path, "version: 1\nscopes:\n\ts: {}\n", name="snap.yaml") == (
+        "snapshot file 'snap.yaml' is not valid YAML: snap.yaml:3:1: while scanning for the next "
+        "token, found character that cannot start any token; YAML indents with spaces only: "
+        "replace the tab on this line with spaces"
+    )
+
+
+def test_a_line_out_of_alignment_gets_a_hint(tmp_path: Path) -> None:
+    text = "version: 1\nscopes:\n  a: {}\n   b: {}\n"
+    assert bundle_problem(tmp_path, text, name="snap.yaml") == (
+        "snapshot file 'snap.yaml' is not valid YAML: snap.yaml:4:4: while parsing a block "
+        "mapping, did not find expected key; check the indentation of this line and the ones "
+        "above it: the keys of one mapping and the items of one list start in the same column, "
+        "nested ones further right"
+    )
+
+
+def test_a_file_read_as_json_because_of_its_name_says_so(tmp_path: Path) -> None:
+    assert bundle_problem(tmp_path, "version: 1\nscopes: {}\n", name="snap.txt") == (
+        "snapshot file 'snap.txt' is not valid JSON: snap.txt:1:1: Expecting value; the file is "
+        "read as JSON because its name does not end in .yaml or .yml (the extension decides the "
+        "format)"
     )

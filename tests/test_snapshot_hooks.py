@@ -139,7 +139,8 @@ def test_yaml_cannot_build_python_objects(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            "E   WarmupError: snapshot file 'snapshot.yaml' is not valid YAML: could not "
-            "determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply:os.getcwd'*"
+            "E   WarmupError: snapshot file 'snapshot.yaml' is not valid YAML: snapshot.yaml:2:9: "
+            "could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object/apply:os.getcwd'"
         ]
     )

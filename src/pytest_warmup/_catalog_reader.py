@@ -20,6 +20,14 @@ from typing import Any, Final, Literal, NamedTuple, TypeVar
 from yaml import MarkedYAMLError, YAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ._limits import (
+    DEPTH_PROBLEM,
+    MAX_ALIAS_VALUES,
+    MAX_DEPTH,
+    MAX_INTEGER_DIGITS,
+    RECURSION_PROBLEM,
+    VALUES_PROBLEM,
+)
 from .errors import CatalogError
 
 if sys.version_info >= (3, 11):
@@ -30,7 +38,8 @@ else:
 from ._files import CatalogPath
 from ._scopes import SCOPES, Scope
 from ._text import did_you_mean, relative_path
-from ._yaml import SafeLoader as _SafeLoader  # libyaml's when it can be used: faster
+from ._yaml import BoundedLoader as _SafeLoader  # libyaml's when it can be used: faster
+from ._yaml import describe_error
 
 CATALOG_VERSION: Final = 1
 PlanSource = Literal["class", "entry_point", "instance"]
@@ -56,21 +65,34 @@ class Mark(NamedTuple):
 
 
 class Problems:
-    """Every problem found, reported together, sorted by file and position."""
+    """Every problem found, reported together, sorted by file and position; each one line."""
 
     def __init__(self) -> None:
         self._found: set[tuple[str, int, int, str]] = set()
 
     def add(self, mark: Mark, path: str, message: str) -> None:
+        if len(path) > 160:  # a path 100 levels deep, or a huge key: its ends say enough
+            path = f"{path[:100]}...{path[-40:]}"
         text = f"{mark}: {path}: {message}" if path else f"{mark}: {message}"
-        self._found.add((mark.file, mark.line, mark.column, text))
+        self._found.add((mark.file, mark.line, mark.column, one_line(text)))
 
     def add_file(self, file: str, message: str) -> None:
-        self._found.add((file, 0, 0, f"{file}: {message}"))
+        self._found.add((file, 0, 0, one_line(f"{file}: {message}")))
 
     def raise_if_any(self) -> None:
         if self._found:
             raise CatalogError([text for *_, text in sorted(self._found)])
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other unprintable characters as escapes (``\\n``,
+    ``\\x0b``, ``\\u2028``): a key may hold any of them, and a problem is one line."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
 
 
 def exception_text(exc: BaseException) -> str:
@@ -382,7 +404,10 @@ def _describe(node: Node) -> str:
         return "a mapping"
     if _is_list(node):
         return "a list"
-    if isinstance(node, ScalarNode) and node.tag == _STR and not node.value:
+    if not isinstance(node, ScalarNode):
+        kind = "a mapping" if isinstance(node, MappingNode) else "a list"
+        return f"{kind} tagged {_short_tag(node.tag)!r}"
+    if node.tag == _STR and not node.value:
         return "an empty string"
     return _SCALAR_KINDS.get(node.tag, f"a value tagged {_short_tag(node.tag)!r}")
 
@@ -395,10 +420,20 @@ def _is_list(node: Node) -> bool:
     return isinstance(node, SequenceNode) and node.tag == _SEQ
 
 
-def _is_decimal(value: str) -> bool:
+def _is_decimal(value: object) -> bool:
     # Plain decimal integers are most numbers in catalogs; the constructor handles the rest
-    # (YAML 1.1 reads a leading 0 as octal, and allows 0x.., 1_000, 1:30).
-    return value.isdecimal() and value.isascii() and (value == "0" or value[0] != "0")
+    # (YAML 1.1 reads a leading 0 as octal, and allows 0x.., 1_000, 1:30) and the bounds.
+    return (
+        isinstance(value, str)
+        and value.isdecimal()
+        and value.isascii()
+        and (value == "0" or value[0] != "0")
+        and len(value) <= MAX_INTEGER_DIGITS
+    )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 class _Invalid:
@@ -434,6 +469,13 @@ class FileReader:
         self._loader = loader
         self._problems = problems
         self._data_done: dict[int, Any] = {}
+        #: id of a mapping or list built by data() -> (levels it nests, values once expanded)
+        self._shapes: dict[int, tuple[int, int]] = {}
+        #: levels of mappings and lists around the value data() reads; a payload is at 4
+        self._depth = 3
+        #: values that aliases repeat in the payloads and options of the file
+        self._repeated = 0
+        self._merged_entries: dict[int, Entries] = {}
 
     # -- the document ---------------------------------------------------------------------------
 
@@ -464,10 +506,13 @@ class FileReader:
 
     def _reads_version(self, node: Node) -> bool:
         number = node.tag in (_INT, _FLOAT)
-        if number and self._scalar(node) == CATALOG_VERSION:
-            return True
         if number:
-            message = f"unsupported catalog version {node.value}"
+            value = self._scalar(node, "version")
+            if value is INVALID:
+                return False
+            if value == CATALOG_VERSION:
+                return True
+            message = f"unsupported catalog version {_short(node.value)}"
         else:
             message = f"expected the integer {CATALOG_VERSION}, got {_describe(node)}"
         self.problem(
@@ -605,7 +650,10 @@ class FileReader:
         if found is not None:
             per_test_node = found[1]
             if per_test_node.tag in (_BOOL, _NULL):
-                per_test = self._scalar(per_test_node)
+                per_test = self._scalar(per_test_node, f"{path}.per_test")
+                if per_test is INVALID:
+                    per_test = None
+                    complete = False
             else:
                 self.wrong_type(per_test_node, f"{path}.per_test", "true, false or null")
                 complete = False
@@ -756,6 +804,12 @@ class FileReader:
                 explicit[key.value] = pair
         if len(explicit) == len(pairs):
             return explicit
+        done = self._merged_entries.get(id(node))
+        if done is not None:  # a mapping merged in many places is read once
+            return done
+        if len(merging) >= MAX_DEPTH:
+            self.problem(node, path, DEPTH_PROBLEM)
+            return {}
         explicit = {}
         merged: Entries = {}
         for key, value in pairs:
@@ -773,10 +827,9 @@ class FileReader:
             else:
                 shown = key.value if isinstance(key, ScalarNode) else _describe(key)
                 self.problem(key, path, f"key {shown} must be a string; quote it")
-        if not merged:
-            return explicit
         # A mapping's own keys win over merged ones (YAML merge-key rules).
         merged.update(explicit)
+        self._merged_entries[id(node)] = merged
         return merged
 
     def _merged(self, value: Node, path: str, merging: frozenset[int]) -> Entries:
@@ -860,7 +913,12 @@ class FileReader:
         return INVALID
 
     def data(self, node: Node, path: str, *, expected_mapping: bool = False) -> Any:
-        """Plain data (mappings with string keys, lists, scalars), or ``INVALID``."""
+        """Plain data (mappings with string keys, lists, scalars), or ``INVALID``.
+
+        Bounded: :data:`MAX_DEPTH` levels, :data:`MAX_ALIAS_VALUES` values repeated by aliases
+        in the file, no recursive alias. An alias shares its anchor's node, which is built once,
+        so alias bombs cost time in proportion to the text.
+        """
         is_mapping = node.tag == _MAP and isinstance(node, MappingNode)
         if not is_mapping:
             if expected_mapping:
@@ -870,7 +928,7 @@ class FileReader:
                 if node.tag == _STR:
                     return node.value
                 if node.tag in _PLAIN_SCALARS:
-                    return self._scalar(node)
+                    return self._scalar(node, path)
                 if node.tag == _TIMESTAMP:
                     self.problem(
                         node,
@@ -878,54 +936,94 @@ class FileReader:
                         f"timestamp {node.value} is not plain data; quote it to keep it a string",
                     )
                     return INVALID
-        # An alias shares its anchor's node: build it once, so alias bombs stay linear.
         key = id(node)
         done = self._data_done.get(key)
         if done is _BUILDING:
-            self.problem(
-                node,
-                path,
-                "an alias refers to a value that contains it; data must not be recursive",
-            )
+            self.problem(node, path, RECURSION_PROBLEM)
             return INVALID
-        if done is not None:
+        if done is not None:  # an alias repeats a mapping or list already read
+            levels, values = self._shapes.get(key, (0, 1))
+            if self._depth + levels > MAX_DEPTH:
+                self.problem(node, path, DEPTH_PROBLEM)
+                return INVALID
+            if done is not INVALID:
+                self._repeated += values
+                if self._repeated > MAX_ALIAS_VALUES:
+                    self._repeated = -(1 << 62)  # reported once
+                    self.problem(node, path, VALUES_PROBLEM)
+                    return INVALID
             return done
+        if self._depth >= MAX_DEPTH:
+            self.problem(node, path, DEPTH_PROBLEM)
+            self._data_done[key] = INVALID
+            return INVALID
         self._data_done[key] = _BUILDING
-        result: Any
-        valid = True
-        if is_mapping:
-            assert isinstance(node, MappingNode)
-            result = {}
-            for name, (_, value) in self._entries(node, path, _NO_MERGES).items():
-                # Plain scalars inline: payloads are mostly those, and a call per value adds up.
-                tag = value.tag
-                if tag == _STR and value.__class__ is ScalarNode:
-                    result[name] = value.value
-                elif tag == _INT and value.__class__ is ScalarNode and _is_decimal(value.value):
-                    result[name] = int(value.value)
-                elif tag in _PLAIN_SCALARS and value.__class__ is ScalarNode:
-                    result[name] = self._scalar(value)
-                else:
-                    result[name] = item = self.data(value, f"{path}.{name}")
-                    valid = valid and item is not INVALID
-        elif _is_list(node):
-            result = [self.data(item, f"{path}[{index}]") for index, item in enumerate(node.value)]
-            valid = not any(isinstance(item, _Invalid) for item in result)
-        else:
-            self.problem(
-                node,
-                path,
-                f"unsupported YAML tag {_short_tag(node.tag)!r}; use plain data: {_PLAIN_DATA}",
-            )
-            valid = False
+        self._depth += 1
+        try:
+            result, valid, levels, values = self._collection(node, path, is_mapping)
+        finally:
+            self._depth -= 1
+        self._shapes[key] = (levels + 1, values)
         self._data_done[key] = result = result if valid else INVALID
         return result
 
-    def _scalar(self, node: Node) -> Any:
+    def _collection(self, node: Node, path: str, is_mapping: bool) -> tuple[Any, bool, int, int]:
+        """data() of a mapping or list: (value, valid, levels its items nest, values)."""
+        valid = True
+        levels = 0
+        values = 1
+        shapes = self._shapes
+        if is_mapping:
+            assert isinstance(node, MappingNode)
+            mapping: dict[str, Any] = {}
+            for name, (_, value) in self._entries(node, path, _NO_MERGES).items():
+                # Plain scalars inline: payloads are mostly those, and a call per value adds up.
+                tag = value.tag
+                values += 1
+                if tag == _STR and value.__class__ is ScalarNode:
+                    mapping[name] = value.value
+                elif tag == _INT and value.__class__ is ScalarNode and _is_decimal(value.value):
+                    mapping[name] = int(value.value)
+                else:
+                    mapping[name] = item = self.data(value, f"{path}.{name}")
+                    valid = valid and item is not INVALID
+                    shape = shapes.get(id(value))
+                    if shape is not None:
+                        levels = max(levels, shape[0])
+                        values += shape[1] - 1
+            return mapping, valid, levels, values
+        if _is_list(node):
+            items = []
+            for index, member in enumerate(node.value):
+                items.append(item := self.data(member, f"{path}[{index}]"))
+                valid = valid and item is not INVALID
+                values += 1
+                shape = shapes.get(id(member))
+                if shape is not None:
+                    levels = max(levels, shape[0])
+                    values += shape[1] - 1
+            return items, valid, levels, values
+        self.problem(
+            node,
+            path,
+            f"unsupported YAML tag {_short_tag(node.tag)!r}; use plain data: {_PLAIN_DATA}",
+        )
+        return INVALID, False, 0, 1
+
+    def _scalar(self, node: Node, path: str) -> Any:
+        """The value of a scalar tagged int, float, bool or null, or ``INVALID`` (reported):
+        an explicit tag may name a type its text is not (``!!bool maybe``, ``!!int {}``)."""
         value = node.value
         if node.tag == _INT and _is_decimal(value):
             return int(value)
-        return self._loader.construct_object(node)
+        if not isinstance(node, ScalarNode):
+            self.problem(node, path, f"expected a single value, got {_describe(node)}")
+            return INVALID
+        try:
+            return self._loader.construct_object(node)
+        except MarkedYAMLError as exc:
+            self.problem(node, path, exc.problem or "unreadable value")
+            return INVALID
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -949,13 +1047,24 @@ class CatalogFiles:
         self.problems = Problems()
         self.declarations = Declarations(self.problems)
         self.files: list[str] = []
+        #: packages imported to find ``pkg:`` files, in order
+        self.packages: list[str] = []
         self._read: set[str] = set()
 
+    def _imports_package(self, spec: object) -> None:
+        match = _PACKAGE_FILE.fullmatch(spec) if isinstance(spec, str) else None
+        if match is not None:
+            self.packages.append(match.group(1))
+
     def read_root(self, path: CatalogPath) -> None:
+        self._imports_package(path)
         try:
             source = root_source(path)
         except Unresolved as unresolved:
-            self.problems.add_file(os.fspath(path), str(unresolved))
+            shown = (
+                path if isinstance(path, str) and path.startswith("pkg:") else relative_path(path)
+            )
+            self.problems.add_file(shown, str(unresolved))
             return
         if source.key not in self._read:
             self._read_file(source, ())
@@ -969,19 +1078,20 @@ class CatalogFiles:
             return
         loader = _Loader(data)
         try:
-            self._read_document(source, loader, chain)
+            self._read_document(source, loader, chain, data)
         finally:
             loader.dispose()
         self.files.append(source.display)  # after its includes, like its declarations
 
-    def _read_document(self, source: Source, loader: _Loader, chain: tuple[Source, ...]) -> None:
+    def _read_document(
+        self, source: Source, loader: _Loader, chain: tuple[Source, ...], data: bytes
+    ) -> None:
         try:
             root = loader.get_single_node()
         except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-            problem = ", ".join(part for part in (exc.context, exc.problem) if part)
-            self.problems.add(Mark(source.display, line, column), "", f"invalid YAML: {problem}")
+            line, column, problem, syntax = describe_error(exc, data.decode("utf-8", "replace"))
+            prefix = "invalid YAML: " if syntax else ""
+            self.problems.add(Mark(source.display, line + 1, column + 1), "", prefix + problem)
             return
         except YAMLError as exc:  # unreadable bytes; no position to show
             self.problems.add_file(source.display, f"invalid YAML: {exception_text(exc)}")
@@ -992,6 +1102,7 @@ class CatalogFiles:
             return
         here = (*chain, source)
         for spec, node, path in reader.includes(entries):
+            self._imports_package(spec)
             try:
                 included = included_source(spec, source)
             except Unresolved as unresolved:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._files import FORMAT_VERSION
 from ._graph import GraphNode
+from ._limits import integer_too_large
 from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
 from ._slots import map_slots
@@ -32,9 +33,14 @@ __all__ = [
 
 
 def to_plain(value: Any) -> Any:
-    """A JSON-compatible copy: tuples become lists, keys strings, anything else its ``repr``."""
-    if value is None or isinstance(value, (str, bool, int)):
+    """A JSON-compatible copy: tuples become lists, keys strings, anything else its ``repr``.
+
+    An integer too long for Python to write in decimal becomes its ``hex()`` text.
+    """
+    if value is None or isinstance(value, (str, bool)):
         return value
+    if isinstance(value, int):
+        return hex(value) if integer_too_large(value) else value
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, Mapping):
@@ -50,7 +56,7 @@ def _plain_key(key: Any) -> str:
     if key is None or isinstance(key, bool):
         return json.dumps(key)  # what json.dumps would have written: null, true, false
     if isinstance(key, (int, float)):
-        return str(key)
+        return hex(key) if isinstance(key, int) and integer_too_large(key) else str(key)
     return repr(key)
 
 

@@ -33,11 +33,17 @@ from ._catalog_reader import (
     Text,
     exception_text,
 )
-from ._declarations import WarmupPlan, WarmupRequirement, set_declaration_site
+from ._declarations import (
+    WarmupPlan,
+    WarmupRequirement,
+    declaration_site,
+    requirement_label,
+    set_declaration_site,
+)
 from ._files import CatalogPath, resolve_catalog_path
 from ._scopes import SCOPES, Scope
 from ._text import did_you_mean
-from .errors import WarmupError
+from .errors import CatalogError, WarmupError
 
 __all__ = [
     "CATALOG_VERSION",
@@ -143,18 +149,35 @@ def load_catalogs(paths: Iterable[CatalogPath]) -> Catalog:
     shared by all files: declaring one plan, id, producer or fixture in two files is a
     problem. No paths give the empty catalog.
     """
+    catalog, _, error = read_catalogs(paths)
+    if error is not None:
+        raise error
+    return catalog
+
+
+def read_catalogs(
+    paths: Iterable[CatalogPath],
+) -> tuple[Catalog, tuple[str, ...], CatalogError | None]:
+    """:func:`load_catalogs` for ``pytest-warmup check``: the catalog, the modules that reading
+    it imported (plan classes and instances, Python requirements, entry points, packages of
+    ``pkg:`` paths; their top-level code ran), and the error instead of raising it."""
     with _garbage_collection_paused():
         files = CatalogFiles()
         for path in paths:
             files.read_root(path)
-        catalog = _Compiler(files.declarations, files.problems).compile(tuple(files.files))
+        compiler = _Compiler(files.declarations, files.problems)
+        catalog = compiler.compile(tuple(files.files))
         problems = files.problems
+        modules = tuple(dict.fromkeys([*files.packages, *compiler.modules]))
         # The declarations and the YAML nodes they keep are garbage now. Freed while the
         # collector is paused, it never walks them: its first pass after a large catalog
         # otherwise took longer than compiling (10,000 requirements: 0.08 s).
-        del files
-    problems.raise_if_any()
-    return catalog
+        del files, compiler
+    try:
+        problems.raise_if_any()
+    except CatalogError as error:
+        return catalog, modules, error
+    return catalog, modules, None
 
 
 @contextmanager
@@ -178,12 +201,23 @@ class _LookupFailed(Exception):
     """An import path or entry point that gives no object; the message says why."""
 
 
+def _exited(exc: SystemExit, what: str) -> str:
+    return (
+        f"{what} called sys.exit({exc.code!r}); code a catalog names must not exit the "
+        "process (move it under 'if __name__ == \"__main__\":')"
+    )
+
+
 def _import_object(path: str) -> object:
     module_name, _, attributes = path.partition(":")
     try:
         target: object = importlib.import_module(module_name)
     except Exception as exc:  # whatever the imported module raises
         raise _LookupFailed(f"cannot import {path!r}: {exception_text(exc)}") from None
+    except SystemExit as exc:  # pytest and `check` would end silently, with its exit code
+        raise _LookupFailed(
+            f"cannot import {path!r}: {_exited(exc, f'importing {module_name!r}')}"
+        ) from None
     for attribute in attributes.split("."):
         try:
             target = getattr(target, attribute)
@@ -207,6 +241,8 @@ class _PlanEntryPoints:
 
     def __init__(self) -> None:
         self._by_name: dict[str, list[EntryPoint]] | None = None
+        #: modules of the entry points loaded, in order
+        self.modules: list[str] = []
 
     def load(self, name: str) -> tuple[object, str]:
         """The object entry point ``name`` provides, and where it comes from (for messages)."""
@@ -232,10 +268,13 @@ class _PlanEntryPoints:
                 "name the plan with 'class: module:attribute'"
             )
         origin = f"entry point {name!r} of {described[0]}"
+        self.modules.append(providers[0].module)
         try:
             return providers[0].load(), origin
         except Exception as exc:  # whatever the imported module raises
             raise _LookupFailed(f"{origin} failed to load: {exception_text(exc)}") from None
+        except SystemExit as exc:
+            raise _LookupFailed(f"{origin} failed to load: {_exited(exc, 'loading it')}") from None
 
 
 # -- compiling -----------------------------------------------------------------------------------
@@ -249,10 +288,20 @@ class _Compiler:
         self._problems = problems
         self._entry_points = _PlanEntryPoints()
         self._imported: dict[str, object] = {}
+        self._modules: list[str] = []
+        #: requirement -> the requirement declared per-test that makes it per-test (itself, or
+        #: one it depends on), ``None`` when it is shared
+        self._per_test: dict[WarmupRequirement, WarmupRequirement | None] = {}
+
+    @property
+    def modules(self) -> list[str]:
+        """The modules imported so far, in order: import paths, then entry points."""
+        return [*self._modules, *self._entry_points.modules]
 
     def compile(self, files: tuple[str, ...]) -> Catalog:
         plans = {name: self._plan(decl) for name, decl in self._declarations.plans.items()}
         requirements = self._requirements(plans)
+        self._check_shared(requirements)
         producers = self._producers(plans)
         fixtures = self._fixtures(requirements, producers)
         return Catalog(
@@ -270,6 +319,7 @@ class _Compiler:
 
     def _import(self, path: str) -> object:
         if path not in self._imported:
+            self._modules.append(path.partition(":")[0])
             self._imported[path] = _import_object(path)
         return self._imported[path]
 
@@ -319,13 +369,11 @@ class _Compiler:
         try:
             return plan_class(decl.name, **options)
         except Exception as exc:  # whatever the plan's constructor raises
-            arguments = [repr(decl.name), *(f"{key}={value!r}" for key, value in options.items())]
-            self._problems.add(
-                decl.mark,
-                f"plans.{decl.name}",
-                f"{plan_class.__name__}({', '.join(arguments)}) raised {exception_text(exc)}",
-            )
-            return None
+            problem = f"{_call(plan_class, decl.name, options)} raised {exception_text(exc)}"
+        except SystemExit as exc:
+            problem = _exited(exc, _call(plan_class, decl.name, options))
+        self._problems.add(decl.mark, f"plans.{decl.name}", problem)
+        return None
 
     # -- requirements ---------------------------------------------------------------------------
 
@@ -543,8 +591,98 @@ class _Compiler:
                     f"producers.{producer.name}.plans",
                 )
                 continue
+            if decl.scope is not None and scope != "function":
+                source = self._per_test_source(requirement)
+                if source is not None:
+                    shareable = source is requirement and not any(
+                        self._per_test_source(dependency)
+                        for dependency in requirement.iter_dependency_requirements()
+                    )
+                    self._problems.add(
+                        decl.scope.mark,
+                        f"{path}.scope",
+                        _per_test_fixture(requirement, source, scope, shareable),
+                    )
+                    continue
             result[decl.name] = FixtureSpec(decl.name, requirement, producer.name, scope, decl.site)
         return result
+
+    # -- per-test requirements ------------------------------------------------------------------
+
+    def _per_test_source(self, requirement: WarmupRequirement) -> WarmupRequirement | None:
+        """The requirement declared per-test that makes ``requirement`` per-test, or ``None``.
+
+        The engine's rule (``_graph``): declared ``True`` is per-test, ``False`` shared, unset
+        per-test exactly when a dependency is. Python requirements a catalog imports count too:
+        they are objects by now. Iterative: chains of thousands of requirements are fine.
+        """
+        known = self._per_test
+        stack = [requirement]
+        while stack:
+            current = stack[-1]
+            if current in known:
+                stack.pop()
+                continue
+            if current.is_per_test is not None:
+                known[current] = current if current.is_per_test else None
+                stack.pop()
+                continue
+            dependencies = current.iter_dependency_requirements()
+            pending = [dependency for dependency in dependencies if dependency not in known]
+            if pending:
+                stack.extend(pending)
+                continue
+            known[current] = next((known[d] for d in dependencies if known[d] is not None), None)
+            stack.pop()
+        return known[requirement]
+
+    def _check_shared(self, requirements: Mapping[str, WarmupRequirement]) -> None:
+        """``per_test: false`` with a per-test dependency: the engine would refuse it when a
+        producer prepares it, so say it now."""
+        declared = self._declarations.requirements
+        for requirement_id, requirement in requirements.items():
+            if requirement.is_per_test is not False:
+                continue
+            for dependency in requirement.iter_dependency_requirements():
+                source = self._per_test_source(dependency)
+                if source is None:
+                    continue
+                self._problems.add(
+                    declared[requirement_id].mark,
+                    f"requirements.{requirement_id}.per_test",
+                    f"{requirement_id!r} cannot be shared: its dependency "
+                    f"{requirement_label(dependency)!r} is per-test{_because(dependency, source)}; "
+                    "remove 'per_test: false' to make it per-test too, or make the dependency "
+                    "shared",
+                )
+                break
+
+
+def _because(requirement: WarmupRequirement, source: WarmupRequirement) -> str:
+    """`` (through 'x', declared at f.py:3)`` when ``source`` makes ``requirement`` per-test."""
+    if source is requirement:
+        return ""
+    site = declaration_site(source)
+    where = f", declared at {site}" if site else ""
+    return f" through its dependency {requirement_label(source)!r}{where}"
+
+
+def _per_test_fixture(
+    requirement: WarmupRequirement, source: WarmupRequirement, scope: str, shareable: bool
+) -> str:
+    name = requirement_label(requirement)
+    fix = "remove 'scope' to keep the default 'function'"
+    if shareable:
+        fix += f", or make {name!r} shared with 'per_test: false'"
+    return (
+        f"requirement {name!r} is per-test{_because(requirement, source)}: every test gets its "
+        f"own value, and a {scope!r}-scoped fixture would hand one value to many tests; {fix}"
+    )
+
+
+def _call(plan_class: type[WarmupPlan], name: str, options: Mapping[str, object]) -> str:
+    arguments = [repr(name), *(f"{key}={value!r}" for key, value in options.items())]
+    return f"{plan_class.__name__}({', '.join(arguments)})"
 
 
 def _type_name(value: object) -> str:
