@@ -171,3 +171,29 @@ def test_missing_catalog_file_is_a_usage_error(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest("--warmup-catalog", "nowhere.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: invalid warmup catalog:", "*nowhere.yaml*"])
+
+
+def test_a_per_test_value_in_a_module_scoped_fixture_stops_the_run_at_load(
+    project: pytest.Pytester,
+) -> None:
+    (project.path / "warmup.yaml").write_text(
+        CATALOG.replace("payload: {profile: MAIN}", "payload: {profile: MAIN}\n    per_test: true")
+        + "  module_program: {requirement: program_main, producer: prepare_data, scope: module}\n"
+    )
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: invalid warmup catalog:",
+            "warmup.yaml:17:78: fixtures.module_program.scope: requirement 'program_main' is "
+            "per-test: every test gets its own value, and a 'module'-scoped fixture would hand "
+            "one value to many tests; remove 'scope' to keep the default 'function'*",
+        ]
+    )
+
+
+def test_a_tab_in_a_catalog_is_named_with_a_hint(project: pytest.Pytester) -> None:
+    (project.path / "warmup.yaml").write_text(CATALOG.replace("  facility_de", "\tfacility_de"))
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: invalid warmup catalog:", "warmup.yaml:*:*tab*"])
