@@ -31,6 +31,7 @@ PLUGIN_LAYER = {
     "_pytest_compat",
     "_session",
     "_settings",
+    "_sharing",
     "plugin",
     "pytest_plugin",
 }
@@ -40,6 +41,7 @@ ENGINE = {
     "__init__",
     "_binding",
     "_catalog_reader",
+    "_coordination",
     "_declarations",
     "_files",
     "_graph",

@@ -176,20 +176,32 @@ class WarmupPlan:
     other, so that ``before_prepare`` may keep per-batch state on ``self``. A plan whose calls
     share nothing through ``self`` may set ``concurrent_chunks = True`` to let the chunks of
     one batch run at the same time (with ``--warmup-workers`` above 1).
+
+    Under pytest-xdist, shared values are prepared once per run and handed to the other
+    workers (pickled, or through :meth:`serialize_snapshot_value` and
+    :meth:`deserialize_snapshot_value` when the plan defines them). ``per_worker = True`` opts
+    out: a producer instance that prepares this plan is prepared by each worker on its own.
     """
 
     max_batch_size: int | None = None
     concurrent_chunks: bool = False
+    per_worker: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        flag = cls.__dict__.get("concurrent_chunks", False)
-        if not isinstance(flag, bool):
-            raise WarmupError(
-                f"{cls.__module__}.{cls.__qualname__}.concurrent_chunks must be True or False, "
-                f"got {flag!r}; set it to True only when the chunks of one batch may run at "
-                "the same time on one plan object"
-            )
+        for name, meaning in (
+            (
+                "concurrent_chunks",
+                "only when the chunks of one batch may run at the same time on one plan object",
+            ),
+            ("per_worker", "when each pytest-xdist worker must prepare its own values"),
+        ):
+            flag = cls.__dict__.get(name, False)
+            if not isinstance(flag, bool):
+                raise WarmupError(
+                    f"{cls.__module__}.{cls.__qualname__}.{name} must be True or False, "
+                    f"got {flag!r}; set it to True {meaning}"
+                )
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:

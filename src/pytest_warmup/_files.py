@@ -27,6 +27,7 @@ __all__ = [
     "render",
     "resolve_catalog_path",
     "temporary_path",
+    "write_atomically",
     "write_document",
 ]
 
@@ -279,11 +280,17 @@ def write_document(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render(data, path)
     _remove_stale_temporaries(path)
+    write_atomically(path, text.encode("utf-8"))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``: a
+    reader sees the old content or the new, never part of it."""
     # open(..., "x") instead of tempfile.mkstemp: the file gets the usual umask permissions.
     temporary = temporary_path(path)
     try:
-        with open(temporary, "x", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with open(temporary, "xb") as stream:
+            stream.write(data)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -172,3 +172,9 @@ class WarmupNode:
         self._value = value
         self._exception = None
         self.overridden = True
+
+    def preset_failure(self, exc: BaseException) -> None:
+        """Record, before any batch runs, that this node failed elsewhere (engine use)."""
+        self._value = _UNSET
+        self._exception = exc
+        self.overridden = True

@@ -14,14 +14,16 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import pytest
 
+from . import _pytest_compat as compat
 from . import _selection
 from ._declarations import WarmupPlan
-from ._graph import Graph
+from ._graph import Graph, RootTable, normalise
 from ._record import PrepareRecord
 from ._reports import saved_section, template_section
 from ._scopes import SCOPES, format_scope_id
 from ._selection import scope_ids_of
 from ._session import WarmupSession
+from ._sharing import Sharing, shares
 from ._text import relative_path
 from .engine import Overrides, Prepared
 from .errors import WarmupError
@@ -124,10 +126,12 @@ def prepare_producer(
         )
         record.consumers = tuple([test.nodeid for test in tests])
         roots = _selection.select_roots(tests, set(plans), name, session.requirement_of)
+        choose = _snapshot_step(session, record, plans, fixturedef)
+        sharing = session.sharing
+        if sharing is not None and scope != "function" and shares(normalise(roots.requirements)):
+            return _prepare_shared(session, sharing, record, roots, choose, request)
         with session.interrupts.preparing():
-            prepared = session.engine.prepare(
-                roots, overrides=_snapshot_step(session, record, plans, fixturedef), record=record
-            )
+            prepared = session.engine.prepare(roots, overrides=choose, record=record)
     except BaseException as exc:
         record.error = exc
         if isinstance(exc, WarmupError):
@@ -141,6 +145,45 @@ def prepare_producer(
         session.node_failures_seen = True
     _save(session, record, "save" if record.status == "prepared" else "save_on_fail")
     request.addfinalizer(lambda: session.finish(prepared))
+    return prepared
+
+
+def _prepare_shared(
+    session: WarmupSession,
+    sharing: Sharing,
+    record: PrepareRecord,
+    roots: RootTable,
+    choose: Callable[[Graph], Overrides | None] | None,
+    request: Any,
+) -> Prepared:
+    """Under pytest-xdist: the shared nodes once per run, per-test nodes for this worker's
+    tests (:mod:`._sharing`)."""
+    pytest_session = request.node.session
+
+    def queued() -> list[str] | None:
+        items = compat.xdist_queue(session.config, pytest_session, queued=not sharing.stealing)
+        return None if items is None else [item.nodeid for item in items]
+
+    def prepared_for_own_tests(own: PrepareRecord) -> None:
+        if own.status == "failed":
+            session.node_failures_seen = True
+        _save(session, own, "save" if own.status == "prepared" else "save_on_fail")
+
+    sharing.on_prepared = prepared_for_own_tests
+    try:
+        prepared = sharing.prepare(session, record, roots, choose, queued)
+    except BaseException as exc:
+        record.error = exc
+        if isinstance(exc, WarmupError):
+            session.error_raised(exc)
+            if exc.producer is None:
+                exc.producer = record.description
+        _save(session, record, "save_on_fail", values=False)
+        raise
+    if record.status == "failed":
+        session.node_failures_seen = True
+    _save(session, record, "save" if record.status == "prepared" else "save_on_fail")
+    request.addfinalizer(lambda: sharing.finish_scope(session, prepared))
     return prepared
 
 

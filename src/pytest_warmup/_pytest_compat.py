@@ -26,6 +26,7 @@ __all__ = [
     "request_of_item",
     "uncaptured",
     "visible_definitions",
+    "xdist_queue",
 ]
 
 # pytest's fixture registry (name -> definitions): ``_arg2fixturedefs`` up to pytest 8, and
@@ -161,3 +162,36 @@ def uncaptured(config: pytest.Config) -> AbstractContextManager[object]:
     manager = config.pluginmanager.get_plugin("capturemanager")
     suspended = getattr(manager, "global_and_fixture_disabled", None)
     return suspended() if suspended is not None else nullcontext()
+
+
+def xdist_queue(
+    config: pytest.Config, session: pytest.Session, *, queued: bool = True
+) -> list[pytest.Item] | None:
+    """The tests this pytest-xdist worker runs now and has been handed to run next, in order
+    (without ``queued``, only the next one: under ``--dist worksteal`` the others may go to
+    another worker); ``None`` when that is unknown (not a worker, or xdist keeps it elsewhere).
+
+    pytest-xdist 3.x: the worker's ``WorkerInteractor`` plugin holds ``item_index`` (running),
+    ``nextitem_index`` and ``torun``, a queue of indexes into ``session.items`` (its deque is
+    ``_items``, guarded by ``lock()``).
+    """
+    interactor = next(
+        (
+            plugin
+            for plugin in config.pluginmanager.get_plugins()
+            if type(plugin).__name__ == "WorkerInteractor" and hasattr(plugin, "torun")
+        ),
+        None,
+    )
+    if interactor is None:
+        return None
+    try:
+        indexes = [getattr(interactor, "item_index", None), interactor.nextitem_index]
+        # The next test is off the queue already: nothing takes it away from this worker.
+        if queued:
+            with interactor.torun.lock() as waiting:
+                indexes.extend(waiting)
+        items = session.items
+        return [items[index] for index in indexes if type(index) is int and index < len(items)]
+    except Exception:  # moved or renamed in another xdist version
+        return None

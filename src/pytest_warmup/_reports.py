@@ -229,45 +229,84 @@ def _error_of(record: PrepareRecord) -> dict[str, str] | None:
 
 
 def run_sections(run: RunRecord, kinds: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """kind -> scope id -> section, for this process; a later ``prepare()`` of one scope id
-    replaces an earlier one."""
+    """kind -> scope id -> section, for this process. Preparations of one scope id (a scope
+    set up twice, or, under pytest-xdist, its shared part and this worker's per-test parts)
+    are merged into one section."""
     wanted = set(kinds)
     sections: dict[str, dict[str, Any]] = {kind: {} for kind in wanted}
+
+    def add(kind: str, scope_id: str, section: dict[str, Any]) -> None:
+        target = sections[kind]
+        existing = target.get(scope_id)
+        target[scope_id] = section if existing is None else _merged(kind, existing, section)
+
     for record in run.prepares:
         if "template" in wanted:
             template = template_section(record)
             if template is not None:
-                sections["template"][record.scope_id] = template
+                add("template", record.scope_id, template)
         if "report" in wanted:
-            sections["report"][record.scope_id] = report_section(record)
+            add("report", record.scope_id, report_section(record))
         if record.saved is not None:
             if "save" in wanted:
-                sections["save"][record.scope_id] = record.saved
+                add("save", record.scope_id, record.saved)
             if "save_on_fail" in wanted and record.status == "failed":
-                sections["save_on_fail"][record.scope_id] = record.saved
+                add("save_on_fail", record.scope_id, record.saved)
     return sections
 
 
 def merge_sections(
     parts: Iterable[Mapping[str, Mapping[str, Any]]],
 ) -> dict[str, dict[str, Any]]:
-    """Merge the sections of several processes (controller first, then workers by id).
-
-    One scope id prepared on two workers keeps the first section, except that a failed report
-    replaces a prepared one: the file then shows what went wrong.
-    """
+    """Merge the sections of several processes (controller first, then workers by id): one
+    scope id from several workers becomes one section (:func:`_merged`)."""
     merged: dict[str, dict[str, Any]] = {}
     for part in parts:
         for kind, sections in part.items():
             target = merged.setdefault(kind, {})
             for scope_id, section in sections.items():
                 existing = target.get(scope_id)
-                if existing is None or (
-                    kind == "report"
-                    and existing.get("status") == "prepared"
-                    and section.get("status") == "failed"
-                ):
-                    target[scope_id] = section
+                target[scope_id] = section if existing is None else _merged(kind, existing, section)
+    return merged
+
+
+#: report fields that list what each preparation did: concatenated when sections merge
+_REPORT_LISTS = ("selected_roots", "runtime_instances", "batch_reports", "trace")
+
+
+def _merged(kind: str, first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two sections of one scope id as one: snapshot-shaped sections take the entries of both
+    (the first wins a clash); a report lists what both did, and is failed if either is."""
+    if kind != "report":
+        shared = {**second.get("shared", {}), **first.get("shared", {})}
+        tests = {test: dict(entries) for test, entries in second.get("tests", {}).items()}
+        for test, entries in first.get("tests", {}).items():
+            tests[test] = {**tests.get(test, {}), **entries}
+        return {**second, **first, "shared": shared, "tests": tests}
+    merged = dict(first)
+    if second.get("status") == "failed" and first.get("status") != "failed":
+        merged["status"] = "failed"
+        merged["error"] = second.get("error")
+    merged["selected_test_ids"] = list(
+        dict.fromkeys([*first.get("selected_test_ids", []), *second.get("selected_test_ids", [])])
+    )
+    for name in _REPORT_LISTS:
+        if name in first or name in second:
+            merged[name] = [*first.get(name, []), *second.get(name, [])]
+    # node keys are numbers within one preparation's graph: the same node may have two
+    nodes = {
+        json.dumps(
+            {k: v for k, v in node.items() if k not in ("node_key", "dependency_keys")},
+            sort_keys=True,
+        ): node
+        for node in [*second.get("normalized_nodes", []), *first.get("normalized_nodes", [])]
+    }
+    if "normalized_nodes" in first or "normalized_nodes" in second:
+        merged["normalized_nodes"] = list(nodes.values())
+    if "overrides" in first or "overrides" in second:
+        merged["overrides"] = _merged(
+            "overrides", first.get("overrides") or {}, second.get("overrides") or {}
+        )
     return merged
 
 

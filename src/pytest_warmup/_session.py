@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 import pytest
 
@@ -27,6 +27,10 @@ from ._settings import Output, Settings
 from ._snapshot_options import SnapshotState
 from .engine import Prepared, PrepareRecord, Run, cleanup_error
 from .errors import WarmupError
+
+if TYPE_CHECKING:
+    from ._coordination import RunDirectory
+    from ._sharing import Sharing
 
 __all__ = ["SESSION_KEY", "WarmupSession", "session_of"]
 
@@ -55,6 +59,10 @@ class WarmupSession:
         self.worker_outputs: dict[str, dict[str, Any]] = {}
         #: xdist workers that went down without sending their part (a crash)
         self.lost_workers: list[str] = []
+        #: an xdist worker's side of preparing shared resources once per run
+        self.sharing: Sharing | None = None
+        #: the controller's directory where its xdist workers meet
+        self.run_directory: RunDirectory | None = None
         self._setups: list[tuple[pytest.FixtureDef[Any], pytest.FixtureRequest]] = []
         self._views: dict[tuple[pytest.FixtureDef[Any], tuple[WarmupPlan, ...]], TestView] = {}
         # The WarmupErrors pytest-warmup raised into tests itself (by id; kept alive so that

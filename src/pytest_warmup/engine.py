@@ -88,9 +88,15 @@ class Overrides:
     #: the values stand for resources this preparation owns: its cleanup deletes them too,
     #: after what it created (how a round trip of saved values ends)
     owned: bool = False
+    #: shared values prepared elsewhere (another preparation, another process): used like
+    #: ``shared``, never owned, and not shown as overrides in the record
+    given: dict[WarmupRequirement, Any] = field(default_factory=dict)
+    #: shared requirements whose preparation failed elsewhere, with the error: no plan is
+    #: called for them and their dependants fail with them
+    failed: dict[WarmupRequirement, BaseException] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.shared or self.local)
+        return bool(self.shared or self.local or self.given or self.failed)
 
 
 #: overrides, or a function that chooses them once the graph is known (between the two phases)
@@ -517,11 +523,19 @@ def _checked(overrides: object) -> Overrides:
             f"overrides must be an Overrides(shared=..., local=...), or a function of the graph "
             f"that returns one, got {type(overrides).__name__}"
         )
-    if not isinstance(overrides.shared, Mapping):
-        raise WarmupError(
-            f"Overrides.shared must map requirements to values, got "
-            f"{type(overrides.shared).__name__}"
-        )
+    for name in ("shared", "given", "failed"):
+        if not isinstance(getattr(overrides, name), Mapping):
+            raise WarmupError(
+                f"Overrides.{name} must map requirements to "
+                f"{'errors' if name == 'failed' else 'values'}, got "
+                f"{type(getattr(overrides, name)).__name__}"
+            )
+    for requirement, error in overrides.failed.items():
+        if not isinstance(error, BaseException):
+            raise WarmupError(
+                f"Overrides.failed maps requirements to exceptions, got {error!r} for "
+                f"{describe(requirement)}"
+            )
     local = overrides.local
     if not isinstance(local, Mapping) or not all(
         isinstance(consumer, str) and isinstance(values, Mapping)
@@ -592,13 +606,18 @@ def _local_nodes(
 ) -> list[tuple[GraphNode, str]]:
     """Check ``overrides`` against the graph and the consumers' needs; the shared nodes that
     need a consumer-local instance, in order (consumer, then graph order)."""
-    for requirement in overrides.shared:
-        node = _node_of(graph, requirement, "shared override")
-        if node.per_test:
-            raise WarmupError(
-                f"shared override {describe(requirement)} targets a per-test requirement; "
-                "override it for each consumer under local instead"
-            )
+    for role, requirements in (
+        ("shared override", overrides.shared),
+        ("given value", overrides.given),
+        ("failed requirement", overrides.failed),
+    ):
+        for requirement in requirements:
+            node = _node_of(graph, requirement, role)
+            if node.per_test:
+                raise WarmupError(
+                    f"{role} {describe(requirement)} targets a per-test requirement; "
+                    "override it for each consumer under local instead"
+                )
     needs: dict[str, list[WarmupRequirement]] = {}
     for consumer, requirement in zip(roots.consumer_ids, roots.requirements, strict=True):
         needs.setdefault(consumer, []).append(requirement)
@@ -640,6 +659,14 @@ def _apply(
         presets.append(instances.shared[node])
         runtime.record(f"override_shared:{node.label}")
         shown["shared"][node.label] = value
+    for requirement, value in overrides.given.items():
+        node = graph.by_requirement[requirement]
+        instances.shared[node].preset(value)
+        runtime.record(f"given_shared:{node.label}")
+    for requirement, error in overrides.failed.items():
+        node = graph.by_requirement[requirement]
+        instances.shared[node].preset_failure(error)
+        runtime.record(f"failed_elsewhere:{node.label}:{type(error).__name__}")
     for consumer in sorted(overrides.local):
         for node, value in sorted(
             ((graph.by_requirement[r], v) for r, v in overrides.local[consumer].items()),

@@ -7,6 +7,8 @@ state is one :class:`~pytest_warmup._session.WarmupSession` in ``config.stash``.
 from __future__ import annotations
 
 import argparse
+import shutil
+import tempfile
 import types
 from collections.abc import Generator, Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ from ._outputs import WORKER_OUTPUT_KEY, add_worker_part, end_run, worker_part
 from ._producer import WarmupManager
 from ._session import SESSION_KEY, WarmupSession, session_of
 from ._settings import DEFAULT_MAX_WORKERS, INTEGER_INI, Settings, worker_count
+from ._sharing import DIST_KEY, RUN_DIRECTORY_KEY, Sharing, leftovers
 from ._snapshot_options import check_target_spec, given
 from .errors import WarmupError
 
@@ -178,6 +181,16 @@ def pytest_configure(config: pytest.Config) -> None:
         if catalog.producers or catalog.fixtures:
             config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
     config.stash[SESSION_KEY] = session
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and RUN_DIRECTORY_KEY in workerinput:
+        from ._coordination import RunDirectory
+
+        session.sharing = Sharing(
+            RunDirectory(workerinput[RUN_DIRECTORY_KEY]),
+            workerinput["workerid"],
+            int(workerinput.get("workercount", 1)),
+            stealing=workerinput.get(DIST_KEY) == "worksteal",
+        )
     manager = config.pluginmanager
     manager.register(_run_plugin(session), "pytest-warmup-run")
     manager.register(_setup_plugin(session), _SETUP_PLUGIN)
@@ -226,6 +239,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     state = session_of(config)
+    if state.sharing is not None:
+        interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
+        state.sharing.finish_worker(state, wait=not interrupted)
     if state.finish_all():
         session.exitstatus = pytest.ExitCode.INTERRUPTED
     workeroutput = getattr(config, "workeroutput", None)
@@ -240,13 +256,41 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(SESSION_KEY, None)
     if state is not None:
-        state.finish_late()
+        try:
+            state.finish_late()
+        finally:
+            if state.run_directory is not None:
+                shutil.rmtree(state.run_directory.path, ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """The xdist controller starts a worker: tell it where the workers of this run meet."""
+    state = session_of(node.config)
+    if state.run_directory is None:
+        from ._coordination import RunDirectory
+
+        uid = str(node.workerinput.get("testrunuid", ""))[:12]
+        state.run_directory = RunDirectory(tempfile.mkdtemp(prefix=f"pytest-warmup-{uid}-"))
+    node.workerinput[RUN_DIRECTORY_KEY] = str(state.run_directory.path)
+    node.workerinput[DIST_KEY] = str(getattr(node.config.option, "dist", ""))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
+    state = session_of(node.config)
     part = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
-    add_worker_part(session_of(node.config), node.gateway.id, part)
+    worker = node.gateway.id
+    add_worker_part(state, worker, part)
+    directory = state.run_directory
+    if directory is not None and part is None:  # it crashed: nobody will clean up after it
+        directory.gone(worker)
+        lines = leftovers(directory, worker)
+        if lines:
+            state.record.problems.append(
+                f"xdist worker {worker} went down before cleaning up what it had created; "
+                "these resources were not cleaned up (delete them by hand):\n" + "\n".join(lines)
+            )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
