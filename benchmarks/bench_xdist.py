@@ -5,12 +5,12 @@ shared customer (its plan sleeps ``--prepare`` seconds per batch), and in each m
 producer with one shared order book and a per-test order per test; every test sleeps
 ``--test-time`` seconds. Each run appends every create and delete to a log.
 
-It runs with ``-n 0`` and ``-n 2`` (``--dist load``), interleaved, ``--runs`` times, and prints
+It runs with ``-n 0`` and ``-n 2`` (``--dist load`` unless ``--dist`` says otherwise), interleaved, ``--runs`` times, and prints
 the median wall time of each, the speed-up, and the creates and deletes of each run (they must
 be equal: pytest-xdist must not multiply the work). CPU time is printed too; here the point is
 wall time, which xdist exists to cut, and the number of creates.
 
-    python benchmarks/bench_xdist.py [--modules 4] [--tests 10] [--runs 3]
+    python benchmarks/bench_xdist.py [--modules 4] [--tests 10] [--runs 3] [--dist loadfile]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 CONFTEST = """
 import os, time
 import pytest
-from pytest_warmup import WarmupPlan
+from pytest_warmup import WarmupPlan, warmup_param
 
 PREPARE = {prepare}
 
@@ -58,6 +58,12 @@ vip = customers.require(id="vip")
 @pytest.fixture(scope="session")
 def session_prep(warmup_mgr):
     return warmup_mgr.use(customers).prepare()
+
+
+@pytest.fixture(scope="session")
+@warmup_param("value", vip, producer_fixture="session_prep")
+def vip_customer(session_prep, value):
+    return value
 """
 
 MODULE = """
@@ -76,9 +82,8 @@ def module_prep(warmup_mgr):
 
 
 @pytest.mark.parametrize("i", range({tests}))
-@warmup_param("customer", vip, producer_fixture="session_prep")
 @warmup_param("own", order, producer_fixture="module_prep")
-def test_order(session_prep, module_prep, customer, own, i):
+def test_order(vip_customer, module_prep, own, i):
     time.sleep({test_time})
 """
 
@@ -91,7 +96,7 @@ def _write(directory: Path, options: argparse.Namespace) -> None:
         )
 
 
-def _run(directory: Path, workers: str) -> tuple[float, float, collections.Counter[str]]:
+def _run(directory: Path, workers: str, dist: str) -> tuple[float, float, collections.Counter[str]]:
     log = directory / "api.log"
     log.unlink(missing_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -108,6 +113,7 @@ def _run(directory: Path, workers: str) -> tuple[float, float, collections.Count
             "no:cacheprovider",
             "-n",
             workers,
+            *(["--dist", dist] if workers != "0" else []),
         ],
         cwd=directory,
         env={**os.environ, "BENCH_LOG": str(log)},
@@ -131,6 +137,7 @@ def main() -> None:
     parser.add_argument("--prepare", type=float, default=0.5, help="seconds per batch")
     parser.add_argument("--test-time", type=float, default=0.1, help="seconds per test")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dist", default="load", help="the --dist mode of -n 2")
     options = parser.parse_args()
     results: dict[str, list[tuple[float, float, collections.Counter[str]]]] = {"0": [], "2": []}
     with tempfile.TemporaryDirectory() as temporary:
@@ -138,7 +145,7 @@ def main() -> None:
         _write(directory, options)
         for _ in range(options.runs):
             for workers in results:
-                results[workers].append(_run(directory, workers))
+                results[workers].append(_run(directory, workers, options.dist))
     total = options.modules * options.tests
     print(
         f"{options.modules} modules x {options.tests} tests ({total} tests), "
@@ -155,7 +162,7 @@ def main() -> None:
         )
     serial = statistics.median(run[0] for run in results["0"])
     parallel = statistics.median(run[0] for run in results["2"])
-    print(f"speed-up of -n 2: {serial / parallel:.2f}x (wall time)")
+    print(f"speed-up of -n 2 --dist {options.dist}: {serial / parallel:.2f}x (wall time)")
     if results["0"][0][2] != results["2"][0][2]:
         sys.exit("the creates and deletes of -n 2 differ from those of -n 0")
 
