@@ -6,9 +6,10 @@ producer with one shared order book and a per-test order per test; every test sl
 ``--test-time`` seconds. Each run appends every create and delete to a log.
 
 It runs with ``-n 0`` and ``-n 2`` (``--dist load`` unless ``--dist`` says otherwise),
-interleaved, ``--runs`` times, and prints the median wall time of each, the speed-up, and the creates and deletes of each run (they must
-be equal: pytest-xdist must not multiply the work). CPU time is printed too; here the point is
-wall time, which xdist exists to cut, and the number of creates.
+interleaved, ``--runs`` times, and prints the median wall time of each, the speed-up, and the
+creates and deletes of each run (they must be equal: pytest-xdist must not multiply the work).
+CPU time is printed too; here the point is wall time, which xdist exists to cut, and the
+number of creates.
 
     python benchmarks/bench_xdist.py [--modules 4] [--tests 10] [--runs 3] [--dist loadfile]
 """
