@@ -17,6 +17,7 @@ import pytest
 from . import _selection
 from ._declarations import WarmupPlan
 from ._graph import Graph
+from ._preview import PreviewStop
 from ._record import PrepareRecord
 from ._reports import saved_section, template_section
 from ._scopes import SCOPES, format_scope_id
@@ -124,10 +125,14 @@ def prepare_producer(
         )
         record.consumers = tuple([test.nodeid for test in tests])
         roots = _selection.select_roots(tests, set(plans), name, session.requirement_of)
+        overrides = _snapshot_step(session, record, plans, fixturedef)
+        if session.settings.preview:  # --warmup-plan: no plan is called
+            session.engine.preview(roots, overrides=overrides, record=record)
+            raise PreviewStop(record.description)
         with session.interrupts.preparing():
-            prepared = session.engine.prepare(
-                roots, overrides=_snapshot_step(session, record, plans, fixturedef), record=record
-            )
+            prepared = session.engine.prepare(roots, overrides=overrides, record=record)
+    except PreviewStop:
+        raise
     except BaseException as exc:
         record.error = exc
         if isinstance(exc, WarmupError):

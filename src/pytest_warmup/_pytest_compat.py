@@ -24,6 +24,7 @@ __all__ = [
     "item_of_request",
     "registered_fixture_names",
     "request_of_item",
+    "skip_fixture",
     "uncaptured",
     "visible_definitions",
 ]
@@ -161,3 +162,13 @@ def uncaptured(config: pytest.Config) -> AbstractContextManager[object]:
     manager = config.pluginmanager.get_plugin("capturemanager")
     suspended = getattr(manager, "global_and_fixture_disabled", None)
     return suspended() if suspended is not None else nullcontext()
+
+
+def skip_fixture(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> object:
+    """Mark ``fixturedef`` set up with the value ``None`` without calling its function, as
+    ``--setup-plan`` does (``FixtureDef.cache_key`` and ``cached_result``, pytest 8.0 to 9.x).
+    Returns what a ``pytest_fixture_setup`` implementation returns to stop pytest from calling
+    it (a value other than ``None``)."""
+    key = fixturedef.cache_key(request)  # type: ignore[arg-type]
+    fixturedef.cached_result = (None, key, None)
+    return fixturedef.cached_result

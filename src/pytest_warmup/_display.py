@@ -1,0 +1,119 @@
+"""What pytest-warmup tells on pytest's terminal: the header, ``-v`` progress, the ``warmup``
+summary section and the ``--warmup-plan`` preview.
+
+The lines come from :mod:`._summary`, derived from the run record; under pytest-xdist from the
+parts the workers sent (:mod:`._outputs`), merged with the controller's.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import pytest
+
+from ._pytest_compat import uncaptured
+from ._record import PrepareRecord
+from ._runtime import Progress
+from ._session import WarmupSession
+from ._snapshot_options import given
+from ._summary import (
+    merge_previews,
+    merge_summaries,
+    preview_lines,
+    preview_part,
+    progress_line,
+    summary_lines,
+    summary_part,
+)
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
+__all__ = ["CATALOG_KEY", "header_lines", "show_progress", "write_summary"]
+
+#: the run's catalog, for the header (set at configure time when catalogs are loaded)
+CATALOG_KEY: Final[pytest.StashKey[Catalog]] = pytest.StashKey()
+
+
+def header_lines(session: WarmupSession) -> list[str]:
+    """The report header: workers, catalogs, snapshot files, the modes that change a run."""
+    config, settings = session.config, session.settings
+    parts = [f"{settings.max_workers} worker{'s' if settings.max_workers > 1 else ''}"]
+    catalog = config.stash.get(CATALOG_KEY, None)
+    if catalog is not None:
+        files = ", ".join(_shown(path, settings.rootpath) for path in catalog.files)
+        parts.append(
+            f"catalog {files} ({len(catalog.plans)} plans, "
+            f"{len(catalog.requirements)} requirements, {len(catalog.producers)} producers)"
+        )
+    if settings.keep:
+        parts.append("keep (no cleanup)")
+    if settings.preview:
+        parts.append("plan preview (no plan is called)")
+    lines = [f"warmup: {', '.join(parts)}"]
+    snapshots = []
+    bundle = getattr(config.option, "warmup_snapshot", None)
+    if given(bundle):
+        snapshots.append(str(bundle).strip())
+    snapshots += [
+        spec.strip() for spec in getattr(config.option, "warmup_snapshot_for", None) or ()
+    ]
+    if snapshots:
+        lines.append(f"warmup snapshots: {', '.join(snapshots)}")
+    return lines
+
+
+def _shown(path: str, rootpath: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, rootpath)).as_posix()
+    except ValueError:  # another drive
+        return path
+
+
+def show_progress(session: WarmupSession) -> None:
+    """With ``-v``: a line as each preparation begins and ends, and each of its batches."""
+    config = session.config
+
+    def tell(record: PrepareRecord, event: Progress) -> None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        with uncaptured(config):
+            reporter.write_line(progress_line(record, event))
+            reporter.flush()
+
+    session.engine.progress = tell
+
+
+def _parts(session: WarmupSession, key: str, own: Any) -> list[Any]:
+    parts = [own]
+    for worker in sorted(session.worker_outputs, key=lambda name: (len(name), name)):
+        part = session.worker_outputs[worker].get(key)
+        if part is not None:
+            parts.append(part)
+    return parts
+
+
+def write_summary(reporter: pytest.TerminalReporter, session: WarmupSession) -> None:
+    """The ``warmup`` section (the plan preview's under ``--warmup-plan``), then the files
+    the run wrote."""
+    record, verbosity = session.record, reporter.config.get_verbosity()
+    if session.settings.preview:
+        previews = merge_previews(_parts(session, "preview", preview_part(record)))
+        reporter.write_sep("=", "warmup plan")
+        for text in preview_lines(previews, verbosity):
+            reporter.line(text)
+    summary = merge_summaries(_parts(session, "summary", summary_part(record)))
+    lines = summary_lines(summary, verbosity)
+    notes = record.summary()  # warnings, then problems
+    if lines or notes:
+        red = any(error for _, error in lines + notes)
+        reporter.write_sep("=", "warmup", red=red, yellow=not red and bool(notes))
+        for text, error in lines:
+            reporter.line(text, red=error)
+        for text, error in notes:
+            reporter.line(text, red=error, yellow=not error)
+    for flag, path in record.written:  # as pytest names the junit XML file it wrote
+        reporter.write_sep("-", f"generated warmup file ({flag}): {path}")
