@@ -23,10 +23,12 @@ PACKAGE = Path(pytest_warmup.__file__).parent
 PLUGIN_LAYER = {
     "_catalog_fixtures",
     "_cli",  # check reads the project's configuration with pytest itself
+    "_display",
     "_error_display",
     "_injection",
     "_items",
     "_outputs",
+    "_preview",
     "_producer",
     "_pytest_compat",
     "_session",
@@ -56,6 +58,7 @@ ENGINE = {
     "_slots",
     "_snapshot_options",
     "_snapshots",
+    "_summary",
     "_text",
     "_yaml",
     "catalog",

@@ -213,8 +213,11 @@ def summary_lines(summary: Mapping[str, Any], verbosity: int) -> list[tuple[str,
 
 def _one_line(summary: Mapping[str, Any]) -> str:
     counts = summary["counts"]
+    failed = summary["failed_preparations"]
     text = (
-        f"{_plural(summary['preparations'], 'producer instance')}, "
+        f"{_plural(summary['preparations'], 'producer instance')}"
+        + (f" ({failed} failed)" if failed else "")
+        + ", "
         f"{_plural(summary['batch_count'], 'batch', 'batches')}: "
         f"{_plural(counts['prepared'], 'node')} prepared"
     )
