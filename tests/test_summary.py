@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import pytest
@@ -53,7 +54,8 @@ def test_verbose_shows_counts_times_critical_path_and_slowest_batches(
     assert len(slowest) == 3
     assert sorted(line.split()[1] for line in slowest) == ["facility", "order", "program"]
     for line in slowest:
-        assert line.startswith("  ") and line.endswith(SCOPE_ID)
+        assert line.startswith("  ")
+        assert line.endswith(SCOPE_ID)
     assert any(line.endswith(f"order (2 nodes) {SCOPE_ID}") for line in slowest)
 
 
@@ -89,8 +91,8 @@ def test_kept_resources_are_counted_and_shown_with_q(suite: pytest.Pytester) -> 
 
 
 def test_overridden_nodes_are_counted(suite: pytest.Pytester) -> None:
-    snapshot = '{"version": 1, "scopes": {"%s": {"shared": {"gym": {"value": {}}}}}}' % SCOPE_ID
-    (suite.path / "snapshot.json").write_text(snapshot, encoding="utf-8")
+    snapshot = {"version": 1, "scopes": {SCOPE_ID: {"shared": {"gym": {"value": {}}}}}}
+    (suite.path / "snapshot.json").write_text(json.dumps(snapshot), encoding="utf-8")
     result = suite.runpytest("-v", "--warmup-snapshot", "snapshot.json")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
