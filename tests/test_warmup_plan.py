@@ -204,6 +204,13 @@ def test_audited(audited_shop, facility):
     result = suite.runpytest(flag)
     assert result.ret == pytest.ExitCode.OK
     assert called(suite) == []
+    if flag == "--warmup-plan":  # the producer ran up to prepare(), and no further
+        result.stdout.fnmatch_lines(
+            [
+                "producer 'audited_shop' (module:test_audited.py::audited_shop): 1 test",
+                "  1. facility: 1 node, shared (gym), for 1 test",
+            ]
+        )
 
 
 @pytest.mark.parametrize(
