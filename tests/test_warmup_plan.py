@@ -32,11 +32,12 @@ def test_the_plan_lists_roots_batches_and_their_tests(suite: pytest.Pytester) ->
             "  1. facility: 1 node, shared (gym), for 3 tests",
             "  2. program: 1 node, shared (yoga), for 3 tests",
             "  3. order: 2 nodes, per-test (order), for 2 tests",
+            "1 producer instance, 3 batches; no plan was called (--warmup-plan)",
             "*= no tests ran in *",
         ],
         consecutive=False,
     )
-    assert len(section(result.stdout.str(), "warmup plan")) == 5
+    assert len(section(result.stdout.str(), "warmup plan")) == 6
     assert "= warmup =" not in result.stdout.str()
     assert called(suite) == []
 
@@ -60,6 +61,7 @@ def test_the_plan_follows_the_selection(suite: pytest.Pytester) -> None:
         "  roots: yoga (1 test)",
         "  1. facility: 1 node, shared (gym), for 1 test",
         "  2. program: 1 node, shared (yoga), for 1 test",
+        "1 producer instance, 2 batches; no plan was called (--warmup-plan)",
     ]
 
 
@@ -73,6 +75,7 @@ def test_the_plan_shows_the_snapshot_overrides_that_apply(suite: pytest.Pytester
         "  1. program: 1 node, shared (yoga), for 3 tests",
         "  2. order: 2 nodes, per-test (order), for 2 tests",
         "  from snapshots: gym",
+        "1 producer instance, 2 batches; no plan was called (--warmup-plan)",
     ]
     # The value is checked as a real run checks it; nothing is prepared.
     assert set(called(suite)) == {"facility.validate_snapshot_value"}
@@ -88,6 +91,7 @@ def test_a_snapshot_mistake_shows_in_the_plan_and_as_setup_errors(suite: pytest.
         "  error: WarmupError: unknown shared override id 'gmy' in snapshot scope "
         f"'{SCOPE_ID}' of 'snapshot.json' (did you mean 'gym'?); known ids of producer "
         "'shop': 'gym', 'order', 'yoga'",
+        "1 producer instance, 0 batches; no plan was called (--warmup-plan)",
     ]
 
 
@@ -112,6 +116,7 @@ fixtures:
         "producer 'audits' (session:.::audits): 1 test",
         "  roots: audit_trail (1 test)",
         "  1. audit: 1 node, shared (audit_trail), for 1 test",
+        "1 producer instance, 1 batch; no plan was called (--warmup-plan)",
     ]
     assert called(suite) == []
 
@@ -138,6 +143,7 @@ def test_again(shop, program):
         "  1. facility: 1 node, shared (gym), for 3 tests",
         "  2. program: 1 node, shared (yoga), for 3 tests",
         "  3. order: 2 nodes, per-test (order), for 2 tests",
+        "2 producer instances, 5 batches; no plan was called (--warmup-plan)",
     ]
     assert called(suite) == []
 

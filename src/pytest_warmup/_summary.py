@@ -368,6 +368,11 @@ def preview_lines(previews: Mapping[str, Mapping[str, Any]], verbosity: int) -> 
             lines.append("  nothing to prepare")
         if section["overridden"]:
             lines.append(f"  from snapshots: {', '.join(section['overridden'])}")
+    batches = sum(len(section["batches"]) for section in previews.values())
+    lines.append(
+        f"{_plural(len(previews), 'producer instance')}, "
+        f"{_plural(batches, 'batch', 'batches')}; no plan was called (--warmup-plan)"
+    )
     return lines
 
 
