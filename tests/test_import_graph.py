@@ -43,6 +43,7 @@ ENGINE = {
     "_binding",
     "_catalog_reader",
     "_declarations",
+    "_diagrams",
     "_files",
     "_graph",
     "_interrupts",

@@ -28,6 +28,7 @@ __all__ = [
     "resolve_catalog_path",
     "temporary_path",
     "write_document",
+    "write_text",
 ]
 
 #: the version of every document pytest-warmup reads and writes (snapshots, reports)
@@ -274,10 +275,14 @@ def _remove_stale_temporaries(path: Path) -> None:
 
 
 def write_document(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON, or YAML by the suffix of ``path``, with :func:`write_text`."""
+    write_text(path, render(data, path))
+
+
+def write_text(path: Path, text: str) -> None:
     """Write atomically: a temporary file beside ``path``, renamed over it. Temporary files of
     ``path`` left by writers that died (``kill -9``) are removed first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = render(data, path)
     _remove_stale_temporaries(path)
     # open(..., "x") instead of tempfile.mkstemp: the file gets the usual umask permissions.
     temporary = temporary_path(path)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ._files import write_document
+from ._diagrams import render_graph
+from ._files import write_document, write_text
 from ._reports import document, merge_sections, run_sections
 from ._session import WarmupSession
 from ._snapshot_options import unused_targets_message
@@ -56,7 +57,10 @@ def end_run(session: WarmupSession, *, check_targets: bool) -> bool:
     failed_writes = False
     for kind, output in outputs.items():
         try:
-            write_document(output.path, document(merged.get(kind, {})))
+            if kind == "graph":
+                write_text(output.path, render_graph(merged.get(kind, {}), output.path))
+            else:
+                write_document(output.path, document(merged.get(kind, {})))
         except OSError as exc:
             record.problems.append(f"could not write {output.flag} file {output.given!r}: {exc}")
             failed_writes = True

@@ -74,10 +74,11 @@ class PrepareRecord:
 
     @property
     def status(self) -> str:
-        """``"prepared"``, or ``"failed"`` when the preparation or any node failed."""
+        """``"prepared"``, or ``"failed"`` when the preparation or any node failed, or
+        ``"planned"`` for a preview that went well."""
         if self.error is not None or self.node_failures:
             return "failed"
-        return "prepared"
+        return "prepared" if self.planned is None else "planned"
 
     @property
     def description(self) -> str:

@@ -31,6 +31,7 @@ OUTPUTS: Final = {
     "report": "warmup_report",
     "save": "warmup_save",
     "save_on_fail": "warmup_save_on_fail",
+    "graph": "warmup_graph",
 }
 
 

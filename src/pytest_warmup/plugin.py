@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ._binding import Binding, bindings_of, set_caller
+from ._diagrams import GRAPH_SUFFIXES
 from ._display import CATALOG_KEY, header_lines, show_progress, write_summary
 from ._injection import inject, producer_for_item
 from ._outputs import WORKER_OUTPUT_KEY, add_worker_part, end_run, worker_part
@@ -50,6 +51,17 @@ def output_file(value: str) -> str:
     """argparse type for the debug outputs: a file path, not a directory."""
     if given(value) and Path(value).is_dir():
         raise argparse.ArgumentTypeError(f"expected a file path, got the directory {value!r}")
+    return value
+
+
+def graph_file(value: str) -> str:
+    """argparse type for ``--warmup-graph``: a file path whose suffix names a format."""
+    value = output_file(value)
+    if given(value) and Path(value).suffix.lower() not in GRAPH_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"expected a path ending in {', '.join(GRAPH_SUFFIXES)} (Mermaid, Mermaid in "
+            f"Markdown, Graphviz DOT), got {value!r}"
+        )
     return value
 
 
@@ -160,6 +172,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     group.addoption(
+        "--warmup-graph",
+        dest="warmup_graph",
+        type=graph_file,
+        default=None,
+        metavar="PATH",
+        help="write the selected graph of every producer instance, overridden and failed "
+        "nodes marked: Mermaid (.mmd, or .md for Markdown) or Graphviz DOT (.dot)",
+    )
+    group.addoption(
         "--warmup-plan",
         dest="warmup_plan",
         action="store_true",
@@ -194,8 +215,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.option.setuponly = True  # set up, never call, each test
         manager.register(preview_plugin(), "pytest-warmup-preview")
-    if config.get_verbosity() > 0:
-        show_progress(session)
+    if config.get_verbosity() > 0 and not hasattr(config, "workerinput"):
+        show_progress(session)  # an xdist worker's output is not shown
     manager.register(_run_plugin(session), "pytest-warmup-run")
     manager.register(_setup_plugin(session), _SETUP_PLUGIN)
     session.on_first_error(lambda: manager.register(_error_plugin(session), "pytest-warmup-errors"))
