@@ -40,7 +40,7 @@ producers:
     )
     result = suite.runpytest()
     result.stdout.fnmatch_lines(
-        ["warmup: 4 workers, catalog warmup.yaml (1 plans, 2 requirements, 1 producers)"]
+        ["warmup: 4 workers, catalog warmup.yaml (1 plan, 2 requirements, 1 producer)"]
     )
 
 

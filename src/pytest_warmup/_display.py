@@ -7,7 +7,6 @@ parts the workers sent (:mod:`._outputs`), merged with the controller's.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -44,10 +43,15 @@ def header_lines(session: WarmupSession) -> list[str]:
     catalog = config.stash.get(CATALOG_KEY, None)
     if catalog is not None:
         files = ", ".join(_shown(path, settings.rootpath) for path in catalog.files)
-        parts.append(
-            f"catalog {files} ({len(catalog.plans)} plans, "
-            f"{len(catalog.requirements)} requirements, {len(catalog.producers)} producers)"
+        declared = ", ".join(
+            f"{len(names)} {word if len(names) == 1 else word + 's'}"
+            for names, word in (
+                (catalog.plans, "plan"),
+                (catalog.requirements, "requirement"),
+                (catalog.producers, "producer"),
+            )
         )
+        parts.append(f"catalog {files} ({declared})")
     if settings.keep:
         parts.append("keep (no cleanup)")
     if settings.preview:
@@ -66,9 +70,10 @@ def header_lines(session: WarmupSession) -> list[str]:
 
 
 def _shown(path: str, rootpath: Path) -> str:
+    """A catalog file relative to the rootdir when inside it, else as read."""
     try:
-        return Path(os.path.relpath(path, rootpath)).as_posix()
-    except ValueError:  # another drive
+        return Path(path).resolve().relative_to(rootpath.resolve()).as_posix()
+    except ValueError:
         return path
 
 

@@ -30,7 +30,7 @@ def worker_part(session: WarmupSession) -> dict[str, Any]:
         "claimed": sorted(session.snapshots.claimed),
         "warnings": list(session.record.warnings),
         "summary": summary_part(session.record),
-        "preview": preview_part(session.record),
+        "preview": preview_part(session.record) if session.settings.preview else {},
     }
 
 

@@ -125,12 +125,14 @@ def prepare_producer(
         )
         record.consumers = tuple([test.nodeid for test in tests])
         roots = _selection.select_roots(tests, set(plans), name, session.requirement_of)
-        overrides = _snapshot_step(session, record, plans, fixturedef)
         if session.settings.preview:  # --warmup-plan: no plan is called
+            overrides = _snapshot_step(session, record, plans, fixturedef)
             session.engine.preview(roots, overrides=overrides, record=record)
             raise PreviewStop(record.description)
         with session.interrupts.preparing():
-            prepared = session.engine.prepare(roots, overrides=overrides, record=record)
+            prepared = session.engine.prepare(
+                roots, overrides=_snapshot_step(session, record, plans, fixturedef), record=record
+            )
     except PreviewStop:
         raise
     except BaseException as exc:
