@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_warmup._display import StatusLine
+from pytest_warmup._record import PrepareRecord
+from pytest_warmup._runtime import Progress
 from visibility_suite import SCOPE_ID, install
 
 PRODUCER = f"producer 'shop' ({SCOPE_ID})"
@@ -51,3 +54,67 @@ def test_default_and_quiet_runs_tell_nothing_as_they_go(
     result.assert_outcomes(passed=3)
     assert "warmup:   " not in result.stdout.str()
     assert "nodes for 3 tests" not in result.stdout.str()
+
+
+# -- the live line without -v -------------------------------------------------------------------
+
+
+class FakeReporter:
+    """What StatusLine uses of pytest's terminal reporter, recording what it writes."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def ensure_newline(self) -> None:
+        self.written.append("<newline>")
+
+    def rewrite(self, line: str, erase: bool = False) -> None:
+        self.written.append(f"\\r{line}")
+
+    def line(self, text: str) -> None:
+        self.written.append(f"{text}<newline>")
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_slow_preparation_gets_a_live_line_that_ends_with_its_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    now = [0.0]
+    reporter = FakeReporter()
+    status = StatusLine(reporter, clock=lambda: now[0])
+    record = PrepareRecord("shop", "module", SCOPE_ID, kind="producer")
+    status(record, Progress("begin", node_count=4))
+    status(record, Progress("start", "facility", 1))
+    now[0] = 0.5
+    status(record, Progress("end", "facility", 1, 500.0))
+    status(record, Progress("start", "program", 1))
+    assert reporter.written == []  # quick preparations show nothing
+    now[0] = 1.25
+    status(record, Progress("wait"))
+    status(record, Progress("start", "order", 2))
+    now[0] = 2.0
+    status(record, Progress("end", "program", 1, 1500.0))
+    status(record, Progress("end", "order", 2, 700.0))
+    status(record, Progress("done", duration_ms=2100.0))
+    assert reporter.written == [
+        "<newline>",
+        f"\\rwarmup: {PRODUCER}: 1 batch done, running program (1.2s)",
+        f"\\rwarmup: {PRODUCER}: 1 batch done, running order, program (1.2s)",
+        f"\\rwarmup: {PRODUCER}: 2 batches done, running order (2.0s)",
+        f"\\rwarmup: {PRODUCER}: 3 batches done (2.0s)",
+        f"\\rwarmup: {PRODUCER}: done in 2.10s",
+        "<newline>",
+    ]
+
+
+def test_a_quick_preparation_has_no_live_line() -> None:
+    reporter = FakeReporter()
+    status = StatusLine(reporter, clock=lambda: 0.0)
+    record = PrepareRecord("shop", "module", SCOPE_ID, kind="producer")
+    for event in (Progress("begin"), Progress("start", "a", 1), Progress("end", "a", 1)):
+        status(record, event)
+    status(record, Progress("done"))
+    assert reporter.written == []

@@ -55,10 +55,11 @@ class Progress:
     """What a preparation reports as it goes, in the thread that called it.
 
     ``begin``: it starts preparing ``node_count`` instances; ``start`` and ``end``: a batch of
-    ``plan`` (``failed``: its nodes that failed); ``done``: it ended after ``duration_ms``.
+    ``plan`` (``failed``: its nodes that failed); ``wait``: batches run in other threads, about
+    ten times a second; ``done``: it ended (or stopped) after ``duration_ms``.
     """
 
-    kind: Literal["begin", "start", "end", "done"]
+    kind: Literal["begin", "start", "end", "wait", "done"]
     plan: str = ""
     node_count: int = 0
     duration_ms: float = 0.0
@@ -374,7 +375,8 @@ class Preparation:
                 # batch to end: wake up now and then to handle it.
                 return ended.get(timeout=_SIGNAL_CHECK_SECONDS)
             except Empty:
-                pass
+                if self._progress is not None:
+                    self._progress(Progress("wait"))
 
     def _run_batch(self, batch: Batch, ended: SimpleQueue[Batch] | None) -> None:
         """Run ``batch`` and track it (in the thread that runs it)."""

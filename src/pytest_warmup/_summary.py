@@ -27,6 +27,7 @@ __all__ = [
     "preview_lines",
     "preview_part",
     "progress_line",
+    "status_line",
     "summary_lines",
     "summary_part",
 ]
@@ -247,17 +248,31 @@ def _time_line(summary: Mapping[str, Any]) -> str:
 
 
 def progress_line(record: PrepareRecord, event: Progress) -> str:
-    """One ``-v`` line: a preparation begins or ends, a batch starts or ends."""
+    """One ``-v`` line: a preparation begins or ends, a batch starts or ends (not for
+    ``wait``)."""
     if event.kind == "begin":
         tests = _plural(len(record.consumers), "test")
         return f"warmup: {record.description}: {_plural(event.node_count, 'node')} for {tests}"
     if event.kind == "done":
-        return f"warmup: {record.description}: done in {_seconds(event.duration_ms)}"
+        ended = "stopped" if record.error is not None else "done"
+        return f"warmup: {record.description}: {ended} in {_seconds(event.duration_ms)}"
     nodes = _plural(event.node_count, "node")
     if event.kind == "start":
         return f"warmup:   {event.plan}: {nodes} ..."
     failed = f", {event.failed} failed" if event.failed else ""
     return f"warmup:   {event.plan}: {nodes} in {_seconds(event.duration_ms)}{failed}"
+
+
+def status_line(
+    record: PrepareRecord, done: int, running: Iterable[str], elapsed_seconds: float
+) -> str:
+    """The live line of a preparation that takes a while: batches done, plans running."""
+    plans = ", ".join(sorted(running))
+    return (
+        f"warmup: {record.description}: {_plural(done, 'batch', 'batches')} done"
+        + (f", running {plans}" if plans else "")
+        + f" ({elapsed_seconds:.1f}s)"
+    )
 
 
 # -- the preview (--warmup-plan) ----------------------------------------------------------------

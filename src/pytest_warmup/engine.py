@@ -521,6 +521,7 @@ def _prepare(
     preparation: Preparation | None = None
     began = time.perf_counter()
     tell = None if progress is None else _told(progress, record)
+    told = False  # "begin" was told: "done" is told too, however it ends
     try:
         instances, runtime, presets = _build(needs, overrides, record)
         preparation = Preparation(
@@ -538,6 +539,7 @@ def _prepare(
             on_start(preparation)
         if tell is not None:
             tell(Progress("begin", node_count=sum(1 for node in instances if not node.is_resolved)))
+            told = True
         preparation.run()
     except BaseException as exc:
         record.error = exc
@@ -546,8 +548,8 @@ def _prepare(
         raise
     finally:
         record.duration_ms = round((time.perf_counter() - began) * 1000, 3)
-    if tell is not None:
-        tell(Progress("done", duration_ms=record.duration_ms))
+        if tell is not None and told:
+            tell(Progress("done", duration_ms=record.duration_ms))
     return Prepared(record, preparation, on_close)
 
 

@@ -215,7 +215,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.option.setuponly = True  # set up, never call, each test
         manager.register(preview_plugin(), "pytest-warmup-preview")
-    if config.get_verbosity() > 0 and not hasattr(config, "workerinput"):
+    if config.get_verbosity() >= 0 and not hasattr(config, "workerinput"):
         show_progress(session)  # an xdist worker's output is not shown
     manager.register(_run_plugin(session), "pytest-warmup-run")
     manager.register(_setup_plugin(session), _SETUP_PLUGIN)
