@@ -12,7 +12,7 @@ PAGE = Path(__file__).resolve().parent.parent / "docs" / "engine.md"
 
 def test_the_engine_page_runs_without_pytest(tmp_path: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.DOTALL)
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     script = "\n".join(blocks) + (
         "\nimport sys\n"
         "assert not [m for m in sys.modules if m.split('.')[0] in ('pytest', '_pytest')]\n"

@@ -23,10 +23,12 @@ PACKAGE = Path(pytest_warmup.__file__).parent
 PLUGIN_LAYER = {
     "_catalog_fixtures",
     "_cli",  # check reads the project's configuration with pytest itself
+    "_display",
     "_error_display",
     "_injection",
     "_items",
     "_outputs",
+    "_preview",
     "_producer",
     "_pytest_compat",
     "_session",
@@ -43,6 +45,7 @@ ENGINE = {
     "_catalog_reader",
     "_coordination",
     "_declarations",
+    "_diagrams",
     "_files",
     "_graph",
     "_interrupts",
@@ -58,6 +61,7 @@ ENGINE = {
     "_slots",
     "_snapshot_options",
     "_snapshots",
+    "_summary",
     "_text",
     "_yaml",
     "catalog",

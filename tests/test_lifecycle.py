@@ -325,7 +325,7 @@ def test_an_interrupt_in_a_cleanup_ends_the_run_after_every_producer_is_cleaned_
     assert "delete:session_plan:kept" in events(pytester)
     result.stdout.fnmatch_lines(
         [
-            "*= pytest-warmup =*",
+            "*= warmup =*",
             "cleanup failed for producer 'module_prep' (module:test_interrupt_in_cleanup.py::"
             "module_prep):",
             "  plan 'interrupted': KeyboardInterrupt: ",

@@ -96,7 +96,7 @@ def test_a_saving_run_keeps_what_it_saved_and_says_so(pytester: pytest.Pytester)
     pytester.makepyfile(test_shop=SHOP)
     result = pytester.runpytest("--warmup-save", "saved.json")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*= pytest-warmup =*", KEPT.format(suffix="", path="saved.json")])
+    result.stdout.fnmatch_lines(["*= warmup =*", KEPT.format(suffix="", path="saved.json")])
     assert read(pytester.path / "saved.json") == SAVED
     # The resource without an id is not in the file, so it is cleaned up as usual.
     assert log(pytester) == ["create None", "create ada", "create bob", "delete cust-None"]

@@ -147,7 +147,7 @@ def test_unserializable_value_saves_the_plain_template_without_hiding_the_failur
     result.stdout.fnmatch_lines(
         [
             "*RuntimeError: payment service is down*",
-            "*= pytest-warmup =*",
+            "*= warmup =*",
             f"--warmup-save-on-fail: scope '{SCOPE_ID}' is saved without values: value of "
             "'customer' (node-2:shared) cannot be saved: WarmupError: prepared runtime value is "
             "not JSON-serializable",

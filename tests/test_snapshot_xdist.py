@@ -69,7 +69,7 @@ def test_unused_targets_are_checked_once_on_the_controller(suite: pytest.Pyteste
         "unused --warmup-snapshot-for targets: 'nobody'; no producer executed "
         "prepare(snapshot_id=...) with these ids in this run"
     )
-    result.stdout.fnmatch_lines(["*= pytest-warmup =*", unused])
+    result.stdout.fnmatch_lines(["*= warmup =*", unused])
     assert result.stdout.str().count(unused) == 1
 
 
@@ -181,7 +181,7 @@ def test_a_crashed_worker_is_named_and_its_claims_are_not_judged(
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*= pytest-warmup =*",
+            "*= warmup =*",
             "xdist worker(s) gw* went down without reporting back; pytest-warmup files miss "
             "their sections and unused --warmup-snapshot-for targets are not checked",
         ]

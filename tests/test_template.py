@@ -180,7 +180,7 @@ def test_write_error_is_reported_in_the_terminal_section(suite: pytest.Pytester)
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "*= pytest-warmup =*",
+            "*= warmup =*",
             "could not write --warmup-export-template file 'blocker/template.json': *",
         ]
     )

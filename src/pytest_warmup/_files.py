@@ -29,6 +29,7 @@ __all__ = [
     "temporary_path",
     "write_atomically",
     "write_document",
+    "write_text",
 ]
 
 #: the version of every document pytest-warmup reads and writes (snapshots, reports)
@@ -275,10 +276,14 @@ def _remove_stale_temporaries(path: Path) -> None:
 
 
 def write_document(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON, or YAML by the suffix of ``path``, with :func:`write_text`."""
+    write_text(path, render(data, path))
+
+
+def write_text(path: Path, text: str) -> None:
     """Write atomically: a temporary file beside ``path``, renamed over it. Temporary files of
     ``path`` left by writers that died (``kill -9``) are removed first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = render(data, path)
     _remove_stale_temporaries(path)
     write_atomically(path, text.encode("utf-8"))
 

@@ -33,6 +33,7 @@ class WarmupNode:
         "blocked_by",
         "dependencies",
         "deps",
+        "given",
         "graph_node",
         "overridden",
         "runtime_key",
@@ -54,6 +55,8 @@ class WarmupNode:
         self.dependencies = dependencies
         self.deps: dict[str, Any] = {}
         self.overridden = False
+        #: its value or failure came from another preparation (``Overrides.given``/``failed``)
+        self.given = False
         #: the failed ancestor that kept this node from being prepared
         self.blocked_by: WarmupNode | None = None
         self._value: Any = _UNSET

@@ -1,19 +1,21 @@
 """The end of a run: the files it writes and the checks over the whole run.
 
-Under pytest-xdist each worker sends its part (sections, snapshot_id claims, warnings: plain
-data) to the controller, which merges the parts, writes each file once and checks for unused
-``--warmup-snapshot-for`` targets over every worker. What goes wrong ends up in the run
-record's problems, which the terminal summary shows.
+Under pytest-xdist each worker sends its part (sections, snapshot_id claims, warnings, its
+summary and plan preview: plain data) to the controller, which merges the parts, writes each
+file once and checks for unused ``--warmup-snapshot-for`` targets over every worker. What goes
+wrong ends up in the run record's problems, which the terminal summary shows.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from ._files import write_document
+from ._diagrams import render_graph
+from ._files import write_document, write_text
 from ._reports import document, merge_sections, run_sections
 from ._session import WarmupSession
 from ._snapshot_options import unused_targets_message
+from ._summary import preview_part, summary_part
 
 __all__ = ["WORKER_OUTPUT_KEY", "add_worker_part", "end_run", "worker_part"]
 
@@ -27,6 +29,8 @@ def worker_part(session: WarmupSession) -> dict[str, Any]:
         "sections": run_sections(session.record, session.settings.outputs),
         "claimed": sorted(session.snapshots.claimed),
         "warnings": list(session.record.warnings),
+        "summary": summary_part(session.record),
+        "preview": preview_part(session.record) if session.settings.preview else {},
     }
 
 
@@ -53,7 +57,10 @@ def end_run(session: WarmupSession, *, check_targets: bool) -> bool:
     failed_writes = False
     for kind, output in outputs.items():
         try:
-            write_document(output.path, document(merged.get(kind, {})))
+            if kind == "graph":
+                write_text(output.path, render_graph(merged.get(kind, {}), output.path))
+            else:
+                write_document(output.path, document(merged.get(kind, {})))
         except OSError as exc:
             record.problems.append(f"could not write {output.flag} file {output.given!r}: {exc}")
             failed_writes = True

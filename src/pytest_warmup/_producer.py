@@ -18,6 +18,7 @@ from . import _pytest_compat as compat
 from . import _selection
 from ._declarations import WarmupPlan
 from ._graph import Graph, RootTable, normalise
+from ._preview import PreviewStop
 from ._record import PrepareRecord
 from ._reports import saved_section, template_section
 from ._scopes import SCOPES, format_scope_id
@@ -127,11 +128,16 @@ def prepare_producer(
         record.consumers = tuple([test.nodeid for test in tests])
         roots = _selection.select_roots(tests, set(plans), name, session.requirement_of)
         choose = _snapshot_step(session, record, plans, fixturedef)
+        if session.settings.preview:  # --warmup-plan: no plan is called
+            session.engine.preview(roots, overrides=choose, record=record)
+            raise PreviewStop(record.description)
         sharing = session.sharing
         if sharing is not None and scope != "function" and shares(normalise(roots.requirements)):
             return _prepare_shared(session, sharing, record, roots, choose, request)
         with session.interrupts.preparing():
             prepared = session.engine.prepare(roots, overrides=choose, record=record)
+    except PreviewStop:
+        raise
     except BaseException as exc:
         record.error = exc
         if isinstance(exc, WarmupError):
@@ -170,16 +176,7 @@ def _prepare_shared(
         _save(session, own, "save" if own.status == "prepared" else "save_on_fail")
 
     sharing.on_prepared = prepared_for_own_tests
-    try:
-        prepared = sharing.prepare(session, record, roots, choose, queued)
-    except BaseException as exc:
-        record.error = exc
-        if isinstance(exc, WarmupError):
-            session.error_raised(exc)
-            if exc.producer is None:
-                exc.producer = record.description
-        _save(session, record, "save_on_fail", values=False)
-        raise
+    prepared = sharing.prepare(session, record, roots, choose, queued)  # errors: the caller's
     if record.status == "failed":
         session.node_failures_seen = True
     _save(session, record, "save" if record.status == "prepared" else "save_on_fail")

@@ -24,6 +24,7 @@ __all__ = [
     "item_of_request",
     "registered_fixture_names",
     "request_of_item",
+    "skip_fixture",
     "uncaptured",
     "visible_definitions",
     "xdist_queue",
@@ -195,3 +196,13 @@ def xdist_queue(
         return [items[index] for index in indexes if type(index) is int and index < len(items)]
     except Exception:  # moved or renamed in another xdist version
         return None
+
+
+def skip_fixture(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> object:
+    """Mark ``fixturedef`` set up with the value ``None`` without calling its function, as
+    ``--setup-plan`` does (``FixtureDef.cache_key`` and ``cached_result``, pytest 8.0 to 9.x).
+    Returns what a ``pytest_fixture_setup`` implementation returns to stop pytest from calling
+    it (a value other than ``None``)."""
+    key = fixturedef.cache_key(request)  # type: ignore[arg-type]
+    fixturedef.cached_result = (None, key, None)
+    return fixturedef.cached_result

@@ -12,6 +12,7 @@ from typing import Any
 
 from ._declarations import WarmupPlan
 from ._graph import Graph, Instances, RootTable
+from ._nodes import WarmupNode
 from ._runtime import WarmupRuntime
 
 __all__ = ["PrepareRecord", "RunRecord"]
@@ -57,6 +58,13 @@ class PrepareRecord:
     cleanup_errors: list[tuple[str, BaseException]] = field(default_factory=list)
     #: what messages call this preparation: ``producer`` for a pytest producer fixture
     kind: str = "preparation"
+    #: how long it took, from its roots to its last batch (``None``: it did not run)
+    duration_ms: float | None = None
+    #: instances handed to the plans' cleanup, and instances whose cleanup was skipped (kept)
+    cleaned_up: int = 0
+    kept: int = 0
+    #: a preview's batches, in order, without running them (``Run.preview``)
+    planned: list[tuple[WarmupPlan, tuple[WarmupNode, ...]]] | None = None
 
     @property
     def node_failures(self) -> int:
@@ -66,10 +74,11 @@ class PrepareRecord:
 
     @property
     def status(self) -> str:
-        """``"prepared"``, or ``"failed"`` when the preparation or any node failed."""
+        """``"prepared"``, or ``"failed"`` when the preparation or any node failed, or
+        ``"planned"`` for a preview that went well."""
         if self.error is not None or self.node_failures:
             return "failed"
-        return "prepared"
+        return "prepared" if self.planned is None else "planned"
 
     @property
     def description(self) -> str:

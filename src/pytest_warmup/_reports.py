@@ -18,11 +18,12 @@ from ._graph import GraphNode
 from ._limits import integer_too_large
 from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
-from ._slots import map_slots
+from ._slots import map_slots, slot_members
 from .errors import WarmupError
 
 __all__ = [
     "document",
+    "graph_section",
     "merge_sections",
     "report_section",
     "run_sections",
@@ -83,6 +84,39 @@ def template_section(record: PrepareRecord) -> dict[str, Any] | None:
         elif where == "tests" and instance.per_test:  # test-local overrides came from a file
             tests.setdefault(instance.test_id, {})[instance.public_id] = {}  # type: ignore[arg-type,index]
     return {"shared": shared, "tests": tests}
+
+
+def graph_section(record: PrepareRecord) -> dict[str, Any] | None:
+    """Every instance (plan, id, test, status) and dependency edge, for ``--warmup-graph``;
+    ``None`` before the graph existed."""
+    if record.instances is None:
+        return None
+    nodes = [
+        {
+            "key": node.runtime_key,
+            "plan": node.requirement.owner_plan.name,
+            "id": node.public_id,
+            "test": node.test_id,
+            "status": _graph_status(node),
+        }
+        for node in record.instances
+    ]
+    edges = [
+        [dependency.runtime_key, node.runtime_key]
+        for node in record.instances
+        for dependency in slot_members(node.dependencies)
+    ]
+    return {"description": record.description, "nodes": nodes, "edges": edges}
+
+
+def _graph_status(node: WarmupNode) -> str:
+    if node.overridden:
+        return "overridden"
+    if node.has_exception:
+        return "failed"
+    if node.blocked_by is not None:
+        return "blocked"
+    return "prepared" if node.has_value else "pending"
 
 
 def saved_section(record: PrepareRecord) -> tuple[dict[str, Any], str | None]:
@@ -247,6 +281,10 @@ def run_sections(run: RunRecord, kinds: Iterable[str]) -> dict[str, dict[str, An
                 add("template", record.scope_id, template)
         if "report" in wanted:
             add("report", record.scope_id, report_section(record))
+        if "graph" in wanted:
+            graph = graph_section(record)
+            if graph is not None:
+                add("graph", record.scope_id, graph)
         if record.saved is not None:
             if "save" in wanted:
                 add("save", record.scope_id, record.saved)
@@ -277,6 +315,8 @@ _REPORT_LISTS = ("selected_roots", "runtime_instances", "batch_reports", "trace"
 def _merged(kind: str, first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """Two sections of one scope id as one: snapshot-shaped sections take the entries of both
     (the first wins a clash); a report lists what both did, and is failed if either is."""
+    if kind == "graph":  # the first preparation's graph of that scope
+        return first
     if kind != "report":
         shared = {**second.get("shared", {}), **first.get("shared", {})}
         tests = {test: dict(entries) for test, entries in second.get("tests", {}).items()}

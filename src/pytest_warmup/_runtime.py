@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from queue import Empty, SimpleQueue
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final
 
 if TYPE_CHECKING:
     import asyncio
@@ -33,6 +33,7 @@ __all__ = [
     "BatchReport",
     "EventLoopThread",
     "Preparation",
+    "Progress",
     "WarmupRuntime",
     "failure_of",
     "tell_stderr",
@@ -47,6 +48,22 @@ class BatchReport:
     node_count: int
     runtime_keys: tuple[str, ...]
     duration_ms: float
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a preparation reports as it goes, in the thread that called it.
+
+    ``begin``: it starts preparing ``node_count`` instances; ``start`` and ``end``: a batch of
+    ``plan`` (``failed``: its nodes that failed); ``wait``: batches run in other threads, about
+    ten times a second; ``done``: it ended (or stopped) after ``duration_ms``.
+    """
+
+    kind: Literal["begin", "start", "end", "wait", "done"]
+    plan: str = ""
+    node_count: int = 0
+    duration_ms: float = 0.0
+    failed: int = 0
 
 
 @final
@@ -193,6 +210,7 @@ class Preparation:
         loop: EventLoopThread | None = None,
         pool: ThreadPoolExecutor | None = None,
         notify: Callable[[str], object] | None = None,
+        progress: Callable[[Progress], object] | None = None,
     ) -> None:
         self.instances = instances
         self._pool = pool  # the caller's worker threads (a Run's), else one of its own
@@ -201,6 +219,10 @@ class Preparation:
         self._loop = loop
         self._own_loop = loop is None
         self._notify = notify or tell_stderr
+        self._progress = progress
+        #: instances handed to the plans' cleanup, and those left in place (kept)
+        self.cleaned_count = 0
+        self.kept_count = 0
         #: completed batches in completion order; cleanup walks them backwards
         self.completed: list[Batch] = []
         #: (plan name, error) for every cleanup that raised
@@ -281,6 +303,7 @@ class Preparation:
                 return
             (batch,) = batches
             self._unfinished[batch] = None
+            self._tell("start", batch)
             self._run_batch(batch, None)
             self._finish(scheduler, batch)
             if batch.interrupt is not None:
@@ -321,6 +344,7 @@ class Preparation:
             for batch in scheduler.take(running=running, limit=self.max_workers - running):
                 with self._lock:
                     self._unfinished[batch] = None
+                self._tell("start", batch)
                 pool.submit(self._run_batch, batch, ended)
                 running += 1
             done = self._next_ended(ended)
@@ -351,7 +375,8 @@ class Preparation:
                 # batch to end: wake up now and then to handle it.
                 return ended.get(timeout=_SIGNAL_CHECK_SECONDS)
             except Empty:
-                pass
+                if self._progress is not None:
+                    self._progress(Progress("wait"))
 
     def _run_batch(self, batch: Batch, ended: SimpleQueue[Batch] | None) -> None:
         """Run ``batch`` and track it (in the thread that runs it)."""
@@ -446,7 +471,18 @@ class Preparation:
         )
         return interrupt
 
+    def _tell(self, kind: Literal["start", "end"], batch: Batch) -> None:
+        if self._progress is None:
+            return
+        if kind == "start":
+            self._progress(Progress(kind, batch.plan.name, len(batch.nodes)))
+            return
+        failed = sum(1 for node in batch.nodes if node.has_exception)
+        duration = (time.perf_counter() - batch.started) * 1000 if batch.started else 0.0
+        self._progress(Progress(kind, batch.plan.name, len(batch.nodes), duration, failed))
+
     def _finish(self, scheduler: Scheduler, batch: Batch) -> None:
+        self._tell("end", batch)
         self._record_exceptions(batch)
         for blocked in scheduler.complete(batch.nodes):
             self.runtime.record(f"blocked:{blocked.runtime_key}")
@@ -503,6 +539,7 @@ class Preparation:
                     self._event_loop().run(result)
             except BaseException as exc:  # pytest.fail, Ctrl-C: the other batches first
                 errors.append((batch.plan.name, exc))
+            self.cleaned_count += len(batch.created)
             self.runtime.record(f"cleanup:{batch.plan.name}:{len(batch.created)}")
         if self._own_loop:
             self._close_own_loop()
@@ -520,10 +557,21 @@ class Preparation:
             for batch in self.completed:
                 remaining = [node for node in batch.created if node not in nodes]
                 left += len(batch.created) - len(remaining)
+                if batch.plan.has_cleanup():
+                    self.kept_count += len(batch.created) - len(remaining)
                 batch.created = remaining
         if left:
             self.runtime.record(f"keep:{left} left in place ({reason})")
         return left
+
+    def keep_all(self) -> int:
+        """Count what cleanup would have received as kept (cleanup is skipped for good).
+        Returns how many instances the plans created."""
+        with self._lock:
+            self.kept_count += sum(
+                len(batch.created) for batch in self.completed if batch.plan.has_cleanup()
+            )
+        return self.created_count
 
     def adopt(self, nodes: Sequence[WarmupNode]) -> None:
         """Clean ``nodes`` up as if this preparation had created them (they hold values it was

@@ -15,7 +15,7 @@ from ._declarations import WarmupPlan
 from ._nodes import WarmupNode
 from ._slots import slot_members
 
-__all__ = ["Batch", "Scheduler"]
+__all__ = ["Batch", "Scheduler", "planned_batches"]
 
 
 @dataclass(eq=False)
@@ -176,6 +176,18 @@ class Scheduler:
             blocked.append(node)
             todo.extend(self._dependants.pop(node, ()))
         return blocked
+
+
+def planned_batches(instances: Sequence[WarmupNode]) -> list[Batch]:
+    """The batches a preparation of ``instances`` would run, in the order one worker runs
+    them, without running any: the rule above gives the same batches for any number of
+    workers. Instances already resolved (overridden) are not prepared."""
+    scheduler = Scheduler(instances)
+    planned: list[Batch] = []
+    while batches := scheduler.take(running=0, limit=1):
+        planned.extend(batches)
+        scheduler.complete(batches[0].nodes)
+    return planned
 
 
 def _heights(

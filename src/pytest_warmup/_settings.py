@@ -31,6 +31,7 @@ OUTPUTS: Final = {
     "report": "warmup_report",
     "save": "warmup_save",
     "save_on_fail": "warmup_save_on_fail",
+    "graph": "warmup_graph",
 }
 
 
@@ -76,6 +77,8 @@ class Settings(NamedTuple):
     catalogs: tuple[CatalogPath, ...]
     #: ``--warmup-clean-snapshot``: snapshot values stand for resources this run cleans up
     clean_snapshot: bool
+    #: ``--warmup-plan``: producers show what they would prepare; no plan and no test is called
+    preview: bool = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -94,6 +97,9 @@ class Settings(NamedTuple):
             parse_targets(option.warmup_snapshot_for)
         except WarmupError as exc:
             raise pytest.UsageError(str(exc)) from None
+        preview = bool(getattr(option, "warmup_plan", False))
+        if preview:
+            _check_preview(option)
         return cls(
             max_workers=workers,
             keep=keep,
@@ -106,7 +112,34 @@ class Settings(NamedTuple):
             rootpath=config.rootpath,
             catalogs=_catalogs(config),
             clean_snapshot=bool(getattr(option, "warmup_clean_snapshot", False)),
+            preview=preview,
         )
+
+
+#: options that need what --warmup-plan never does: -> what they need
+_NOT_WITH_PREVIEW: Final = {
+    "collectonly": ("--collect-only", "sets nothing up"),
+    "setupplan": ("--setup-plan", "runs no fixture"),
+    "warmup_save": ("--warmup-save", "saves prepared values"),
+    "warmup_save_on_fail": ("--warmup-save-on-fail", "saves prepared values"),
+    "warmup_clean_snapshot": ("--warmup-clean-snapshot", "cleans up prepared resources"),
+}
+
+
+def _check_preview(option: argparse.Namespace) -> None:
+    """``--warmup-plan`` runs the producers up to ``prepare()`` and no plan: options that
+    need more, or less, are usage errors."""
+    for dest, (flag, what) in _NOT_WITH_PREVIEW.items():
+        if getattr(option, dest, None):
+            if dest in ("collectonly", "setupplan"):
+                raise pytest.UsageError(
+                    f"--warmup-plan runs the producer fixtures up to prepare() but {flag} "
+                    f"{what}; use one or the other"
+                )
+            raise pytest.UsageError(
+                f"--warmup-plan prepares nothing but {flag} {what}; run without --warmup-plan "
+                "to prepare them"
+            )
 
 
 def _ini(config: pytest.Config, name: str) -> object:

@@ -21,6 +21,7 @@ it covers to :meth:`Run.prepare` and returns the :class:`Prepared` it gets back.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,7 +47,15 @@ from ._graph import (
 )
 from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
-from ._runtime import BatchReport, EventLoopThread, Preparation, WarmupRuntime, failure_of
+from ._runtime import (
+    BatchReport,
+    EventLoopThread,
+    Preparation,
+    Progress,
+    WarmupRuntime,
+    failure_of,
+)
+from ._scheduler import planned_batches
 from .errors import NodeFailedError, NotPreparedError, WarmupError
 
 __all__ = [
@@ -58,6 +67,7 @@ __all__ = [
     "Overrides",
     "PrepareRecord",
     "Prepared",
+    "Progress",
     "Root",
     "RootTable",
     "Run",
@@ -214,13 +224,16 @@ class Prepared:
             self._preparation.leave(keep, why)
         errors = self._preparation.cleanup()
         self.record.cleanup_errors = errors
+        self.record.cleaned_up = self._preparation.cleaned_count
+        self.record.kept = self._preparation.kept_count
         _raise_interrupt(error for _, error in errors)
         return errors
 
     def keep(self, reason: str) -> None:
         """Skip cleanup for good: what the plans created stays (``reason`` goes in the trace)."""
-        if self._done() and self.created_count:
+        if self._done() and self._preparation.keep_all():
             self._preparation.runtime.record(f"keep:cleanup skipped ({reason})")
+        self.record.kept = self._preparation.kept_count
 
     def _done(self) -> bool:
         """Mark this preparation closed; whether it was open until now."""
@@ -307,10 +320,17 @@ class Run:
     record: RunRecord
 
     def __init__(
-        self, *, max_workers: int = 1, notify: Callable[[str], object] | None = None
+        self,
+        *,
+        max_workers: int = 1,
+        notify: Callable[[str], object] | None = None,
+        progress: Callable[[PrepareRecord, Progress], object] | None = None,
     ) -> None:
         _check_workers(max_workers)
         self.max_workers = max_workers
+        #: called in the preparing thread as each preparation begins and ends, and as each of
+        #: its batches starts and ends (may be set at any time)
+        self.progress = progress
         self.record = RunRecord()
         self._loop = EventLoopThread()
         self._pool: ThreadPoolExecutor | None = None  # started by the first preparation
@@ -375,6 +395,7 @@ class Run:
                 on_close=self._forget,
                 on_start=self._started,
                 notify=self._notify,
+                progress=self.progress,
             )
         finally:
             preparation, self._running = self._running, None
@@ -382,6 +403,27 @@ class Run:
                 self._unsettled.append(preparation)
         self._open[prepared] = None
         return prepared
+
+    def preview(
+        self,
+        needs: Needs,
+        *,
+        overrides: OverridesArgument = None,
+        record: PrepareRecord | None = None,
+    ) -> PrepareRecord:
+        """What :meth:`prepare` would do, without calling any plan: the record gets the graph,
+        the instances, the overrides and :attr:`~PrepareRecord.planned`, the batches in the
+        order one worker would run them (the batches are the same for any number of workers).
+        Errors are raised and recorded as for :meth:`prepare`."""
+        if record is None:
+            record = self.new_record()
+        try:
+            instances, _, _ = _build(needs, overrides, record)
+        except BaseException as exc:
+            record.error = exc
+            raise
+        record.planned = [(batch.plan, tuple(batch.nodes)) for batch in planned_batches(instances)]
+        return record
 
     def _started(self, preparation: Preparation) -> None:
         self._running = preparation
@@ -480,41 +522,80 @@ def _prepare(
     on_close: Callable[[Prepared], object] | None = None,
     on_start: Callable[[Preparation], object] | None = None,
     notify: Callable[[str], object] | None = None,
+    progress: Callable[[PrepareRecord, Progress], object] | None = None,
 ) -> Prepared:
     preparation: Preparation | None = None
+    began = time.perf_counter()
+    tell = None if progress is None else _told(progress, record)
+    told = False  # "begin" was told: "done" is told too, however it ends
     try:
-        roots = _as_roots(needs)
-        record.roots = roots
-        if not record.consumers:
-            record.consumers = tuple(dict.fromkeys(roots.consumer_ids))
-        record.graph = graph = normalise(roots.requirements)
-        try:
-            chosen = overrides(graph) if callable(overrides) else overrides
-            if chosen is not None:
-                _checked(chosen)
-            local = _local_nodes(graph, roots, chosen) if chosen else []
-        except BaseException:
-            # The record still shows what would have been prepared (reports, templates).
-            record.instances = instantiate(graph, roots)
-            raise
-        record.instances = instances = instantiate(graph, roots, local=local)
-        record.runtime = runtime = WarmupRuntime(record.scope, record.consumers)
+        instances, runtime, presets = _build(needs, overrides, record)
         preparation = Preparation(
-            instances, runtime, max_workers=max_workers, loop=loop, pool=pool, notify=notify
+            instances,
+            runtime,
+            max_workers=max_workers,
+            loop=loop,
+            pool=pool,
+            notify=notify,
+            progress=tell,
         )
-        if chosen:
-            record.overrides, presets = _apply(instances, runtime, chosen)
-            if chosen.owned:
-                preparation.adopt(presets)
+        if presets is not None:
+            preparation.adopt(presets)
         if on_start is not None:
             on_start(preparation)
+        if tell is not None:
+            tell(Progress("begin", node_count=sum(1 for node in instances if not node.is_resolved)))
+            told = True
         preparation.run()
     except BaseException as exc:
         record.error = exc
         if preparation is not None:  # what run() cleaned up before raising
             record.cleanup_errors = preparation.cleanup_errors
         raise
+    finally:
+        record.duration_ms = round((time.perf_counter() - began) * 1000, 3)
+        if tell is not None and told:
+            tell(Progress("done", duration_ms=record.duration_ms))
     return Prepared(record, preparation, on_close)
+
+
+def _told(
+    progress: Callable[[PrepareRecord, Progress], object], record: PrepareRecord
+) -> Callable[[Progress], object]:
+    def tell(event: Progress) -> object:
+        return progress(record, event)
+
+    return tell
+
+
+def _build(
+    needs: Needs, overrides: OverridesArgument, record: PrepareRecord
+) -> tuple[Instances, WarmupRuntime, list[WarmupNode] | None]:
+    """Roots, graph, overrides chosen and checked, instances, overrides applied: everything
+    before the first batch. Returns the instances, the runtime, and the overridden instances
+    when the overrides are owned (their cleanup is this preparation's)."""
+    roots = _as_roots(needs)
+    record.roots = roots
+    if not record.consumers:
+        record.consumers = tuple(dict.fromkeys(roots.consumer_ids))
+    record.graph = graph = normalise(roots.requirements)
+    try:
+        chosen = overrides(graph) if callable(overrides) else overrides
+        if chosen is not None:
+            _checked(chosen)
+        local = _local_nodes(graph, roots, chosen) if chosen else []
+    except BaseException:
+        # The record still shows what would have been prepared (reports, templates).
+        record.instances = instantiate(graph, roots)
+        raise
+    record.instances = instances = instantiate(graph, roots, local=local)
+    record.runtime = runtime = WarmupRuntime(record.scope, record.consumers)
+    presets = None
+    if chosen:
+        record.overrides, applied = _apply(instances, runtime, chosen)
+        if chosen.owned:
+            presets = applied
+    return instances, runtime, presets
 
 
 def _checked(overrides: object) -> Overrides:
@@ -662,10 +743,12 @@ def _apply(
     for requirement, value in overrides.given.items():
         node = graph.by_requirement[requirement]
         instances.shared[node].preset(value)
+        instances.shared[node].given = True
         runtime.record(f"given_shared:{node.label}")
     for requirement, error in overrides.failed.items():
         node = graph.by_requirement[requirement]
         instances.shared[node].preset_failure(error)
+        instances.shared[node].given = True
         runtime.record(f"failed_elsewhere:{node.label}:{type(error).__name__}")
     for consumer in sorted(overrides.local):
         for node, value in sorted(

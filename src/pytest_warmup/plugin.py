@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from ._binding import Binding, bindings_of, set_caller
+from ._diagrams import GRAPH_SUFFIXES
+from ._display import CATALOG_KEY, header_lines, show_progress, write_summary
 from ._injection import inject, producer_for_item
 from ._outputs import WORKER_OUTPUT_KEY, add_worker_part, end_run, worker_part
 from ._producer import WarmupManager
@@ -52,6 +54,17 @@ def output_file(value: str) -> str:
     """argparse type for the debug outputs: a file path, not a directory."""
     if given(value) and Path(value).is_dir():
         raise argparse.ArgumentTypeError(f"expected a file path, got the directory {value!r}")
+    return value
+
+
+def graph_file(value: str) -> str:
+    """argparse type for ``--warmup-graph``: a file path whose suffix names a format."""
+    value = output_file(value)
+    if given(value) and Path(value).suffix.lower() not in GRAPH_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"expected a path ending in {', '.join(GRAPH_SUFFIXES)} (Mermaid, Mermaid in "
+            f"Markdown, Graphviz DOT), got {value!r}"
+        )
     return value
 
 
@@ -161,6 +174,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
+    group.addoption(
+        "--warmup-graph",
+        dest="warmup_graph",
+        type=graph_file,
+        default=None,
+        metavar="PATH",
+        help="write the selected graph of every producer instance, overridden and failed "
+        "nodes marked: Mermaid (.mmd, or .md for Markdown) or Graphviz DOT (.dot)",
+    )
+    group.addoption(
+        "--warmup-plan",
+        dest="warmup_plan",
+        action="store_true",
+        default=False,
+        help="show what each producer would prepare (roots, batches in order, snapshot "
+        "overrides) without calling any plan, fixture or test; like --setup-plan",
+    )
     parser.addini(
         "warmup_snapshot_strict",
         help="treat snapshot entries and scopes that match nothing as errors, not warnings",
@@ -177,6 +207,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from ._catalog_fixtures import catalog_plugin, load_run_catalog
 
         catalog = load_run_catalog(settings.catalogs, settings.rootpath)
+        config.stash[CATALOG_KEY] = catalog
         session.resolve_catalog_id = catalog.requirement
         if catalog.producers or catalog.fixtures:
             config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
@@ -192,6 +223,13 @@ def pytest_configure(config: pytest.Config) -> None:
             stealing=workerinput.get(DIST_KEY) == "worksteal",
         )
     manager = config.pluginmanager
+    if settings.preview:
+        from ._preview import preview_plugin
+
+        config.option.setuponly = True  # set up, never call, each test
+        manager.register(preview_plugin(), "pytest-warmup-preview")
+    if config.get_verbosity() >= 0 and not hasattr(config, "workerinput"):
+        show_progress(session)  # an xdist worker's output is not shown
     manager.register(_run_plugin(session), "pytest-warmup-run")
     manager.register(_setup_plugin(session), _SETUP_PLUGIN)
     session.on_first_error(lambda: manager.register(_error_plugin(session), "pytest-warmup-errors"))
@@ -293,16 +331,12 @@ def pytest_testnodedown(node: Any, error: object) -> None:
             )
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return header_lines(session_of(config))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    record = session_of(terminalreporter.config).record
-    lines = record.summary()
-    if lines:
-        red = any(error for _, error in lines)
-        terminalreporter.write_sep("=", "pytest-warmup", red=red, yellow=not red)
-        for text, error in lines:
-            terminalreporter.line(text, red=error, yellow=not error)
-    for flag, path in record.written:  # as pytest names the junit XML file it wrote
-        terminalreporter.write_sep("-", f"generated warmup file ({flag}): {path}")
+    write_summary(terminalreporter, session_of(terminalreporter.config))
 
 
 # Hooks that run for every test are plain functions rather than wrappers (on suites of thousands
