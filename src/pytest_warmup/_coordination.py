@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from ._files import write_atomically
+from ._files import process_exists, write_atomically
 
 __all__ = ["Coordination", "RunDirectory"]
 
@@ -164,26 +164,12 @@ class RunDirectory:
 
 
 def _alive(joined: Path) -> bool:
-    """Whether the process that wrote ``joined`` still runs (zombies count as gone)."""
+    """Whether the process that wrote ``joined`` still runs."""
     try:
         pid = int(joined.read_text() or 0)
     except (OSError, ValueError):
         return True  # being written
-    if pid <= 0:
-        return True
-    if sys.platform.startswith("linux"):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return False
-        return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    return pid <= 0 or process_exists(pid)
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only

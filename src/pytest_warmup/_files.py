@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any, Final
 
@@ -24,6 +25,7 @@ __all__ = [
     "is_yaml_path",
     "kind_of",
     "load_document",
+    "process_exists",
     "render",
     "resolve_catalog_path",
     "temporary_path",
@@ -244,14 +246,22 @@ def _temporary_owner(path: Path, name: str) -> int | None:
     return int(pid)
 
 
-def _process_exists(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
+    """Whether process ``pid`` still runs. A process that ended but was not reaped yet (a
+    zombie, on Linux) does not."""
     try:
         os.kill(pid, 0)  # signal 0: existence and permission check only
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError):  # another user's process; not a pid
         return True
-    return True
+    if not sys.platform.startswith("linux"):
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # it ended meanwhile
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")  # the state after the name
 
 
 def _remove_stale_temporaries(path: Path) -> None:
@@ -269,7 +279,7 @@ def _remove_stale_temporaries(path: Path) -> None:
         return
     for name in names:
         pid = _temporary_owner(path, name)
-        if pid is None or pid == os.getpid() or _process_exists(pid):
+        if pid is None or pid == os.getpid() or process_exists(pid):
             continue
         with contextlib.suppress(OSError):
             (path.parent / name).unlink()
