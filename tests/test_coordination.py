@@ -79,7 +79,12 @@ def test_waiting_waits_for_workers_that_have_not_joined_yet(tmp_path: Path) -> N
     directory = RunDirectory(tmp_path, poll=0.005)
     directory.join("gw0")
     ended = threading.Event()
-    waiter = threading.Thread(target=lambda: (directory.wait_for_others("gw0", 2), ended.set()))
+
+    def wait() -> None:
+        directory.wait_for_others("gw0", 2)
+        ended.set()
+
+    waiter = threading.Thread(target=wait)
     waiter.start()
     assert not ended.wait(0.1)
     directory.join("gw1")
