@@ -71,8 +71,8 @@ def inject(
             try:
                 if session.sharing is None:
                     arguments[binding.argument_name] = scope.value(requirement, test_id)
-                else:
-                    arguments[binding.argument_name] = _shared_value(
+                else:  # an xdist worker: per-test nodes are prepared when a test needs them
+                    arguments[binding.argument_name] = session.sharing.value(
                         session, scope, requirement, node
                     )
             except NotPreparedError:
@@ -81,21 +81,6 @@ def inject(
         session.error_raised(error)
         raise
     return arguments
-
-
-def _shared_value(
-    session: WarmupSession, scope: Prepared, requirement: WarmupRequirement, node: Any
-) -> Any:
-    """Under pytest-xdist: the value from a shared preparation, whose per-test nodes this
-    worker prepares for a test when it first needs them (:mod:`._sharing`)."""
-    sharing = session.sharing
-    assert sharing is not None
-    test_id = node.nodeid
-    if sharing.needs_preparing(scope, test_id):
-        items = compat.xdist_queue(node.config, node.session, queued=not sharing.stealing)
-        queued = None if items is None else [item.nodeid for item in items]
-        sharing.prepare_for(session, scope, test_id, queued)
-    return sharing.value(scope, requirement, test_id)
 
 
 def _plan_not_used(

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import pytest
 
-from . import _pytest_compat as compat
 from . import _selection
 from ._declarations import WarmupPlan
 from ._graph import Graph, RootTable, normalise
@@ -24,12 +23,12 @@ from ._reports import saved_section, template_section
 from ._scopes import SCOPES, format_scope_id
 from ._selection import scope_ids_of
 from ._session import WarmupSession
-from ._sharing import Sharing, shares
 from ._text import relative_path
 from .engine import Overrides, Prepared
 from .errors import WarmupError
 
 if TYPE_CHECKING:
+    from ._sharing import Sharing
     from ._snapshots import SnapshotInputs
 
 __all__ = ["XDIST_UNSUPPORTED", "PrepareBuilder", "WarmupManager", "scope_id_of"]
@@ -131,9 +130,14 @@ def prepare_producer(
         if session.settings.preview:  # --warmup-plan: no plan is called
             session.engine.preview(roots, overrides=choose, record=record)
             raise PreviewStop(record.description)
-        sharing = session.sharing
-        if sharing is not None and scope != "function" and shares(normalise(roots.requirements)):
-            return _prepare_shared(session, sharing, record, roots, choose, request)
+        if session.sharing is not None and scope != "function":  # an xdist worker
+            from ._sharing import shares
+
+            graph = normalise(roots.requirements)
+            if shares(graph):
+                return _prepare_shared(
+                    session, session.sharing, record, roots, graph, choose, request
+                )
         with session.interrupts.preparing():
             prepared = session.engine.prepare(roots, overrides=choose, record=record)
     except PreviewStop:
@@ -159,16 +163,12 @@ def _prepare_shared(
     sharing: Sharing,
     record: PrepareRecord,
     roots: RootTable,
+    graph: Graph,
     choose: Callable[[Graph], Overrides | None] | None,
     request: Any,
 ) -> Prepared:
     """Under pytest-xdist: the shared nodes once per run, per-test nodes for this worker's
-    tests (:mod:`._sharing`)."""
-    pytest_session = request.node.session
-
-    def queued() -> list[str] | None:
-        items = compat.xdist_queue(session.config, pytest_session, queued=not sharing.stealing)
-        return None if items is None else [item.nodeid for item in items]
+    tests (:mod:`._sharing`). Errors are the caller's to record."""
 
     def prepared_for_own_tests(own: PrepareRecord) -> None:
         if own.status == "failed":
@@ -176,10 +176,8 @@ def _prepare_shared(
         _save(session, own, "save" if own.status == "prepared" else "save_on_fail")
 
     sharing.on_prepared = prepared_for_own_tests
-    prepared = sharing.prepare(session, record, roots, choose, queued)  # errors: the caller's
-    if record.status == "failed":
-        session.node_failures_seen = True
-    _save(session, record, "save" if record.status == "prepared" else "save_on_fail")
+    prepared = sharing.prepare(session, record, roots, graph, choose, request.node.session)
+    prepared_for_own_tests(record)
     request.addfinalizer(lambda: sharing.finish_scope(session, prepared))
     return prepared
 

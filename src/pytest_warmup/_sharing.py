@@ -25,9 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, final
 
+import pytest
+
+from . import _pytest_compat as compat
 from ._coordination import Coordination
 from ._declarations import WarmupPlan, WarmupRequirement, describe, is_interrupt
-from ._graph import Graph, GraphNode, RootTable, normalise
+from ._graph import Graph, GraphNode, RootTable
 from ._nodes import WarmupNode
 from ._record import PrepareRecord
 from .engine import Overrides, Prepared
@@ -36,13 +39,7 @@ from .errors import WarmupError
 if TYPE_CHECKING:
     from ._session import WarmupSession
 
-__all__ = ["DIST_KEY", "RUN_DIRECTORY_KEY", "Sharing", "leftovers", "shares"]
-
-#: the key of the run directory in an xdist worker's ``workerinput``
-RUN_DIRECTORY_KEY: Final = "pytest_warmup_run_directory"
-#: the key of the ``--dist`` mode in an xdist worker's ``workerinput`` (a worker's own
-#: configuration says ``no``)
-DIST_KEY: Final = "pytest_warmup_dist"
+__all__ = ["Sharing", "leftovers", "shares"]
 
 _FORMAT: Final = 1
 
@@ -62,7 +59,6 @@ class RemoteFailure(Exception):
 class _PerTest:
     """The per-test side of one shared preparation on this worker."""
 
-    name: str
     record: PrepareRecord
     roots: RootTable
     #: consumers that need a preparation of their own (per-test nodes, or local overrides)
@@ -107,33 +103,25 @@ class Sharing:
         session: WarmupSession,
         record: PrepareRecord,
         roots: RootTable,
+        graph: Graph,
         choose: Callable[[Graph], Overrides | None] | None,
-        queued: Callable[[], list[str] | None],
+        pytest_session: pytest.Session,
     ) -> Prepared:
-        """Prepare a producer instance: its shared nodes once per run, its per-test nodes for
-        the tests this worker runs (``queued``: those it was handed, ``None``: unknown)."""
-        graph = normalise(roots.requirements)
+        """Prepare a producer instance whose roots make ``graph``: its shared nodes once per
+        run, its per-test nodes for the tests this worker has been handed."""
         chosen = choose(graph) if choose is not None else None
         shared_roots, per_test_consumers = _split(roots, graph)
         if chosen is not None:
             per_test_consumers |= set(chosen.local)
-        key = f"scope:{record.scope_id}"
-        stage_overrides = Overrides(
-            shared=dict(chosen.shared) if chosen is not None else {},
-            raw=chosen.raw if chosen is not None else None,
-            owned=chosen.owned if chosen is not None else False,
-        )
         with session.interrupts.preparing():
             if not shared_roots:
                 prepared = session.engine.prepare(shared_roots, record=record)
             else:
+                key = f"scope:{record.scope_id}"
                 with self.coordination.lock(key):
-                    prepared = self._shared_stage(
-                        session, record, key, shared_roots, stage_overrides
-                    )
+                    prepared = self._shared_stage(session, record, key, shared_roots, chosen)
         if per_test_consumers:
             self._per_test[prepared] = _PerTest(
-                name=record.name,
                 record=record,
                 roots=roots,
                 consumers=frozenset(per_test_consumers),
@@ -142,8 +130,7 @@ class Sharing:
                 local=dict(chosen.local) if chosen is not None else {},
                 owned=chosen.owned if chosen is not None else False,
             )
-            first = queued()
-            self._prepare_per_test(session, prepared, first if first is not None else [])
+            self._prepare_per_test(session, prepared, self._queued(pytest_session) or [])
         return prepared
 
     def _shared_stage(
@@ -152,39 +139,36 @@ class Sharing:
         record: PrepareRecord,
         key: str,
         roots: RootTable,
-        overrides: Overrides,
+        chosen: Overrides | None,
     ) -> Prepared:
+        """The shared nodes: from this worker's earlier setup of the scope, from the worker
+        that prepared them, or prepared here (and published) when nobody has yet."""
         made = self._made.get(record.scope_id)
         if made is not None:  # this worker made them, and the scope is set up again
-            given = _values(made)
-            return session.engine.prepare(
-                roots, overrides=Overrides(given=given, failed=_failures(made)), record=record
-            )
+            given = Overrides(given=_values(made), failed=_failures(made))
+            return session.engine.prepare(roots, overrides=given, record=record)
         stored = self.coordination.get(key)
         state = pickle.loads(stored) if stored is not None else None
         if state is not None and state["status"] == "ready":
-            graph = normalise(roots.requirements)
-            given, failed = _decode(state, graph, record)
             return session.engine.prepare(
-                roots, overrides=Overrides(given=given, failed=failed), record=record
+                roots, overrides=lambda graph: _decode(state, graph, record), record=record
             )
         if state is not None and state["status"] == "error":
             raise _decode_error(state["error"])
+        overrides = None
+        if chosen is not None:  # test entries apply with the per-test nodes
+            overrides = Overrides(shared=dict(chosen.shared), raw=chosen.raw, owned=chosen.owned)
         try:
             prepared = session.engine.prepare(roots, overrides=overrides or None, record=record)
         except BaseException as exc:
             if not is_interrupt(exc) and record.graph is not None:
-                self.coordination.put(
-                    key, pickle.dumps({"status": "error", "error": _encode_error(exc)})
-                )
+                self._publish_error(key, exc)
             raise
         try:
             data = _encode(prepared, record)
         except WarmupError as exc:
             session.finish(prepared)
-            self.coordination.put(
-                key, pickle.dumps({"status": "error", "error": _encode_error(exc)})
-            )
+            self._publish_error(key, exc)
             raise
         self.coordination.put(key, data)
         self._made[record.scope_id] = prepared
@@ -192,27 +176,31 @@ class Sharing:
         self._log(prepared)
         return prepared
 
-    def value(self, prepared: Prepared, requirement: WarmupRequirement, consumer: str) -> Any:
-        """The value ``consumer`` receives from shared preparation ``prepared``: prepares its
-        per-test nodes first when this worker has none for it yet."""
+    def _publish_error(self, key: str, error: BaseException) -> None:
+        """Preparing the shared nodes failed: the other workers raise ``error`` too."""
+        self.coordination.put(key, pickle.dumps({"status": "error", "error": _encode_error(error)}))
+
+    def value(
+        self, session: WarmupSession, prepared: Prepared, requirement: WarmupRequirement, item: Any
+    ) -> Any:
+        """The value test ``item`` receives from shared preparation ``prepared``; its per-test
+        nodes (and those of the tests queued after it) are prepared first when this worker has
+        none for it yet."""
+        consumer = item.nodeid
         part = self._per_test.get(prepared)
         if part is None or consumer not in part.consumers:
             return prepared.value(requirement, consumer)
         own = part.by_consumer.get(consumer)
-        if own is None:  # needs_preparing() was not asked first
-            raise WarmupError(f"no preparation of {part.record.description} for '{consumer}'")
+        if own is None:
+            queued = self._queued(item.session) or ()
+            self._prepare_per_test(session, prepared, [consumer, *queued])
+            own = part.by_consumer[consumer]
         return own.value(requirement, consumer)
 
-    def needs_preparing(self, prepared: Prepared, consumer: str) -> bool:
-        part = self._per_test.get(prepared)
-        return part is not None and consumer in part.consumers and consumer not in part.by_consumer
-
-    def prepare_for(
-        self, session: WarmupSession, prepared: Prepared, consumer: str, queued: list[str] | None
-    ) -> None:
-        """Prepare the per-test nodes of ``consumer`` and of the tests queued after it."""
-        tests = [consumer] + [test for test in queued or () if test != consumer]
-        self._prepare_per_test(session, prepared, tests)
+    def _queued(self, pytest_session: pytest.Session) -> list[str] | None:
+        """The tests this worker runs now and next (``None``: unknown)."""
+        items = compat.xdist_queue(pytest_session.config, pytest_session, queued=not self.stealing)
+        return None if items is None else [item.nodeid for item in items]
 
     def _prepare_per_test(
         self, session: WarmupSession, prepared: Prepared, tests: list[str]
@@ -339,8 +327,7 @@ def _split(roots: RootTable, graph: Graph) -> tuple[RootTable, set[str]]:
     for root in roots:
         node = by_requirement[root.requirement]
         if not node.per_test:
-            if node not in seen:
-                seen.add(node)
+            seen.add(node)
             shared.append(*root)
             continue
         per_test.add(root.consumer_id)
@@ -420,33 +407,27 @@ def _encode_value(node: WarmupNode) -> bytes:
         ) from exc
 
 
-def _decode(
-    state: dict[str, Any], graph: Graph, record: PrepareRecord
-) -> tuple[dict[WarmupRequirement, Any], dict[WarmupRequirement, BaseException]]:
+def _decode(state: dict[str, Any], graph: Graph, record: PrepareRecord) -> Overrides:
+    """The shared values and failures another worker published, for the same graph here."""
     nodes = state["nodes"]
-    given: dict[WarmupRequirement, Any] = {}
-    failed: dict[WarmupRequirement, BaseException] = {}
-    for position, node in enumerate(graph.nodes):
-        entry = nodes.get(_stable_key(position, node))
-        if entry is None:
-            continue  # blocked by a failed dependency: blocked here too
-        kind, data = entry
-        requirement = node.requirement
-        if kind == "failed":
-            failed[requirement] = _decode_error(data)
-            continue
-        how, value = pickle.loads(data)
-        if how == "custom":
-            value = requirement.owner_plan.deserialize_snapshot_value(requirement, value)
-        given[requirement] = value
-    known = {_stable_key(position, node) for position, node in enumerate(graph.nodes)}
-    if set(nodes) - known:
+    keys = {_stable_key(position, node): node for position, node in enumerate(graph.nodes)}
+    if not set(nodes) <= set(keys):
         raise WarmupError(
             f"the pytest-xdist workers disagree on the graph of {record.description}: do all "
             "workers collect the same tests? Set per_worker = True on its plans to prepare them "
             "on each worker"
         )
-    return given, failed
+    overrides = Overrides()
+    for key, (kind, data) in nodes.items():  # a node missing: blocked by a failed dependency
+        requirement = keys[key].requirement
+        if kind == "failed":
+            overrides.failed[requirement] = _decode_error(data)
+            continue
+        how, value = pickle.loads(data)
+        if how == "custom":
+            value = requirement.owner_plan.deserialize_snapshot_value(requirement, value)
+        overrides.given[requirement] = value
+    return overrides
 
 
 def _encode_error(error: BaseException) -> bytes:

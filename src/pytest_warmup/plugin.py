@@ -12,7 +12,7 @@ import tempfile
 import types
 from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -24,7 +24,6 @@ from ._outputs import WORKER_OUTPUT_KEY, add_worker_part, end_run, worker_part
 from ._producer import WarmupManager
 from ._session import SESSION_KEY, WarmupSession, session_of
 from ._settings import DEFAULT_MAX_WORKERS, INTEGER_INI, Settings, worker_count
-from ._sharing import DIST_KEY, RUN_DIRECTORY_KEY, Sharing, leftovers
 from ._snapshot_options import check_target_spec, given
 from .errors import WarmupError
 
@@ -199,6 +198,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: what the xdist controller adds to each worker's ``workerinput``: the directory where the
+#: workers of the run meet (:mod:`._sharing`), and the ``--dist`` mode (a worker's own
+#: configuration says ``no``)
+_RUN_DIRECTORY_KEY: Final = "pytest_warmup_run_directory"
+_DIST_KEY: Final = "pytest_warmup_dist"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     settings = Settings.from_config(config)
     session = WarmupSession(config, settings)
@@ -213,14 +219,15 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(catalog_plugin(catalog), "warmup-catalog")
     config.stash[SESSION_KEY] = session
     workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None and RUN_DIRECTORY_KEY in workerinput:
+    if workerinput is not None and _RUN_DIRECTORY_KEY in workerinput:  # an xdist worker
         from ._coordination import RunDirectory
+        from ._sharing import Sharing
 
         session.sharing = Sharing(
-            RunDirectory(workerinput[RUN_DIRECTORY_KEY]),
+            RunDirectory(workerinput[_RUN_DIRECTORY_KEY]),
             workerinput["workerid"],
             int(workerinput.get("workercount", 1)),
-            stealing=workerinput.get(DIST_KEY) == "worksteal",
+            stealing=workerinput.get(_DIST_KEY) == "worksteal",
         )
     manager = config.pluginmanager
     if settings.preview:
@@ -310,8 +317,8 @@ def pytest_configure_node(node: Any) -> None:
 
         uid = str(node.workerinput.get("testrunuid", ""))[:12]
         state.run_directory = RunDirectory(tempfile.mkdtemp(prefix=f"pytest-warmup-{uid}-"))
-    node.workerinput[RUN_DIRECTORY_KEY] = str(state.run_directory.path)
-    node.workerinput[DIST_KEY] = str(getattr(node.config.option, "dist", ""))
+    node.workerinput[_RUN_DIRECTORY_KEY] = str(state.run_directory.path)
+    node.workerinput[_DIST_KEY] = str(getattr(node.config.option, "dist", ""))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -322,6 +329,8 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     add_worker_part(state, worker, part)
     directory = state.run_directory
     if directory is not None and part is None:  # it crashed: nobody will clean up after it
+        from ._sharing import leftovers
+
         directory.gone(worker)
         lines = leftovers(directory, worker)
         if lines:
