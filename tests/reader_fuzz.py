@@ -35,6 +35,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+import catalog_support
 from pytest_warmup._files import render
 from pytest_warmup._reports import to_plain
 from pytest_warmup._snapshots import read_bundle, read_fragment
@@ -47,33 +48,7 @@ TIME_BOUND = 5.0
 # -- seeds ---------------------------------------------------------------------------------------
 
 CATALOG_SEEDS = (
-    """\
-version: 1
-x-defaults:
-  program: &program {plan: program, payload: {profile: DEFAULT}}
-plans:
-  facility: {class: "catalog_support:EchoPlan"}
-  program: {class: "catalog_support:EchoPlan", options: {color: blue}}
-  shared: {instance: "catalog_support:shared_plan"}
-requirements:
-  facility_de: {plan: facility, payload: {country: DE, sites: [1, 2], active: true, note: null}}
-  facility_fr: {plan: facility, payload: {country: FR}, per_test: false}
-  program_main:
-    <<: *program
-    payload: {profile: MAIN}
-    dependencies:
-      facility: facility_de
-      all_facilities: [facility_de, facility_fr]
-      python: {import: "catalog_support:python_requirement"}
-  program_default: {<<: *program}
-  order_each: {plan: shared, dependencies: {program: program_main}, per_test: true}
-producers:
-  prepare_data: {scope: module, plans: [facility, program, shared], snapshot_id: orders}
-  prepare_once: {scope: session, plans: [program]}
-fixtures:
-  main_program: {requirement: program_main, producer: prepare_data}
-  default_program: {requirement: program_default, producer: prepare_once, scope: session}
-""",
+    catalog_support.FULL.lstrip("\n"),
     """\
 version: 1
 plans:
