@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ._diagrams import render_graph
 from ._files import write_document, write_text
 from ._reports import document, merge_sections, run_sections
 from ._session import WarmupSession
@@ -58,6 +57,8 @@ def end_run(session: WarmupSession, *, check_targets: bool) -> bool:
     for kind, output in outputs.items():
         try:
             if kind == "graph":
+                from ._diagrams import render_graph  # loaded only by runs that ask for one
+
                 write_text(output.path, render_graph(merged.get(kind, {}), output.path))
             else:
                 write_document(output.path, document(merged.get(kind, {})))

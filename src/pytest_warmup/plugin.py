@@ -17,7 +17,6 @@ from typing import Any, Final
 import pytest
 
 from ._binding import Binding, bindings_of, set_caller
-from ._diagrams import GRAPH_SUFFIXES
 from ._display import CATALOG_KEY, header_lines, show_progress, write_summary
 from ._injection import inject, producer_for_item
 from ._outputs import WORKER_OUTPUT_KEY, add_worker_part, end_run, worker_part
@@ -58,6 +57,8 @@ def output_file(value: str) -> str:
 
 def graph_file(value: str) -> str:
     """argparse type for ``--warmup-graph``: a file path whose suffix names a format."""
+    from ._diagrams import GRAPH_SUFFIXES  # loaded only by runs that ask for a graph
+
     value = output_file(value)
     if given(value) and Path(value).suffix.lower() not in GRAPH_SUFFIXES:
         raise argparse.ArgumentTypeError(
