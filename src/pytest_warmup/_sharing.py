@@ -117,7 +117,7 @@ class Sharing:
             if not shared_roots:
                 prepared = session.engine.prepare(shared_roots, record=record)
             else:
-                key = f"scope:{record.scope_id}"
+                key = _scope_key(record.scope_id)
                 with self.coordination.lock(key):
                     prepared = self._shared_stage(session, record, key, shared_roots, chosen)
         if per_test_consumers:
@@ -268,11 +268,11 @@ class Sharing:
             return
         if wait:
             self.coordination.wait_for_others(self.worker, self.workers)
+        closed = pickle.dumps({"status": "closed"})  # a worker that starts late prepares anew
         for prepared in reversed(self._owned):
-            with self.coordination.lock(f"scope:{prepared.record.scope_id}"):
-                self.coordination.put(
-                    f"scope:{prepared.record.scope_id}", pickle.dumps({"status": "closed"})
-                )
+            key = _scope_key(prepared.record.scope_id)
+            with self.coordination.lock(key):
+                self.coordination.put(key, closed)
             try:
                 session.finish(prepared)
             except WarmupError as error:
@@ -305,6 +305,11 @@ def leftovers(coordination: Coordination, worker: str) -> list[str]:
         if "created" in entry and entry["id"] not in cleaned:
             lines.append(f"  {entry['scope']}: {', '.join(entry['created'])}")
     return lines
+
+
+def _scope_key(scope_id: str) -> str:
+    """Where the workers keep a producer instance's shared values, and the lock over them."""
+    return f"scope:{scope_id}"
 
 
 def _label(node: WarmupNode) -> str:
