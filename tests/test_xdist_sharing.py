@@ -286,3 +286,79 @@ def test_without_xdist_and_with_one_worker_nothing_changes(
         assert _events(entries, "create") == _events(entries, "delete")
         counts.append(_events(entries, "create"))
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_snapshot_values_replace_the_same_creates_with_and_without_workers(
+    pytester: pytest.Pytester, log: Path
+) -> None:
+    _suite(pytester)
+    bundle = {
+        "version": 1,
+        "scopes": {
+            "session:.::session_prep": {
+                "shared": {"vip": {"value": "customers:vip:from-file"}},
+                "tests": {"shop/test_a.py::test_uses[0]": {"order": {"value": "orders:order:from-file"}}},
+            },
+            "module:shop/test_c.py::local_prep": {
+                "tests": {"shop/test_c.py::test_uses[2]": {"order": {"value": "orders:order:from-file"}}},
+            },
+        },
+    }
+    (pytester.path / "bundle.json").write_text(json.dumps(bundle))
+    alone = _run(pytester, log, "-n", "0", "--warmup-snapshot", "bundle.json")
+    creates, deletes = _events(alone, "create"), _events(alone, "delete")
+    assert creates == deletes
+    # the session's customer and two tests' orders come from the file: nobody creates them
+    assert creates["customers:vip:"] == 7
+    assert "orders:order:shop/test_a.py::test_uses[0]" not in creates
+    assert "orders:order:shop/test_c.py::test_uses[2]" not in creates
+    assert _events(alone, "use")["customers:vip:from-file"] == 7  # test_a's tests
+    for mode in ["load", "loadfile", "worksteal"]:
+        shared = _run(pytester, log, "-n", "2", "--dist", mode, "--warmup-snapshot", "bundle.json")
+        assert _events(shared, "create") == creates, mode
+        assert _events(shared, "delete") == deletes, mode
+        assert _events(shared, "use") == _events(alone, "use"), mode
+        _check_deletes_after_last_use(shared)
+
+
+FAILING_TESTS = """
+import pytest
+from pytest_warmup import warmup_param
+from conftest import vip, order, log
+
+pytestmark = pytest.mark.usefixtures("session_prep")
+
+
+@pytest.mark.parametrize("i", range(8))
+@warmup_param("customer", vip)
+@warmup_param("own", order)
+def test_uses(customer, own, i):
+    log("use", own)
+    assert i != 3
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-n", "auto"], ["-n", "2", "-x"], ["-n", "2", "--lf"]],
+    ids=["auto", "exitfirst", "last-failed"],
+)
+def test_every_create_has_its_delete_with_auto_x_and_lf(
+    pytester: pytest.Pytester, log: Path, args: list[str]
+) -> None:
+    pytester.makeconftest(API)
+    pytester.makepyfile(test_fails=FAILING_TESTS)
+    if "--lf" in args:  # a first run records the failure
+        pytester.runpytest_subprocess("-n", "2")
+        log.unlink()
+    result = pytester.runpytest_subprocess(*args)
+    # pytest-xdist ends a run that -x stopped as interrupted
+    stopped = pytest.ExitCode.INTERRUPTED if "-x" in args else pytest.ExitCode.TESTS_FAILED
+    assert result.ret == stopped
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    creates = _events(entries, "create")
+    assert creates == _events(entries, "delete")
+    assert creates["customers:vip:"] == 1
+    if "--lf" in args:  # only the failed test ran, and only its order was made
+        result.assert_outcomes(failed=1)
+        assert creates == {"customers:vip:": 1, "orders:order:test_fails.py::test_uses[3]": 1}
