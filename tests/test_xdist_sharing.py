@@ -297,10 +297,14 @@ def test_snapshot_values_replace_the_same_creates_with_and_without_workers(
         "scopes": {
             "session:.::session_prep": {
                 "shared": {"vip": {"value": "customers:vip:from-file"}},
-                "tests": {"shop/test_a.py::test_uses[0]": {"order": {"value": "orders:order:from-file"}}},
+                "tests": {
+                    "shop/test_a.py::test_uses[0]": {"order": {"value": "orders:order:from-file"}}
+                },
             },
             "module:shop/test_c.py::local_prep": {
-                "tests": {"shop/test_c.py::test_uses[2]": {"order": {"value": "orders:order:from-file"}}},
+                "tests": {
+                    "shop/test_c.py::test_uses[2]": {"order": {"value": "orders:order:from-file"}}
+                },
             },
         },
     }
