@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("xdist")
 
 API = """
-import json, os, time
+import json, os, time, uuid
 import pytest
 from pytest_warmup import WarmupPlan
 
@@ -33,7 +33,8 @@ class Api(WarmupPlan):
     def prepare_node(self, node):
         if node.payload.get("fail"):
             raise RuntimeError("the API said no")
-        name = f"{self.name}:{node.id}:{node.test_id or ''}"
+        # what it is, and which one: several producer instances make a "customers:vip:"
+        name = f"{self.name}:{node.id}:{node.test_id or ''}#{uuid.uuid4().hex[:8]}"
         for dependency in node.deps.values():
             assert isinstance(dependency, str), dependency
         log("create", name)
@@ -105,12 +106,13 @@ PRODUCERS = {
     "test_b": ("package_prep", "module"),
     "test_c": ("local_prep", "module"),
     "test_d": ("local_prep", "class"),
+    "test_e": ("local_prep", "function"),
 }
 
 
 def _suite(pytester: pytest.Pytester) -> None:
-    """Four modules, one for each producer scope (session, package, module, class); a
-    function-scoped producer is one test's, prepared where that test runs, as without xdist."""
+    """Five modules, one for each producer scope (session, package, module, class, function;
+    a function-scoped producer is one test's, prepared where that test runs)."""
     pytester.makeconftest(API)
     package = pytester.mkpydir("shop")
     (package / "conftest.py").write_text(PACKAGE_CONFTEST)
@@ -123,15 +125,19 @@ def _run(pytester: pytest.Pytester, log: Path, *args: str) -> list[list[object]]
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     # test_doomed fails in each module (a failed dependency); everything else passes
-    result.assert_outcomes(passed=28, errors=4)
+    result.assert_outcomes(passed=35, errors=5)
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
 def _events(entries: list[list[object]], kind: str) -> collections.Counter[str]:
-    return collections.Counter(str(what) for event, what, _, _ in entries if event == kind)
+    """What was created (used, deleted), without the suffix that tells instances apart."""
+    return collections.Counter(
+        str(what).partition("#")[0] for event, what, _, _ in entries if event == kind
+    )
 
 
 def _check_deletes_after_last_use(entries: list[list[object]]) -> None:
+    """Each instance (the whole value, suffix included) is deleted after its last use."""
     last_use: dict[str, float] = {}
     for event, what, _, when in entries:
         if event == "use":
@@ -156,9 +162,10 @@ def test_two_workers_create_and_delete_what_one_process_does_in_every_dist_mode(
     creates, deletes = _events(alone, "create"), _events(alone, "delete")
     assert creates == deletes
     # one VIP customer per producer instance pytest makes (the class-scoped producer has one
-    # per class and one for each test outside a class); one order per test that binds it
-    assert creates["customers:vip:"] == 8
-    assert sum(n for what, n in creates.items() if what.startswith("orders:order:")) == 16
+    # per class and one for each test outside a class; the function-scoped one, one per test
+    # that binds it); one order per test that binds it
+    assert creates["customers:vip:"] == 15
+    assert sum(n for what, n in creates.items() if what.startswith("orders:order:")) == 20
     for mode in ["load", "loadscope", "loadfile", "loadgroup", "worksteal"]:
         shared = _run(pytester, log, "-n", "2", "--dist", mode)
         assert _events(shared, "create") == creates, mode
@@ -313,11 +320,11 @@ def test_snapshot_values_replace_the_same_creates_with_and_without_workers(
     creates, deletes = _events(alone, "create"), _events(alone, "delete")
     assert creates == deletes
     # the session's customer and two tests' orders come from the file: nobody creates them
-    assert creates["customers:vip:"] == 7
+    assert creates["customers:vip:"] == 14
     assert "orders:order:shop/test_a.py::test_uses[0]" not in creates
     assert "orders:order:shop/test_c.py::test_uses[2]" not in creates
     assert _events(alone, "use")["customers:vip:from-file"] == 7  # test_a's tests
-    for mode in ["load", "loadfile", "worksteal"]:
+    for mode in ["load", "loadscope", "loadfile", "loadgroup", "worksteal"]:
         shared = _run(pytester, log, "-n", "2", "--dist", mode, "--warmup-snapshot", "bundle.json")
         assert _events(shared, "create") == creates, mode
         assert _events(shared, "delete") == deletes, mode
