@@ -156,6 +156,45 @@ def test_overrides_replace_values_and_their_plans_are_not_called(log: list[str])
     assert log == ["create order@a", "delete orders:order@a"]
 
 
+def test_given_values_and_failures_come_from_elsewhere_and_are_not_owned(log: list[str]) -> None:
+    accounts, orders = Recorder("accounts", log), Recorder("orders", log)
+    alice, bob = accounts.require(id="alice"), accounts.require(id="bob")
+    order = orders.require(id="order", dependencies={"owner": alice}, is_per_test=True)
+    late = orders.require(id="late", dependencies={"owner": bob}, is_per_test=True)
+    down = RuntimeError("the directory is down")
+    overrides = Overrides(given={alice: "alice from gw0"}, failed={bob: down}, owned=True)
+
+    with prepare({"a": [order, late]}, overrides=overrides) as prepared:
+        assert prepared.value(alice) == "alice from gw0"
+        assert prepared.value(order, "a") == "orders:order@a"
+        with pytest.raises(NodeFailedError, match=r"'bob' .* failed: RuntimeError: the dire"):
+            prepared.value(bob)
+        with pytest.raises(NodeFailedError, match=r"because dependency 'bob' .* failed"):
+            prepared.value(late, "a")
+        assert prepared.record.overrides == {"shared": {}, "tests": {}}  # not overrides
+        runtime = prepared.record.runtime
+        assert runtime is not None
+        assert runtime.trace[:2] == ["given_shared:alice", "failed_elsewhere:bob:RuntimeError"]
+        given = {node.id: node.given for node in prepared.instances}
+        assert given == {"alice": True, "bob": True, "order": False, "late": False}
+    # neither owned nor cleaned up here, even with owned=True: they belong to who made them
+    assert log == ["create order@a", "delete orders:order@a"]
+
+
+def test_given_values_and_failures_must_be_shared_requirements_of_the_graph(
+    log: list[str],
+) -> None:
+    plan = Recorder("db", log)
+    own, other = plan.require(id="own", is_per_test=True), plan.require(id="other")
+    with pytest.raises(WarmupError, match=r"^given value 'own' .* targets a per-test"):
+        prepare({"a": [own]}, overrides=Overrides(given={own: 1}))
+    with pytest.raises(WarmupError, match=r"^failed requirement 'other' .* is not needed"):
+        prepare({"a": [own]}, overrides=Overrides(failed={other: RuntimeError()}))
+    with pytest.raises(WarmupError, match=r"^Overrides.failed maps requirements to exceptions"):
+        prepare({"a": [own]}, overrides=Overrides(failed={own: "down"}))  # type: ignore[dict-item]
+    assert log == []
+
+
 def test_a_local_override_of_a_shared_value_reaches_that_consumer_only(log: list[str]) -> None:
     alice = Recorder("accounts", log).require(id="alice")
     seen: dict[str, Any] = {}
