@@ -890,6 +890,19 @@ def test_concurrent_chunks_must_be_a_boolean() -> None:
     )
 
 
+def test_per_worker_must_be_a_boolean() -> None:
+    with pytest.raises(WarmupError) as caught:
+
+        class Unclear(WarmupPlan):
+            per_worker = 1  # type: ignore[assignment]
+
+    assert str(caught.value) == (
+        "test_runtime.test_per_worker_must_be_a_boolean.<locals>.Unclear.per_worker must be "
+        "True or False, got 1; set it to True when each pytest-xdist worker must prepare its "
+        "own values"
+    )
+
+
 def test_a_deep_chain_of_one_plan_prepares_level_by_level() -> None:
     plan = Echo("db")
     requirement = plan.require(id="link-0")
