@@ -147,6 +147,19 @@ def _check_deletes_after_last_use(entries: list[list[object]]) -> None:
             assert float(str(when)) >= last_use[str(what)], (what, worker)
 
 
+def _same_in_every_dist_mode(
+    pytester: pytest.Pytester, log: Path, alone: list[list[object]], *args: str
+) -> None:
+    """Under -n 2, in every --dist mode, the run creates, uses and deletes what ``alone`` (the
+    -n 0 run) did, on both workers, each delete after the last use of what it deletes."""
+    for mode in ["load", "loadscope", "loadfile", "loadgroup", "worksteal"]:
+        shared = _run(pytester, log, "-n", "2", "--dist", mode, *args)
+        for kind in ("create", "use", "delete"):
+            assert _events(shared, kind) == _events(alone, kind), (mode, kind)
+        _check_deletes_after_last_use(shared)
+        assert {worker for _, _, worker, _ in shared} == {"gw0", "gw1"}, mode
+
+
 @pytest.fixture
 def log(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = pytester.path / "api.log"
@@ -166,12 +179,7 @@ def test_two_workers_create_and_delete_what_one_process_does_in_every_dist_mode(
     # that binds it); one order per test that binds it
     assert creates["customers:vip:"] == 15
     assert sum(n for what, n in creates.items() if what.startswith("orders:order:")) == 20
-    for mode in ["load", "loadscope", "loadfile", "loadgroup", "worksteal"]:
-        shared = _run(pytester, log, "-n", "2", "--dist", mode)
-        assert _events(shared, "create") == creates, mode
-        assert _events(shared, "delete") == deletes, mode
-        _check_deletes_after_last_use(shared)
-        assert {worker for _, _, worker, _ in shared} == {"gw0", "gw1"}, mode
+    _same_in_every_dist_mode(pytester, log, alone)
 
 
 CRASHING_TESTS = """
@@ -324,12 +332,7 @@ def test_snapshot_values_replace_the_same_creates_with_and_without_workers(
     assert "orders:order:shop/test_a.py::test_uses[0]" not in creates
     assert "orders:order:shop/test_c.py::test_uses[2]" not in creates
     assert _events(alone, "use")["customers:vip:from-file"] == 7  # test_a's tests
-    for mode in ["load", "loadscope", "loadfile", "loadgroup", "worksteal"]:
-        shared = _run(pytester, log, "-n", "2", "--dist", mode, "--warmup-snapshot", "bundle.json")
-        assert _events(shared, "create") == creates, mode
-        assert _events(shared, "delete") == deletes, mode
-        assert _events(shared, "use") == _events(alone, "use"), mode
-        _check_deletes_after_last_use(shared)
+    _same_in_every_dist_mode(pytester, log, alone, "--warmup-snapshot", "bundle.json")
 
 
 FAILING_TESTS = """
