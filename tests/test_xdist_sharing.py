@@ -376,3 +376,23 @@ def test_every_create_has_its_delete_with_auto_x_and_lf(
     if "--lf" in args:  # only the failed test ran, and only its order was made
         result.assert_outcomes(failed=1)
         assert creates == {"customers:vip:": 1, "orders:order:test_fails.py::test_uses[3]": 1}
+
+
+def test_the_merged_report_lists_each_instance_once(pytester: pytest.Pytester, log: Path) -> None:
+    pytester.makeconftest(API)
+    pytester.makepyfile(test_crash=CRASHING_TESTS.replace("os._exit(3)", "pass"))
+    instances = []
+    for args in (["-n", "0"], ["-n", "2"]):
+        result = pytester.runpytest_subprocess("--warmup-report", "report.json", *args)
+        result.assert_outcomes(passed=7)
+        report = json.loads((pytester.path / "report.json").read_text())
+        (section,) = report["scopes"].values()
+        instances.append(
+            sorted(
+                (entry["plan"], entry["public_id"], entry["test_id"] or "")
+                for entry in section["runtime_instances"]
+            )
+        )
+        assert len(section["selected_test_ids"]) == 7
+    assert instances[0] == instances[1]
+    assert instances[0].count(("customers", "vip", "")) == 1

@@ -177,7 +177,11 @@ def report_section(record: PrepareRecord) -> dict[str, Any]:
 
 def _full_report(record: PrepareRecord) -> dict[str, Any]:
     graph, instances, runtime = record.graph, record.instances, record.runtime
-    return {
+    # Instances whose value another preparation made (under xdist, another worker) are that
+    # preparation's: listed apart, so that merged reports count each instance once.
+    own = [node for node in instances or () if not node.given]
+    given = [_instance(node) for node in instances or () if node.given]
+    section = {
         "scope_id": record.scope_id,
         "producer_scope": record.scope,
         "status": record.status,
@@ -195,7 +199,7 @@ def _full_report(record: PrepareRecord) -> dict[str, Any]:
             for root in record.roots
         ],
         "normalized_nodes": [_node(node) for node in graph.nodes] if graph else [],
-        "runtime_instances": [_instance(node) for node in instances] if instances else [],
+        "runtime_instances": [_instance(node) for node in own],
         "overrides": to_plain(record.overrides),
         "batch_reports": [
             {
@@ -209,6 +213,9 @@ def _full_report(record: PrepareRecord) -> dict[str, Any]:
         "trace": list(runtime.trace) if runtime is not None else [],
         "error": _error_of(record),
     }
+    if given:
+        section["given_instances"] = given
+    return section
 
 
 def _node(node: GraphNode) -> dict[str, Any]:
@@ -309,7 +316,13 @@ def merge_sections(
 
 
 #: report fields that list what each preparation did: concatenated when sections merge
-_REPORT_LISTS = ("selected_roots", "runtime_instances", "batch_reports", "trace")
+_REPORT_LISTS = (
+    "selected_roots",
+    "runtime_instances",
+    "given_instances",
+    "batch_reports",
+    "trace",
+)
 
 
 def _merged(kind: str, first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
