@@ -113,8 +113,8 @@ def test_an_unknown_format_is_a_usage_error(pytester: pytest.Pytester, path: str
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "*argument --warmup-graph: expected a path ending in .mmd, .md, .dot (Mermaid, "
-            f"Mermaid in Markdown, Graphviz DOT), got '{path}'"
+            "*argument --warmup-graph: expected a path ending in .mmd, .md, .dot, .html (Mermaid, "
+            f"Mermaid in Markdown, Graphviz DOT, HTML page), got '{path}'"
         ]
     )
 

@@ -19,6 +19,7 @@ from ._limits import integer_too_large
 from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
 from ._slots import map_slots, slot_members
+from ._summary import batch_waits
 from .errors import WarmupError
 
 __all__ = [
@@ -87,8 +88,10 @@ def template_section(record: PrepareRecord) -> dict[str, Any] | None:
 
 
 def graph_section(record: PrepareRecord) -> dict[str, Any] | None:
-    """Every instance (plan, id, test, status) and dependency edge, for ``--warmup-graph``;
-    ``None`` before the graph existed."""
+    """Every instance (plan, id, test, status) and dependency edge, the batches that ran (when
+    each started and how long it took, in milliseconds after the preparation began, and the
+    earlier batches it waited on, by index) and the preparation's time, for
+    ``--warmup-graph``; ``None`` before the graph existed."""
     if record.instances is None:
         return None
     nodes = [
@@ -106,7 +109,24 @@ def graph_section(record: PrepareRecord) -> dict[str, Any] | None:
         for node in record.instances
         for dependency in slot_members(node.dependencies)
     ]
-    return {"description": record.description, "nodes": nodes, "edges": edges}
+    reports = record.runtime.batch_reports if record.runtime is not None else []
+    batches = [
+        {
+            "plan": report.plan,
+            "keys": list(report.runtime_keys),
+            "start_ms": report.started_ms,
+            "duration_ms": report.duration_ms,
+            "waits": waits,
+        }
+        for report, waits in zip(reports, batch_waits(record, reports), strict=True)
+    ]
+    return {
+        "description": record.description,
+        "nodes": nodes,
+        "edges": edges,
+        "batches": batches,
+        "duration_ms": record.duration_ms,
+    }
 
 
 def _graph_status(node: WarmupNode) -> str:
@@ -207,6 +227,7 @@ def _full_report(record: PrepareRecord) -> dict[str, Any]:
                 "node_count": batch.node_count,
                 "runtime_keys": list(batch.runtime_keys),
                 "duration_ms": batch.duration_ms,
+                "started_ms": batch.started_ms,
             }
             for batch in (runtime.batch_reports if runtime is not None else ())
         ],
