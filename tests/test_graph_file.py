@@ -10,9 +10,11 @@ import struct
 import subprocess
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pytest_warmup._reports import merge_sections
 from visibility_suite import SCOPE_ID, called, install
 
 MERMAID_MARKED = """\
@@ -244,6 +246,72 @@ def test_it(shop, value):
     assert "<script" not in text
     assert "<b>" not in text
     assert "&lt;b&gt;plan&lt;/b&gt;: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in text
+
+
+def test_html_under_xdist_draws_each_worker_s_batches(pytester: pytest.Pytester) -> None:
+    install(pytester)
+    pytester.makepyfile(
+        test_more="""
+from pytest_warmup import warmup_param
+from conftest import yoga
+
+@warmup_param("program", yoga)
+def test_again(shop, program):
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "-p", "no:cacheprovider", "--warmup-graph", "g.html"
+    )
+    result.assert_outcomes(passed=4)
+    text = (pytester.path / "g.html").read_text(encoding="utf-8")
+    assert re.findall(r"<h2>(.*?)</h2>", text) == [
+        "producer &#x27;shop&#x27; (module:test_more.py::shop)",
+        f"producer &#x27;shop&#x27; ({SCOPE_ID})",
+    ]
+    assert text.count('<svg class="timeline"') == 2
+
+
+def _node(key: str, plan: str, test: str | None, status: str = "prepared") -> dict[str, Any]:
+    return {"key": key, "plan": plan, "id": plan[:3], "test": test, "status": status}
+
+
+def _batch(plan: str, keys: list[str], waits: list[int]) -> dict[str, Any]:
+    return {"plan": plan, "keys": keys, "start_ms": 1.0, "duration_ms": 2.0, "waits": waits}
+
+
+def test_graph_parts_of_two_workers_merge_instance_by_instance() -> None:
+    first = {
+        "description": "producer 'shop'",
+        "nodes": [_node("n1", "gym", None), _node("n2", "order", "t.py::a")],
+        "edges": [["n1", "n2"]],
+        "batches": [_batch("gym", ["n1"], []), _batch("order", ["n2"], [0])],
+        "duration_ms": 5.0,
+    }
+    # the other worker got the gym from the first and numbered its own order n2 too
+    second = {
+        "description": "producer 'shop'",
+        "nodes": [_node("n1", "gym", None), _node("n2", "order", "t.py::b", "failed")],
+        "edges": [["n1", "n2"]],
+        "batches": [_batch("order", ["n2"], [])],
+        "duration_ms": 7.0,
+    }
+    merged = merge_sections([{"graph": {"s": first}}, {"graph": {"s": second}}])["graph"]["s"]
+    assert merged == {
+        "description": "producer 'shop'",
+        "nodes": [
+            _node("n1", "gym", None),
+            _node("n2", "order", "t.py::a"),
+            _node("n2'", "order", "t.py::b", "failed"),
+        ],
+        "edges": [["n1", "n2"], ["n1", "n2'"]],
+        "batches": [
+            _batch("gym", ["n1"], []),
+            _batch("order", ["n2"], [0]),
+            _batch("order", ["n2'"], []),
+        ],
+        "duration_ms": 7.0,
+    }
 
 
 def test_no_producer_gives_a_page_that_says_so(pytester: pytest.Pytester) -> None:
