@@ -103,10 +103,11 @@ def test_report_describes_a_prepared_scope(suite: pytest.Pytester) -> None:
     }
     assert section["overrides"] == {"shared": {}, "tests": {}}
     batch = section["batch_reports"][0]
-    assert sorted(batch) == ["duration_ms", "node_count", "plan", "runtime_keys"]
+    assert sorted(batch) == ["duration_ms", "node_count", "plan", "runtime_keys", "started_ms"]
     assert batch["plan"] == "plan"
     assert batch["node_count"] == len(batch["runtime_keys"])
     assert round(batch["duration_ms"], 3) == batch["duration_ms"]
+    assert 0 < batch["started_ms"] == round(batch["started_ms"], 3)
 
 
 def test_yaml_report_has_the_same_content(suite: pytest.Pytester) -> None:
@@ -116,7 +117,7 @@ def test_yaml_report_has_the_same_content(suite: pytest.Pytester) -> None:
     yaml_section = report_of(suite, "report.yaml")[MODULE_SCOPE_ID]
     for section in (json_section, yaml_section):
         for batch in section["batch_reports"]:
-            batch["duration_ms"] = 0
+            batch["duration_ms"] = batch["started_ms"] = 0
     assert yaml_section == json_section
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -223,6 +224,31 @@ def test_each_batch_adds_a_batch_report() -> None:
     ]
     assert all(isinstance(report, BatchReport) for report in runtime.batch_reports)
     assert all(report.duration_ms >= 0 for report in runtime.batch_reports)
+
+
+def test_batch_reports_tell_when_each_batch_started() -> None:
+    class Slow(WarmupPlan):
+        def prepare_node(self, node: WarmupNode) -> str:
+            time.sleep(0.02)
+            return "done"
+
+    first, second, alone = Slow("first"), Slow("second"), Slow("alone")
+    before = first.require(id="before")
+    after = second.require(id="after", dependencies={"before": before})
+    began = time.perf_counter()
+    instances = build([root(after), root(alone.require(id="alone"))])
+    preparation = Preparation(
+        instances, WarmupRuntime("module", [TEST_A]), max_workers=2, began=began
+    )
+    preparation.run()
+    elapsed = (time.perf_counter() - began) * 1000
+
+    reports = {report.plan: report for report in preparation.runtime.batch_reports}
+    # "first" and "alone" ran side by side from the start; "second" waited for "first"
+    assert reports["first"].started_ms < 15
+    assert reports["alone"].started_ms < 15
+    assert reports["second"].started_ms >= reports["first"].started_ms + 20
+    assert reports["second"].started_ms + reports["second"].duration_ms <= elapsed
 
 
 def test_runtime_carries_producer_scope_and_selected_test_ids() -> None:

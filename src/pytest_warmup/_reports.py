@@ -19,6 +19,7 @@ from ._limits import integer_too_large
 from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
 from ._slots import map_slots, slot_members
+from ._summary import batch_waits
 from .errors import WarmupError
 
 __all__ = [
@@ -87,8 +88,10 @@ def template_section(record: PrepareRecord) -> dict[str, Any] | None:
 
 
 def graph_section(record: PrepareRecord) -> dict[str, Any] | None:
-    """Every instance (plan, id, test, status) and dependency edge, for ``--warmup-graph``;
-    ``None`` before the graph existed."""
+    """Every instance (plan, id, test, status) and dependency edge, the batches that ran (when
+    each started and how long it took, in milliseconds after the preparation began, and the
+    earlier batches it waited on, by index) and the preparation's time, for
+    ``--warmup-graph``; ``None`` before the graph existed."""
     if record.instances is None:
         return None
     nodes = [
@@ -106,7 +109,24 @@ def graph_section(record: PrepareRecord) -> dict[str, Any] | None:
         for node in record.instances
         for dependency in slot_members(node.dependencies)
     ]
-    return {"description": record.description, "nodes": nodes, "edges": edges}
+    reports = record.runtime.batch_reports if record.runtime is not None else []
+    batches = [
+        {
+            "plan": report.plan,
+            "keys": list(report.runtime_keys),
+            "start_ms": report.started_ms,
+            "duration_ms": report.duration_ms,
+            "waits": waits,
+        }
+        for report, waits in zip(reports, batch_waits(record, reports), strict=True)
+    ]
+    return {
+        "description": record.description,
+        "nodes": nodes,
+        "edges": edges,
+        "batches": batches,
+        "duration_ms": record.duration_ms,
+    }
 
 
 def _graph_status(node: WarmupNode) -> str:
@@ -207,6 +227,7 @@ def _full_report(record: PrepareRecord) -> dict[str, Any]:
                 "node_count": batch.node_count,
                 "runtime_keys": list(batch.runtime_keys),
                 "duration_ms": batch.duration_ms,
+                "started_ms": batch.started_ms,
             }
             for batch in (runtime.batch_reports if runtime is not None else ())
         ],
@@ -328,8 +349,8 @@ _REPORT_LISTS = (
 def _merged(kind: str, first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """Two sections of one scope id as one: snapshot-shaped sections take the entries of both
     (the first wins a clash); a report lists what both did, and is failed if either is."""
-    if kind == "graph":  # the first preparation's graph of that scope
-        return first
+    if kind == "graph":
+        return _merged_graph(first, second)
     if kind != "report":
         shared = {**second.get("shared", {}), **first.get("shared", {})}
         tests = {test: dict(entries) for test, entries in second.get("tests", {}).items()}
@@ -361,6 +382,63 @@ def _merged(kind: str, first: dict[str, Any], second: dict[str, Any]) -> dict[st
             "overrides", first.get("overrides") or {}, second.get("overrides") or {}
         )
     return merged
+
+
+#: which of two statuses of one instance a merged graph shows: the later in this order
+_GRAPH_STATUS_ORDER = ("pending", "prepared", "overridden", "blocked", "failed")
+
+
+def _merged_graph(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two graph sections of one scope id (under xdist, two workers' parts) as one: an
+    instance is its plan, id and test, whichever part has it; the second part's batches follow
+    the first's. Keys are numbered per preparation, so the second part's are mapped onto the
+    first's, or renamed when they clash."""
+
+    def identity(node: Mapping[str, Any]) -> tuple[Any, ...]:
+        return node["plan"], node["id"], node["test"]
+
+    nodes = [dict(node) for node in first["nodes"]]
+    known = {identity(node): node for node in nodes}
+    used = {node["key"] for node in nodes}
+    rename: dict[str, str] = {}
+    rank = _GRAPH_STATUS_ORDER.index
+    for node in second["nodes"]:
+        same = known.get(identity(node))
+        if same is not None:
+            rename[node["key"]] = same["key"]
+            if rank(node["status"]) > rank(same["status"]):
+                same["status"] = node["status"]
+            continue
+        key = node["key"]
+        while key in used:
+            key += "'"
+        used.add(key)
+        rename[node["key"]] = key
+        nodes.append({**node, "key": key})
+    edges = [list(edge) for edge in first["edges"]]
+    seen = {tuple(edge) for edge in edges}
+    for before, after in second["edges"]:
+        edge = (rename[before], rename[after])
+        if edge not in seen:
+            seen.add(edge)
+            edges.append(list(edge))
+    offset = len(first.get("batches", ()))
+    batches = [*first.get("batches", ())] + [
+        {
+            **batch,
+            "keys": [rename[key] for key in batch["keys"]],
+            "waits": [offset + index for index in batch["waits"]],
+        }
+        for batch in second.get("batches", ())
+    ]
+    durations = [d for d in (first.get("duration_ms"), second.get("duration_ms")) if d is not None]
+    return {
+        **first,
+        "nodes": nodes,
+        "edges": edges,
+        "batches": batches,
+        "duration_ms": max(durations) if durations else None,
+    }
 
 
 def document(sections: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,12 +42,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class BatchReport:
-    """One call of a plan: which nodes, how long."""
+    """One call of a plan: which nodes, when it started and how long it took."""
 
     plan: str
     node_count: int
     runtime_keys: tuple[str, ...]
     duration_ms: float
+    #: when the plan call started, in milliseconds after the preparation began
+    started_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,11 @@ class Preparation:
         pool: ThreadPoolExecutor | None = None,
         notify: Callable[[str], object] | None = None,
         progress: Callable[[Progress], object] | None = None,
+        began: float | None = None,
     ) -> None:
         self.instances = instances
+        #: when the preparation began (``time.perf_counter()``): batch start times count from it
+        self.began = time.perf_counter() if began is None else began
         self._pool = pool  # the caller's worker threads (a Run's), else one of its own
         self.runtime = runtime
         self.max_workers = max(1, max_workers)
@@ -467,6 +472,7 @@ class Preparation:
                 node_count=len(nodes),
                 runtime_keys=tuple(node.runtime_key for node in nodes),
                 duration_ms=round(duration, 3),
+                started_ms=round((batch.started - self.began) * 1000, 3),
             )
         )
         return interrupt

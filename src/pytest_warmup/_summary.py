@@ -22,6 +22,7 @@ from ._slots import slot_members
 
 __all__ = [
     "SLOWEST",
+    "batch_waits",
     "merge_previews",
     "merge_summaries",
     "preview_lines",
@@ -112,11 +113,8 @@ def _slowest(batches: Iterable[Sequence[Any]]) -> list[list[Any]]:
     return [list(batch) for batch in ranked[:SLOWEST]]
 
 
-def _critical_path(
-    record: PrepareRecord, reports: Sequence[BatchReport]
-) -> tuple[float, list[list[Any]]]:
-    """The longest chain of batches that waited on each other, and how long it took: the
-    preparation could not have been faster with any number of workers.
+def batch_waits(record: PrepareRecord, reports: Sequence[BatchReport]) -> list[list[int]]:
+    """For each batch report, the earlier reports of the batches it waited on, in order.
 
     A batch waits on the batches that prepared its nodes' dependencies, and on the batch of
     its plan before it (a plan runs one batch at a time unless it declares
@@ -128,8 +126,7 @@ def _critical_path(
         for key in report.runtime_keys:
             batch_of[key] = index
     nodes: dict[str, WarmupNode] = {node.runtime_key: node for node in record.instances or ()}
-    finish: list[float] = []
-    previous: list[int | None] = []
+    waited: list[list[int]] = []
     last_of_plan: dict[str, int] = {}
     for index, report in enumerate(reports):
         waits: set[int] = set()
@@ -146,6 +143,18 @@ def _critical_path(
         if not concurrent and report.plan in last_of_plan:
             waits.add(last_of_plan[report.plan])
         last_of_plan[report.plan] = index
+        waited.append(sorted(waits))
+    return waited
+
+
+def _critical_path(
+    record: PrepareRecord, reports: Sequence[BatchReport]
+) -> tuple[float, list[list[Any]]]:
+    """The longest chain of batches that waited on each other (:func:`batch_waits`), and how
+    long it took: the preparation could not have been faster with any number of workers."""
+    finish: list[float] = []
+    previous: list[int | None] = []
+    for report, waits in zip(reports, batch_waits(record, reports), strict=True):
         before = max(waits, key=lambda other: finish[other], default=None)
         finish.append(report.duration_ms + (finish[before] if before is not None else 0.0))
         previous.append(before)

@@ -538,6 +538,7 @@ def _prepare(
             pool=pool,
             notify=notify,
             progress=tell,
+            began=began,
         )
         if presets is not None:
             preparation.adopt(presets)

@@ -63,7 +63,7 @@ def graph_file(value: str) -> str:
     if given(value) and Path(value).suffix.lower() not in GRAPH_SUFFIXES:
         raise argparse.ArgumentTypeError(
             f"expected a path ending in {', '.join(GRAPH_SUFFIXES)} (Mermaid, Mermaid in "
-            f"Markdown, Graphviz DOT), got {value!r}"
+            f"Markdown, Graphviz DOT, HTML page), got {value!r}"
         )
     return value
 
@@ -181,7 +181,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="PATH",
         help="write the selected graph of every producer instance, overridden and failed "
-        "nodes marked: Mermaid (.mmd, or .md for Markdown) or Graphviz DOT (.dot)",
+        "nodes marked: Mermaid (.mmd, or .md for Markdown), Graphviz DOT (.dot), or one "
+        "self-contained HTML page with a timeline of the batches (.html)",
     )
     group.addoption(
         "--warmup-plan",
