@@ -56,6 +56,8 @@ def test_unknown_empty_shared_entry_is_a_warning(suite: pytest.Pytester) -> None
             "*= warmup =*",
             f"unknown shared override id 'profle_main' in {WHERE} (did you mean "
             f"'profile_main'?); {KNOWN_IDS}",
+            "1 warning",  # counted, as pytest's last line counts its warnings
+            "*= 2 passed in *",
         ]
     )
 

@@ -132,7 +132,9 @@ def test_unused_targets_end_the_run_with_a_usage_error(suite: pytest.Pytester) -
     )
     result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stdout.fnmatch_lines(["*= warmup =*", UNUSED.format(ids="'alpha', 'zeta'")])
+    result.stdout.fnmatch_lines(
+        ["*= warmup =*", UNUSED.format(ids="'alpha', 'zeta'"), "1 problem", "*= 2 passed in *"]
+    )
 
 
 def test_unused_target_turns_failed_tests_into_a_usage_error(pytester: pytest.Pytester) -> None:

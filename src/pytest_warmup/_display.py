@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 import pytest
 
 from ._pytest_compat import uncaptured
-from ._record import PrepareRecord
+from ._record import PrepareRecord, RunRecord
 from ._runtime import Progress
 from ._session import WarmupSession
 from ._snapshot_options import given
@@ -183,6 +183,12 @@ def _parts(session: WarmupSession, key: str, own: Any) -> list[Any]:
     return parts
 
 
+def notes_count(record: RunRecord) -> str:
+    """``2 warnings, 1 problem``: the warnings and problems the ``warmup`` section listed."""
+    counts = [(len(record.warnings), "warning"), (len(record.problems), "problem")]
+    return ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts if n)
+
+
 def write_summary(reporter: pytest.TerminalReporter, session: WarmupSession) -> None:
     """The ``warmup`` section (the plan preview's under ``--warmup-plan``), then the files
     the run wrote."""
@@ -202,5 +208,7 @@ def write_summary(reporter: pytest.TerminalReporter, session: WarmupSession) -> 
             reporter.line(text, red=error)
         for text, error in notes:
             reporter.line(text, red=error, yellow=not error)
+        if notes:  # counted as pytest's final line counts its warnings
+            reporter.line(notes_count(record), red=bool(record.problems), yellow=True)
     for flag, path in record.written:  # as pytest names the junit XML file it wrote
         reporter.write_sep("-", f"generated warmup file ({flag}): {path}")
