@@ -95,7 +95,8 @@ def test_the_plan_preview_writes_the_graph_without_building_anything(
     assert "classDef" not in text
 
 
-def test_the_graph_under_xdist_holds_every_worker(pytester: pytest.Pytester) -> None:
+def _graph_of_two_modules_on_two_workers(pytester: pytest.Pytester, name: str) -> str:
+    """The graph file ``name`` of the example suite plus a second module, run with -n 2."""
     install(pytester)
     pytester.makepyfile(
         test_more="""
@@ -108,10 +109,14 @@ def test_again(shop, program):
 """
     )
     result = pytester.runpytest_subprocess(
-        "-n", "2", "-p", "no:cacheprovider", "--warmup-graph", "g.dot"
+        "-n", "2", "-p", "no:cacheprovider", "--warmup-graph", name
     )
     result.assert_outcomes(passed=4)
-    text = (pytester.path / "g.dot").read_text(encoding="utf-8")
+    return (pytester.path / name).read_text(encoding="utf-8")
+
+
+def test_the_graph_under_xdist_holds_every_worker(pytester: pytest.Pytester) -> None:
+    text = _graph_of_two_modules_on_two_workers(pytester, "g.dot")
     assert "label=\"producer 'shop' (module:test_more.py::shop)\";" in text
     assert f"label=\"producer 'shop' ({SCOPE_ID})\";" in text
 
@@ -249,22 +254,7 @@ def test_it(shop, value):
 
 
 def test_html_under_xdist_draws_each_worker_s_batches(pytester: pytest.Pytester) -> None:
-    install(pytester)
-    pytester.makepyfile(
-        test_more="""
-from pytest_warmup import warmup_param
-from conftest import yoga
-
-@warmup_param("program", yoga)
-def test_again(shop, program):
-    pass
-"""
-    )
-    result = pytester.runpytest_subprocess(
-        "-n", "2", "-p", "no:cacheprovider", "--warmup-graph", "g.html"
-    )
-    result.assert_outcomes(passed=4)
-    text = (pytester.path / "g.html").read_text(encoding="utf-8")
+    text = _graph_of_two_modules_on_two_workers(pytester, "g.html")
     assert re.findall(r"<h2>(.*?)</h2>", text) == [
         "producer &#x27;shop&#x27; (module:test_more.py::shop)",
         f"producer &#x27;shop&#x27; ({SCOPE_ID})",
