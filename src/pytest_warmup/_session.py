@@ -198,14 +198,29 @@ class WarmupSession:
         interrupt raised by a cleanup is raised again once all of it ran, and the errors go to
         the end of the run (:meth:`finish_all`).
         """
+        record = prepared.record
         if self.settings.keep:
             prepared.keep("--warmup-keep")
+            self.release(record)
             return
         with self.interrupts.cleaning():
             errors = self._close(prepared)
         if errors:
-            self._cleanup_shown.add(prepared.record)
-            raise self.error_raised(cleanup_error(prepared.record.description, errors))
+            self._cleanup_shown.add(record)
+            error = cleanup_error(record.description, errors)
+        self.release(record)
+        if errors:
+            raise self.error_raised(error)
+
+    def release(self, record: PrepareRecord) -> None:
+        """A producer instance is finished with: keep what the run's outputs need of its
+        record, as plain data, and let its instances and values go (:func:`._reports.release`).
+        """
+        if record.cleanup_errors and record not in self._cleanup_shown:
+            return  # the end of the run reports them from the record
+        from ._reports import release
+
+        release(self.record, record, self.settings.outputs)
 
     def _close(self, prepared: Prepared) -> list[tuple[str, BaseException]]:
         """Close ``prepared``, but for the resources a file saved for reuse: say so."""
