@@ -1199,6 +1199,51 @@ def test_a_second_interrupt_stops_waiting_and_what_ends_later_is_still_cleaned_u
     )
 
 
+def test_an_interrupt_while_waiting_for_late_batches_is_handled_before_they_end() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    log: list[str] = []
+    let_it_end, waiting, handled = threading.Event(), threading.Event(), threading.Event()
+    handled_in_time: list[bool] = []
+
+    def interrupt_twice() -> None:  # the first interrupt waits for the batch, the second not
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        assert waiting.wait(timeout=10)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    slow = Gated("slow", log, gate=let_it_end)
+    slow.on_start = interrupt_twice
+    preparation = Preparation(
+        build([root(slow.require(id="late"))]),
+        WarmupRuntime("module", [TEST_A]),
+        max_workers=2,
+        notify=lambda message: waiting.set(),
+    )
+    with pytest.raises(KeyboardInterrupt):
+        preparation.run()
+    assert not preparation.settled
+
+    def interrupt_then_end() -> None:
+        # The kernel may hand a process's signal to any of its threads; here, this one, once
+        # the main thread has had time to block in the wait (were it not, the test would pass
+        # without proving anything, never fail wrongly).
+        time.sleep(0.3)
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        handled_in_time.append(handled.wait(timeout=5))
+        let_it_end.set()
+
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: handled.set())
+    try:
+        ender = threading.Thread(target=interrupt_then_end)
+        ender.start()
+        preparation.wait_settled()
+        ender.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert handled_in_time == [True]  # the handler ran while the batch still ran
+    assert log == ["create late", "delete late"]
+
+
 def test_keyboard_interrupt_in_async_prepare_node_propagates_instead_of_hanging() -> None:
     class Interrupted(WarmupPlan):
         async def prepare_node(self, node: WarmupNode) -> Any:

@@ -191,7 +191,7 @@ def _prepare_takes_runtime(plan: WarmupPlan) -> bool:
     return known
 
 
-#: how long the thread that waits for batches may take to notice an interrupt
+#: how long the main thread, waiting for batches, may take to notice an interrupt
 _SIGNAL_CHECK_SECONDS: Final = 0.1
 
 #: a plan whose last batch ended within this time runs its next batch in the calling thread
@@ -333,7 +333,11 @@ class Preparation:
 
     def wait_settled(self) -> None:
         """Wait until the batches still running after an interrupt ended and were cleaned up."""
-        self._settled.wait()
+        # Python runs a signal handler in the main thread only between two bytecodes: a wait
+        # without a timeout would hold a Ctrl-C that came to another thread, or just before
+        # the wait began, until the batches end (and the handler says what goes on).
+        while not self._settled.wait(_SIGNAL_CHECK_SECONDS):
+            pass
 
     def _run_inline(self, scheduler: Scheduler) -> None:
         while not self._stopping:
