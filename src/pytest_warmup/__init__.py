@@ -45,20 +45,21 @@ _LAZY: Final = {
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is not None:
+        # Not kept in this module's namespace: pytester's in-process runs unload the modules
+        # a run imported, and the next run must get the same copy the plugin sees.
         from importlib import import_module
 
-        found: Any = getattr(import_module(module, __name__), name)
-    elif name == "__version__":
-        # read from the installed distribution: looking it up scans sys.path
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            found = version("pytest-warmup")
-        except PackageNotFoundError:  # running from a source tree that was never installed
-            found = "0+unknown"
-    else:
+        return getattr(import_module(module, __name__), name)
+    if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = found
+    # read from the installed distribution: looking it up scans sys.path
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("pytest-warmup")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        found = "0+unknown"
+    globals()["__version__"] = found
     return found
 
 

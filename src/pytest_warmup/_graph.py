@@ -16,6 +16,7 @@ from typing import Any, Final, NamedTuple, final, overload
 
 from ._declarations import WarmupRequirement, declaration_site, describe, requirement_label
 from ._nodes import WarmupNode
+from ._scheduler import PlannedBatch, planned_positions
 from ._slots import map_slots, slot_members
 from .errors import DependencyCycleError, WarmupError
 
@@ -229,11 +230,27 @@ class GraphCache:
     #: at most this many graphs are kept; the oldest goes first
     LIMIT: Final = 256
 
-    __slots__ = ("_graphs",)
+    __slots__ = ("_graphs", "_planned")
 
     def __init__(self) -> None:
         self._graphs: dict[tuple[WarmupRequirement, ...], tuple[Graph, list[tuple[Any, Any]]]]
         self._graphs = {}
+        # id of a graph -> (the graph, its batches for one consumer, or None: not replayable)
+        self._planned: dict[int, tuple[Graph, list[PlannedBatch] | None]] = {}
+
+    def planned(self, graph: Graph, instances: Sequence[WarmupNode]) -> list[PlannedBatch] | None:
+        """The batches of ``graph``'s instances for one consumer (``instances``, none
+        prepared yet), worked out the first time (:func:`~._scheduler.planned_positions`)."""
+        if len(graph.nodes) > self.SMALL:
+            return None
+        found = self._planned.get(id(graph))
+        if found is not None and found[0] is graph:
+            return found[1]
+        planned = planned_positions(instances)
+        if len(self._planned) >= self.LIMIT:
+            del self._planned[next(iter(self._planned))]
+        self._planned[id(graph)] = (graph, planned)
+        return planned
 
     def normalise(self, requirements: Sequence[WarmupRequirement]) -> Graph:
         """:func:`normalise`, or the graph it gave for the same requirements."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 from ._declarations import WarmupPlan, describe
 from ._graph import Instances
 from ._nodes import WarmupNode
-from ._scheduler import Batch, Scheduler
+from ._scheduler import Batch, PlannedBatch, Replay, Scheduler
 from ._slots import map_slots, slot_members
 from .errors import NodeFailedError, WarmupError
 
@@ -271,10 +271,13 @@ class Preparation:
         progress: Callable[[Progress], object] | None = None,
         began: float | None = None,
         batch_times: BatchTimes | None = None,
+        planned: Sequence[PlannedBatch] | None = None,
     ) -> None:
         self.instances = instances
         #: how long the run's batches took so far, per plan (see :class:`BatchTimes`)
         self.batch_times = BatchTimes() if batch_times is None else batch_times
+        #: the batches an earlier preparation of instances built the same way ran (Replay)
+        self.planned = planned
         #: when the preparation began (``time.perf_counter()``): batch start times count from it
         self.began = time.perf_counter() if began is None else began
         self._pool = pool  # the caller's worker threads (a Run's), else one of its own
@@ -314,7 +317,8 @@ class Preparation:
         An interrupt stops the run (see the class): what was created is cleaned up before the
         interrupt propagates, or when the last batch still running ends.
         """
-        scheduler = Scheduler(self.instances.order)
+        order = self.instances.order
+        scheduler = Scheduler(order) if self.planned is None else Replay(order, self.planned)
         self._phase = "running"
         try:
             if self.max_workers == 1:
@@ -366,7 +370,7 @@ class Preparation:
         while not self._settled.wait(_SIGNAL_CHECK_SECONDS):
             pass
 
-    def _run_inline(self, scheduler: Scheduler) -> None:
+    def _run_inline(self, scheduler: Scheduler | Replay) -> None:
         while not self._stopping:
             batches = scheduler.take(running=0, limit=1)
             if not batches:
@@ -380,7 +384,7 @@ class Preparation:
                 raise batch.interrupt
         raise KeyboardInterrupt
 
-    def _run_pooled(self, scheduler: Scheduler) -> None:
+    def _run_pooled(self, scheduler: Scheduler | Replay) -> None:
         ended: SimpleQueue[Batch] = SimpleQueue()
         pool = self._pool or ThreadPoolExecutor(
             self.max_workers, thread_name_prefix="pytest-warmup"
@@ -402,7 +406,7 @@ class Preparation:
                 pool.shutdown(wait=False)  # a batch that never started: see _run_batch
 
     def _schedule(
-        self, scheduler: Scheduler, pool: ThreadPoolExecutor, ended: SimpleQueue[Batch]
+        self, scheduler: Scheduler | Replay, pool: ThreadPoolExecutor, ended: SimpleQueue[Batch]
     ) -> BaseException | None:
         """Start batches as they become ready until none is left, or until a stop is
         requested; returns what interrupted a plan, if one was."""
@@ -440,7 +444,7 @@ class Preparation:
                 return done.interrupt
         return None
 
-    def _drain(self, scheduler: Scheduler, ended: SimpleQueue[Batch]) -> None:
+    def _drain(self, scheduler: Scheduler | Replay, ended: SimpleQueue[Batch]) -> None:
         """Wait for the batches still running (an interrupt here goes to run())."""
         while True:
             batch = self._next_ended(ended)
@@ -589,7 +593,7 @@ class Preparation:
         duration = (time.perf_counter() - batch.started) * 1000 if batch.started else 0.0
         self._progress(Progress(kind, batch.plan.name, len(batch.nodes), duration, failed))
 
-    def _finish(self, scheduler: Scheduler, batch: Batch) -> None:
+    def _finish(self, scheduler: Scheduler | Replay, batch: Batch) -> None:
         self._tell("end", batch)
         self._record_exceptions(batch)
         for blocked in scheduler.complete(batch.nodes):

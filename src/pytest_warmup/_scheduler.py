@@ -8,14 +8,22 @@ when a node failed). Nothing here calls a plan.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import final
 
 from ._declarations import WarmupPlan
 from ._nodes import WarmupNode
 from ._slots import slot_members
 
-__all__ = ["Batch", "Scheduler", "planned_batches"]
+__all__ = [
+    "Batch",
+    "PlannedBatch",
+    "Replay",
+    "Scheduler",
+    "planned_batches",
+    "planned_positions",
+]
 
 
 @dataclass(eq=False)
@@ -40,7 +48,13 @@ class Scheduler:
     not depend on how many run at the same time, nor on which of them ends first.
     """
 
-    def __init__(self, instances: Sequence[WarmupNode]) -> None:
+    def __init__(
+        self, instances: Sequence[WarmupNode], *, running: Collection[WarmupNode] = ()
+    ) -> None:
+        """``running``: the nodes of a batch handed out and not complete yet, for a scheduler
+        that takes over a preparation in the middle (:class:`Replay`). They count as pending
+        (the batch may have resolved them already), and the state is the one this scheduler
+        would have reached had it run the preparation from the start."""
         self._waiting_on: dict[WarmupNode, int] = {}
         self._dependants: dict[WarmupNode, list[WarmupNode]] = {}
         self._pending_by_plan: dict[WarmupPlan, dict[WarmupNode, None]] = {}
@@ -53,14 +67,16 @@ class Scheduler:
         plan_order: dict[WarmupPlan, int] = {}
         blocked: list[WarmupNode] = []
         for instance in instances:
-            if instance.is_resolved:
-                continue
             plan = instance.requirement.owner_plan
+            if running:  # every instance was pending when the preparation began
+                plan_order.setdefault(plan, len(plan_order))
+            if instance.is_resolved and instance not in running:
+                continue
             plan_order.setdefault(plan, len(plan_order))
             self._pending_by_plan.setdefault(plan, {})[instance] = None
             unresolved = 0
             for dependency in slot_members(instance.dependencies):
-                if not dependency.is_resolved:
+                if not dependency.is_resolved or dependency in running:
                     unresolved += 1
                     self._dependants.setdefault(dependency, []).append(instance)
                 elif dependency.has_exception and instance.blocked_by is None:
@@ -74,6 +90,14 @@ class Scheduler:
         self._height = _heights(instances, self._dependants)
         for instance in blocked:
             self._block(instance, instance.blocked_by)  # type: ignore[arg-type]
+        if running:  # handed out as one batch: its plan is busy until it completes
+            plan = next(iter(running)).requirement.owner_plan
+            for node in running:
+                del self._pending_by_plan[plan][node]
+                self._ready_by_plan[plan].pop(node, None)
+            self._busy.add(plan)
+            self._queued[plan] = deque()
+            self._chunks_left[plan] = 1
 
     def take(self, *, running: int, limit: int) -> list[Batch]:
         """Up to ``limit`` batches to start now; ``running`` of those handed out are not
@@ -181,6 +205,61 @@ class Scheduler:
             blocked.append(node)
             todo.extend(self._dependants.pop(node, ()))
         return blocked
+
+
+#: a batch of :class:`Replay`: its plan, and its nodes' positions in the instance order
+PlannedBatch = tuple[WarmupPlan, tuple[int, ...]]
+
+
+@final
+class Replay:
+    """Hands out again, one at a time, the batches a :class:`Scheduler` gave an earlier
+    preparation of instances built the same way (``planned``: :func:`planned_positions`),
+    while every node gets its value. When a node fails, a Scheduler takes over in the state it
+    would have reached itself, and the preparation goes on exactly as from the start. For
+    preparations repeated thousands of times (function-scoped producers): it spares them the
+    scheduling work, and gives the batches the Scheduler gives (they do not depend on how
+    many run at the same time)."""
+
+    __slots__ = ("_instances", "_next", "_planned", "_scheduler")
+
+    def __init__(self, instances: Sequence[WarmupNode], planned: Sequence[PlannedBatch]) -> None:
+        self._instances = instances
+        self._planned = planned
+        self._next = 0
+        self._scheduler: Scheduler | None = None
+
+    def take(self, *, running: int, limit: int) -> list[Batch]:
+        """As :meth:`Scheduler.take`; the next planned batch once the previous completed."""
+        if self._scheduler is not None:
+            return self._scheduler.take(running=running, limit=limit)
+        if running or limit < 1 or self._next == len(self._planned):
+            return []
+        plan, positions = self._planned[self._next]
+        self._next += 1
+        return [Batch(plan, [self._instances[position] for position in positions], [])]
+
+    def complete(self, nodes: Sequence[WarmupNode]) -> list[WarmupNode]:
+        """As :meth:`Scheduler.complete`."""
+        if self._scheduler is None:
+            if not any(node.has_exception for node in nodes):
+                return []
+            self._scheduler = Scheduler(self._instances, running=nodes)
+        return self._scheduler.complete(nodes)
+
+
+def planned_positions(instances: Sequence[WarmupNode]) -> list[PlannedBatch] | None:
+    """What :class:`Replay` hands out again for instances built the same way: the batches one
+    worker runs, as positions in ``instances``; ``None`` when a plan splits its batches
+    (``max_batch_size``), which a replay does not follow."""
+    position = {node: index for index, node in enumerate(instances)}
+    planned: list[PlannedBatch] = []
+    for batch in planned_batches(instances):
+        size = batch.plan.max_batch_size
+        if size is not None and size > 0:
+            return None
+        planned.append((batch.plan, tuple(position[node] for node in batch.nodes)))
+    return planned
 
 
 def planned_batches(instances: Sequence[WarmupNode]) -> list[Batch]:

@@ -57,7 +57,7 @@ from ._runtime import (
     WarmupRuntime,
     failure_of,
 )
-from ._scheduler import planned_batches
+from ._scheduler import PlannedBatch, planned_batches
 from .errors import NodeFailedError, NotPreparedError, WarmupError
 
 __all__ = [
@@ -538,6 +538,9 @@ def _prepare(
     told = False  # "begin" was told: "done" is told too, however it ends
     try:
         instances, runtime, presets = _build(needs, overrides, record, graphs)
+        planned = None
+        if graphs is not None and batch_times is not None and presets is None:
+            planned = _replayable(graphs, batch_times, record, instances)
         preparation = Preparation(
             instances,
             runtime,
@@ -548,6 +551,7 @@ def _prepare(
             progress=tell,
             began=began,
             batch_times=batch_times,
+            planned=planned,
         )
         if presets is not None:
             preparation.adopt(presets)
@@ -567,6 +571,22 @@ def _prepare(
         if tell is not None and told:
             tell(Progress("done", duration_ms=record.duration_ms))
     return Prepared(record, preparation, on_close)
+
+
+def _replayable(
+    graphs: GraphCache, batch_times: BatchTimes, record: PrepareRecord, instances: Instances
+) -> list[PlannedBatch] | None:
+    """The batches to hand out again (:class:`~._scheduler.Replay`) when this preparation is
+    one of many alike: one consumer, a small graph seen before, nothing overridden, and plans
+    whose batches end quickly (they run one after the other, as they would anyway)."""
+    graph, consumers, order = record.graph, record.roots.consumer_ids, instances.order
+    if graph is None or not consumers or consumers.count(consumers[0]) != len(consumers):
+        return None
+    if len(order) != len(graph.nodes) or any(node.is_resolved for node in order):
+        return None
+    if not all(batch_times.quick(node.requirement.owner_plan) for node in graph.nodes):
+        return None
+    return graphs.planned(graph, order)
 
 
 def _told(
