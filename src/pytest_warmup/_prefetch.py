@@ -128,7 +128,8 @@ class Prefetch:
                 snapshot_id=record.snapshot_id,
                 kind=record.kind,
             )
-        self._wait_for(_plans_of(roots.requirements))
+        if self._ahead is not None and self._ahead.pending.running:
+            self._wait_for(_plans_of(roots.requirements))
         return session.engine.prepare(roots, overrides=choose, record=record)
 
     def prepared(
@@ -163,8 +164,8 @@ class Prefetch:
             self._drop()
             return
         graph = prepared.record.graph
-        uses = _plans_of(node.requirement for node in graph.nodes) if graph else frozenset()
-        self._wait_for(uses)
+        if graph is not None and ahead.pending.running:
+            self._wait_for(_plans_of(node.requirement for node in graph.nodes))
 
     def close(self) -> None:
         """The run ends: clean up the instance prepared ahead, if nobody took it."""

@@ -316,7 +316,8 @@ def progress_line(record: PrepareRecord, event: Progress) -> str:
         return f"warmup: {record.description}: {_plural(event.node_count, 'node')} for {tests}"
     if event.kind == "done":
         ended = "stopped" if record.error is not None else "done"
-        return f"warmup: {record.description}: {ended} in {_seconds(event.duration_ms)}"
+        ahead = ", prepared ahead of its tests" if record.prefetched == "used" else ""
+        return f"warmup: {record.description}: {ended} in {_seconds(event.duration_ms)}{ahead}"
     nodes = _plural(event.node_count, "node")
     if event.kind == "start":
         return f"warmup:   {event.plan}: {nodes} ..."
