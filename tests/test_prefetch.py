@@ -352,3 +352,80 @@ def test_prefetch_with_the_plan_preview_is_a_usage_error(pytester: pytest.Pytest
             "their tests; run without --warmup-plan to prepare them"
         ]
     )
+
+
+def test_a_plan_is_never_called_by_the_instance_ahead_and_another_preparation_at_once(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        plans=PLANS
+        + """
+
+class Watched(Items):
+    active = 0
+
+    def prepare_node(self, node):
+        Watched.active += 1
+        if Watched.active > 1:
+            log("two calls at once")
+        log(f"start {node.id}")
+        time.sleep(0.2)
+        Watched.active -= 1
+        return super().prepare_node(node)
+
+
+items = Watched("items")
+"""
+    )
+    pytester.makeconftest(
+        """
+        import pytest
+        from plans import items
+
+
+        @pytest.fixture(scope="module")
+        def prep(warmup_mgr):
+            return warmup_mgr.use(items).prepare()
+
+
+        @pytest.fixture
+        def each(warmup_mgr):
+            return warmup_mgr.use(items).prepare()
+        """
+    )
+    pytester.makepyfile(
+        test_a="""
+        from pytest_warmup import warmup_param
+        from plans import items
+
+        a, own = items.require(id="a"), items.require(id="own")
+
+
+        @warmup_param("value", a)
+        def test_a(prep, value):
+            pass
+
+
+        @warmup_param("value", own, producer_fixture="each")
+        def test_own(each, value):
+            assert value == "value-own"
+        """,
+        test_b="""
+        from pytest_warmup import warmup_param
+        from plans import items
+
+        b = items.require(id="b")
+
+
+        @warmup_param("value", b)
+        def test_b(prep, value):
+            assert value == "value-b"
+        """,
+    )
+
+    result = pytester.runpytest("--warmup-prefetch", *RUN)
+
+    result.assert_outcomes(passed=3)
+    log = events(pytester)
+    assert "two calls at once" not in log
+    assert log.index("create b") < log.index("start own"), log  # own waited for b's batch
