@@ -20,19 +20,19 @@ instance to be prepared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple, final
 
 import pytest
 
 from . import _selection
 from ._declarations import WarmupPlan, WarmupRequirement
-from ._graph import RootTable, normalise, reachable
+from ._graph import Graph, RootTable, normalise, reachable
 from ._producer import scope_id_of, snapshot_step
 from ._record import PrepareRecord
 from ._runtime import Progress
 from ._session import WarmupSession
-from .engine import Pending, Prepared
+from .engine import Overrides, Pending, Prepared
 from .errors import WarmupError
 
 __all__ = ["PREFETCH_SCOPES", "Prefetch"]
@@ -105,7 +105,12 @@ class Prefetch:
         self._drop()
         return None
 
-    def prepare(self, record: PrepareRecord, roots: RootTable, choose: Any) -> Prepared:
+    def prepare(
+        self,
+        record: PrepareRecord,
+        roots: RootTable,
+        choose: Callable[[Graph], Overrides | None] | None,
+    ) -> Prepared:
         """What ``session.engine.prepare(roots, overrides=choose, record=record)`` returns: the
         instance prepared ahead when :meth:`take` gave ``record``."""
         taken, self._taken = self._taken, None
