@@ -28,6 +28,7 @@ PLUGIN_LAYER = {
     "_injection",
     "_items",
     "_outputs",
+    "_prefetch",
     "_preview",
     "_producer",
     "_pytest_compat",

@@ -339,3 +339,109 @@ def test_in_process_runs_give_back_the_signal_handlers(pytester: pytest.Pytester
     pytester.runpytest().assert_outcomes(passed=1)
 
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+# -- --warmup-prefetch: a module's instance prepared while the module before it runs -----------
+
+PREFETCH_CONFTEST = """
+import pytest
+from pytest_warmup import WarmupPlan
+from plans import log, wait_for_release
+
+
+class Ahead(WarmupPlan):
+    def prepare_node(self, node):
+        log(f"start ahead:{node.id}")
+        if node.id == "b":
+            wait_for_release()
+        log(f"create ahead:{node.id}")
+        return node.id
+
+    def cleanup_node(self, node):
+        log(f"delete ahead:{node.value}")
+
+
+plan = Ahead("ahead")
+
+
+@pytest.fixture(scope="module")
+def prep(warmup_mgr):
+    return warmup_mgr.use(plan).prepare()
+"""
+
+PREFETCH_MODULE = """
+from pytest_warmup import warmup_param
+from conftest import plan
+from plans import log, wait_for_release
+
+node = plan.require(id="{name}")
+
+
+@warmup_param("value", node)
+def test_{name}(prep, value):
+    log("test {name} started")
+    {body}
+"""
+
+
+@pytest.fixture
+def prefetch_suite(pytester: pytest.Pytester) -> Path:
+    pytester.makepyfile(
+        plans=PLANS,
+        conftest=PREFETCH_CONFTEST,
+        test_a=PREFETCH_MODULE.format(name="a", body="wait_for_release()"),
+        test_b=PREFETCH_MODULE.format(name="b", body="pass"),
+    )
+    return pytester.path
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_during_a_test_stops_the_preparation_running_ahead_and_cleans_it_up(
+    prefetch_suite: Path, signum: int
+) -> None:
+    run = Run(prefetch_suite, "--warmup-prefetch")
+    run.wait_for_events("start ahead:b", "test a started")
+    run.send(signum)
+    run.wait_for_line(
+        "pytest-warmup: stopping producer 'prep' (module:test_b.py::prep), prepared ahead by "
+        "--warmup-prefetch: no new batch starts; waiting for the running ones to end"
+    )
+    run.release()
+
+    assert run.finish() == pytest.ExitCode.INTERRUPTED
+    run.assert_balanced()
+    assert "test b started" not in run.events
+    assert sorted(run.events) == sorted(
+        [
+            "start ahead:a",
+            "create ahead:a",
+            "start ahead:b",
+            "test a started",
+            "create ahead:b",
+            "delete ahead:a",
+            "delete ahead:b",
+        ]
+    )
+
+
+def test_ctrl_c_while_waiting_for_the_preparation_running_ahead_stops_it(
+    prefetch_suite: Path,
+) -> None:
+    (prefetch_suite / "test_a.py").write_text(
+        PREFETCH_MODULE.format(name="a", body='log("test a done")')
+    )
+    run = Run(prefetch_suite, "--warmup-prefetch")
+    run.wait_for_events("start ahead:b", "test a done")
+    run.send(signal.SIGINT)
+    # Module a's cleanup waits for module b's instance (they share a plan); the Ctrl-C lands
+    # while it waits, or just before: either way, b's batch ends and is cleaned up.
+    said = (
+        "pytest-warmup: interrupted: no new batch starts; waiting for 1 running",
+        "pytest-warmup: stopping producer 'prep' (module:test_b.py::prep), prepared ahead",
+    )
+    run.wait_until("said it waits", lambda: any(line.startswith(said) for line in list(run.lines)))
+    run.release()
+
+    assert run.finish() == pytest.ExitCode.INTERRUPTED
+    run.assert_balanced()
+    assert "test b started" not in run.events

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from pytest_warmup import WarmupNode, WarmupPlan
-from pytest_warmup._record import RunRecord
+from pytest_warmup._record import PrepareRecord, RunRecord
 from pytest_warmup._summary import merge_summaries, summary_lines, summary_part
 from pytest_warmup.engine import prepare
 from visibility_suite import SCOPE_ID, install, section
@@ -216,6 +216,7 @@ def test_merged_summaries_add_up_and_keep_the_five_slowest_batches() -> None:
         "critical_ms": 8.0,
         "longest_path": [8.0, "s", [["p", 8.0]]],
         "slowest": [[float(n), f"p{n}", 1, "s"] for n in (4, 3, 2, 1)],
+        "prefetched": {"used": 1, "unused": 0},
     }
     other = {**part, "scope_ids": ["module:b.py::shop"], "longest_path": [9.0, "t", [["q", 9.0]]]}
     # under xdist, one producer instance may be prepared in parts on two workers: counted once
@@ -227,6 +228,22 @@ def test_merged_summaries_add_up_and_keep_the_five_slowest_batches() -> None:
     assert merged["critical_ms"] == 24.0
     assert merged["longest_path"] == [9.0, "t", [["q", 9.0]]]
     assert [batch[0] for batch in merged["slowest"]] == [4.0, 4.0, 4.0, 3.0, 3.0]
+    assert merged["prefetched"] == {"used": 3, "unused": 0}
+
+
+def test_instances_prepared_ahead_get_a_line_that_counts_the_unused_ones() -> None:
+    run = RunRecord()
+    for scope_id, prefetched in (("module:a.py::p", None), ("module:b.py::p", "used")):
+        run.add(PrepareRecord(name="p", scope="module", scope_id=scope_id, prefetched=prefetched))
+    run.add(PrepareRecord(name="p", scope="module", scope_id="module:c.py::p", prefetched="unused"))
+
+    lines = summary_lines(summary_part(run), verbosity=0)
+
+    assert lines[1] == (
+        "prefetch: 2 producer instances prepared ahead of their tests, 1 of them unused (their "
+        "producer did not run)",
+        False,
+    )
 
 
 def test_an_empty_run_has_no_summary_lines() -> None:

@@ -53,6 +53,9 @@ def header_lines(session: WarmupSession) -> list[str]:
         parts.append("keep (no cleanup)")
     if settings.preview:
         parts.append("plan preview (no plan is called)")
+    if settings.prefetch:
+        xdist = getattr(config.option, "dist", "no") != "no" or hasattr(config, "workerinput")
+        parts.append("prefetch off under pytest-xdist" if xdist else "prefetch")
     lines = [f"warmup: {', '.join(parts)}"]
     snapshots = []
     bundle = getattr(config.option, "warmup_snapshot", None)

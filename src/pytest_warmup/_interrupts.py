@@ -68,6 +68,11 @@ class Interrupts:
             self._holding = True
             self._use_sigint()
 
+    @property
+    def holding(self) -> bool:
+        """Whether the run is ending after an interrupt (or at its end)."""
+        return self._holding
+
     # -- pytest-warmup's steps ------------------------------------------------------------------
 
     @contextmanager

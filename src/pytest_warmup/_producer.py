@@ -31,7 +31,13 @@ if TYPE_CHECKING:
     from ._sharing import Sharing
     from ._snapshots import SnapshotInputs
 
-__all__ = ["XDIST_UNSUPPORTED", "PrepareBuilder", "WarmupManager", "scope_id_of"]
+__all__ = [
+    "XDIST_UNSUPPORTED",
+    "PrepareBuilder",
+    "WarmupManager",
+    "scope_id_of",
+    "snapshot_step",
+]
 
 XDIST_UNSUPPORTED: Final = (
     "debug artifact outputs are not supported when pytest-xdist is active; disable "
@@ -106,13 +112,15 @@ def prepare_producer(
         raise WarmupError(f"unsupported producer scope '{scope}'")
     _check_can_report(session)
     session.producer_names.add(name)
-    record = session.engine.new_record(
-        name,
-        scope=scope,
-        scope_id=scope_id_of(scope, request.node, fixturedef, session.settings.rootpath),
-        snapshot_id=snapshot_id,
-        kind="producer",
-    )
+    scope_id = scope_id_of(scope, request.node, fixturedef, session.settings.rootpath)
+    prefetch = session.prefetch  # --warmup-prefetch: this instance may be prepared already
+    record = None
+    if prefetch is not None:
+        record = prefetch.take(fixturedef, request.node, scope_id, plans, snapshot_id)
+    if record is None:
+        record = session.engine.new_record(
+            name, scope=scope, scope_id=scope_id, snapshot_id=snapshot_id, kind="producer"
+        )
     record.plans = plans
     try:
         option = session.config.option
@@ -126,7 +134,7 @@ def prepare_producer(
         )
         record.consumers = tuple([test.nodeid for test in tests])
         roots = _selection.select_roots(tests, set(plans), name, session.requirement_of)
-        choose = _snapshot_step(session, record, plans, fixturedef)
+        choose = snapshot_step(session, record, plans, fixturedef)
         if session.settings.preview:  # --warmup-plan: no plan is called
             session.engine.preview(roots, overrides=choose, record=record)
             raise PreviewStop(record.description)
@@ -139,7 +147,11 @@ def prepare_producer(
                     session, session.sharing, record, roots, graph, choose, request
                 )
         with session.interrupts.preparing():
-            prepared = session.engine.prepare(roots, overrides=choose, record=record)
+            if prefetch is not None:
+                prepared = prefetch.prepare(record, roots, choose)
+                record = prepared.record
+            else:
+                prepared = session.engine.prepare(roots, overrides=choose, record=record)
     except PreviewStop:
         raise
     except BaseException as exc:
@@ -155,6 +167,8 @@ def prepare_producer(
         session.node_failures_seen = True
     _save(session, record, "save" if record.status == "prepared" else "save_on_fail")
     request.addfinalizer(lambda: session.finish(prepared))
+    if prefetch is not None:
+        prefetch.prepared(fixturedef, request, plans, snapshot_id)
     return prepared
 
 
@@ -191,7 +205,7 @@ def _check_can_report(session: WarmupSession) -> None:
         raise WarmupError(XDIST_UNSUPPORTED)
 
 
-def _snapshot_step(
+def snapshot_step(
     session: WarmupSession,
     record: PrepareRecord,
     plans: tuple[WarmupPlan, ...],

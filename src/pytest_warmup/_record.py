@@ -65,6 +65,9 @@ class PrepareRecord:
     kept: int = 0
     #: a preview's batches, in order, without running them (``Run.preview``)
     planned: list[tuple[WarmupPlan, tuple[WarmupNode, ...]]] | None = None
+    #: ``--warmup-prefetch``: ``"used"`` when it was prepared ahead of its tests and its producer
+    #: took it, ``"unused"`` when its producer never did (it was cleaned up); ``None`` otherwise
+    prefetched: str | None = None
 
     @property
     def node_failures(self) -> int:

@@ -335,7 +335,9 @@ def _add_sections(
         existing = target.get(scope_id)
         target[scope_id] = section if existing is None else _merged(kind, existing, section)
 
-    if "template" in wanted:
+    # An instance prepared ahead whose producer never ran (--warmup-prefetch) was reported
+    # and cleaned up, but the run did not select it: no template entries.
+    if "template" in wanted and record.prefetched != "unused":
         template = template_section(record)
         if template is not None:
             add("template", record.scope_id, template)

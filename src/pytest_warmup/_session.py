@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ._interrupts import Interrupts
     from ._items import Collected
     from ._nodes import WarmupNode
+    from ._prefetch import Prefetch
     from ._record import RunRecord
     from ._runtime import Progress
     from ._selection import TestState, TestView
@@ -70,6 +71,8 @@ class WarmupSession:
         self.sharing: Sharing | None = None
         #: the controller's directory where its xdist workers meet
         self.run_directory: RunDirectory | None = None
+        #: ``--warmup-prefetch`` (not under pytest-xdist): producer instances prepared ahead
+        self.prefetch: Prefetch | None = None
         self._setups: list[tuple[pytest.FixtureDef[Any], pytest.FixtureRequest]] = []
         self._views: dict[tuple[pytest.FixtureDef[Any], tuple[WarmupPlan, ...]], TestView] = {}
         # The WarmupErrors pytest-warmup raised into tests itself (by id; kept alive so that
@@ -268,6 +271,8 @@ class WarmupSession:
         the end of the run (:meth:`finish_all`).
         """
         record = prepared.record
+        if self.prefetch is not None:
+            self.prefetch.before_cleanup(prepared)
         if self.settings.keep:
             prepared.keep("--warmup-keep")
             self.release(record)
@@ -329,6 +334,13 @@ class WarmupSession:
 
         self.interrupts.hold()
         interrupted = False
+        if self.prefetch is not None:
+            try:
+                self.prefetch.close()
+            except BaseException as error:
+                if not is_interrupt(error):
+                    raise
+                interrupted = True
         for prepared in self.engine.open():
             if self.settings.keep:
                 prepared.keep("--warmup-keep")

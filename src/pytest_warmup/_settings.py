@@ -21,7 +21,7 @@ from .errors import WarmupError
 __all__ = ["DEFAULT_MAX_WORKERS", "OUTPUTS", "Output", "Settings", "worker_count"]
 
 DEFAULT_MAX_WORKERS: Final = 4
-BOOLEAN_INI: Final = ("warmup_keep", "warmup_snapshot_strict")
+BOOLEAN_INI: Final = ("warmup_keep", "warmup_snapshot_strict", "warmup_prefetch")
 #: ini type of whole numbers: "int" from pytest 8.4, a string before (checked by worker_count)
 INTEGER_INI: Final = "int" if pytest.version_tuple >= (8, 4) else "string"
 
@@ -79,6 +79,8 @@ class Settings(NamedTuple):
     clean_snapshot: bool
     #: ``--warmup-plan``: producers show what they would prepare; no plan and no test is called
     preview: bool = False
+    #: ``--warmup-prefetch``: prepare a producer's next instance while the current one's tests run
+    prefetch: bool = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -97,6 +99,9 @@ class Settings(NamedTuple):
             parse_targets(option.warmup_snapshot_for)
         except WarmupError as exc:
             raise pytest.UsageError(str(exc)) from None
+        prefetch = getattr(option, "warmup_prefetch", None)
+        if prefetch is None:
+            prefetch = bool(_ini(config, "warmup_prefetch"))
         preview = bool(getattr(option, "warmup_plan", False))
         if preview:
             _check_preview(option)
@@ -113,6 +118,7 @@ class Settings(NamedTuple):
             catalogs=_catalogs(config),
             clean_snapshot=bool(getattr(option, "warmup_clean_snapshot", False)),
             preview=preview,
+            prefetch=prefetch and not preview,
         )
 
 
@@ -123,6 +129,7 @@ _NOT_WITH_PREVIEW: Final = {
     "warmup_save": ("--warmup-save", "saves prepared values"),
     "warmup_save_on_fail": ("--warmup-save-on-fail", "saves prepared values"),
     "warmup_clean_snapshot": ("--warmup-clean-snapshot", "cleans up prepared resources"),
+    "warmup_prefetch": ("--warmup-prefetch", "prepares producers ahead of their tests"),
 }
 
 

@@ -78,6 +78,7 @@ class SummaryTotals:
                 "critical_ms": 0.0,
                 "longest_path": [0.0, "", []],
                 "slowest": [],
+                "prefetched": {"used": 0, "unused": 0},
             }
         self._data = data
 
@@ -90,6 +91,8 @@ class SummaryTotals:
         if record.planned is not None:
             return  # a preview prepares nothing
         data = self._data
+        if record.prefetched is not None:
+            data["prefetched"][record.prefetched] += 1
         # one producer instance may be prepared in parts (under xdist: its shared nodes once
         # per run, its per-test nodes on each worker): counted once, by scope id
         data["scope_ids"][record.scope_id] = None
@@ -142,6 +145,7 @@ class SummaryTotals:
             "critical_ms": round(data["critical_ms"], 3),
             "longest_path": data["longest_path"],
             "slowest": _slowest(data["slowest"]),
+            "prefetched": dict(data["prefetched"]),
         }
 
 
@@ -205,6 +209,8 @@ def merge_summaries(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         if part["longest_path"][0] > merged["longest_path"][0]:
             merged["longest_path"] = part["longest_path"]
         batches.extend(part["slowest"])
+        for key in ("used", "unused"):
+            merged["prefetched"][key] += part["prefetched"][key]
     merged["slowest"] = _slowest(batches)
     merged["scope_ids"], merged["failed_scope_ids"] = list(scope_ids), list(failed_scopes)
     merged["preparations"], merged["failed_preparations"] = len(scope_ids), len(failed_scopes)
@@ -224,7 +230,7 @@ def summary_lines(summary: Mapping[str, Any], verbosity: int) -> list[tuple[str,
     if verbosity < 0 and not (trouble or counts["kept"]):
         return []
     if verbosity <= 0:
-        return [(_one_line(summary), trouble)]
+        return [(_one_line(summary), trouble), *_prefetch_lines(summary)]
     producers = _plural(summary["preparations"], "producer instance")
     if summary["failed_preparations"]:
         producers += f" ({summary['failed_preparations']} failed)"
@@ -242,6 +248,7 @@ def summary_lines(summary: Mapping[str, Any], verbosity: int) -> list[tuple[str,
             trouble,
         ),
         (_time_line(summary), False),
+        *_prefetch_lines(summary),
     ]
     if summary["slowest"]:
         lines.append((f"slowest {_plural(len(summary['slowest']), 'batch', 'batches')}:", False))
@@ -253,6 +260,17 @@ def summary_lines(summary: Mapping[str, Any], verbosity: int) -> list[tuple[str,
             for milliseconds, plan, count, scope_id in summary["slowest"]
         )
     return lines
+
+
+def _prefetch_lines(summary: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    """``--warmup-prefetch``: how many instances were prepared ahead of their tests."""
+    used, unused = summary["prefetched"]["used"], summary["prefetched"]["unused"]
+    if not (used or unused):
+        return []
+    text = f"prefetch: {_plural(used + unused, 'producer instance')} prepared ahead of their tests"
+    if unused:
+        text += f", {unused} of them unused (their producer did not run)"
+    return [(text, False)]
 
 
 def _one_line(summary: Mapping[str, Any]) -> str:
@@ -298,7 +316,8 @@ def progress_line(record: PrepareRecord, event: Progress) -> str:
         return f"warmup: {record.description}: {_plural(event.node_count, 'node')} for {tests}"
     if event.kind == "done":
         ended = "stopped" if record.error is not None else "done"
-        return f"warmup: {record.description}: {ended} in {_seconds(event.duration_ms)}"
+        ahead = ", prepared ahead of its tests" if record.prefetched == "used" else ""
+        return f"warmup: {record.description}: {ended} in {_seconds(event.duration_ms)}{ahead}"
     nodes = _plural(event.node_count, "node")
     if event.kind == "start":
         return f"warmup:   {event.plan}: {nodes} ..."

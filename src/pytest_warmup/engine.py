@@ -21,6 +21,7 @@ it covers to :meth:`Run.prepare` and returns the :class:`Prepared` it gets back.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,7 @@ from ._runtime import (
     Progress,
     WarmupRuntime,
     failure_of,
+    tell_stderr,
 )
 from ._scheduler import PlannedBatch, planned_batches
 from .errors import NodeFailedError, NotPreparedError, WarmupError
@@ -67,6 +69,7 @@ __all__ = [
     "Instances",
     "Needs",
     "Overrides",
+    "Pending",
     "PrepareRecord",
     "Prepared",
     "Progress",
@@ -344,6 +347,10 @@ class Run:
         self._running: Preparation | None = None
         #: interrupted preparations whose batches may still run
         self._unsettled: list[Preparation] = []
+        #: preparations started in the background (:meth:`start`), not taken or cancelled yet
+        self._pending: list[Pending] = []
+        #: the background preparation the calling thread waits for (:meth:`Pending.result`)
+        self._waiting: Pending | None = None
 
     def new_record(
         self,
@@ -386,8 +393,7 @@ class Run:
             raise WarmupError("this run is closed: start a new Run to prepare again")
         if record is None:
             record = self.new_record()
-        if self._pool is None and self.max_workers > 1:
-            self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="pytest-warmup")
+        self._start_pool()
         try:
             prepared = _prepare(
                 needs,
@@ -409,6 +415,29 @@ class Run:
                 self._unsettled.append(preparation)
         self._open[prepared] = None
         return prepared
+
+    def start(self, needs: Needs, *, overrides: Overrides | None, record: PrepareRecord) -> Pending:
+        """Start preparing ``needs`` in a thread of its own; :meth:`Pending.result` waits for
+        it and returns what :meth:`prepare` would have, :meth:`Pending.cancel` stops it and
+        cleans up what it created.
+
+        Batches run on this run's worker threads and event loop, as for :meth:`prepare`. Plans
+        get the same calls they would get from :meth:`prepare`; keeping them from being called
+        by two preparations at once is the caller's business (see :attr:`Pending.plans`).
+        ``overrides`` are fixed before it starts: no function of the graph runs in the thread.
+        Nothing is reported to :attr:`progress` (another thread owns the terminal).
+        """
+        if self._closed:
+            raise WarmupError("this run is closed: start a new Run to prepare again")
+        self._start_pool()
+        pending = Pending(self, needs, overrides, record)
+        self._pending.append(pending)
+        pending.begin()
+        return pending
+
+    def _start_pool(self) -> None:
+        if self._pool is None and self.max_workers > 1:
+            self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="pytest-warmup")
 
     def preview(
         self,
@@ -445,6 +474,8 @@ class Run:
         end, and :meth:`close` waits for that).
         """
         preparation = self._running
+        if preparation is None and self._waiting is not None:
+            preparation = self._waiting.preparation
         return preparation is not None and preparation.request_stop()
 
     @property
@@ -454,6 +485,7 @@ class Run:
         return (
             not self._open
             and self._running is None
+            and not self._pending
             and all(preparation.settled for preparation in self._unsettled)
         )
 
@@ -474,6 +506,11 @@ class Run:
         self._closed = True
         failed: list[Prepared] = []
         interrupts: list[BaseException] = []
+        for pending in list(self._pending):
+            try:
+                pending.cancel()
+            except BaseException as interrupt:  # raised once its own cleanup was done
+                interrupts.append(interrupt)
         for prepared in list(self._open):
             try:
                 if prepared.close():
@@ -497,6 +534,129 @@ class Run:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+@final
+class Pending:
+    """A preparation running in a thread of its own (:meth:`Run.start`).
+
+    Take its result with :meth:`result` (in the thread that would have called
+    :meth:`Run.prepare`), or stop it with :meth:`cancel`: either way, once it returns, nothing
+    of it runs any more and whatever it created is open (taken) or cleaned up (cancelled).
+    """
+
+    #: the record its preparation fills in, as :meth:`Run.prepare` would
+    record: PrepareRecord
+
+    def __init__(
+        self, run: Run, needs: Needs, overrides: Overrides | None, record: PrepareRecord
+    ) -> None:
+        self.record = record
+        self._run = run
+        self._needs = needs
+        self._overrides = overrides
+        #: its preparation, once it started (read by :meth:`Run.request_stop`)
+        self.preparation: Preparation | None = None
+        self._prepared: Prepared | None = None
+        self._error: BaseException | None = None
+        self._cancelled = False
+        self._thread = threading.Thread(
+            target=self._work, name="pytest-warmup-background", daemon=True
+        )
+
+    def __repr__(self) -> str:
+        return f"<Pending {self.record.scope_id}>"
+
+    def begin(self) -> None:
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """Whether its thread still runs (batches, or the cleanup after a stop)."""
+        return self._thread.is_alive()
+
+    def _work(self) -> None:
+        if self._cancelled:
+            return
+        run = self._run
+        try:
+            self._prepared = _prepare(
+                self._needs,
+                self._overrides,
+                self.record,
+                run.max_workers,
+                run._loop,
+                pool=run._pool,
+                on_close=run._forget,
+                on_start=self._started,
+                notify=self._tell,
+            )
+        except BaseException as error:  # raised again by result(); cleaned up already
+            self._error = error
+
+    def _started(self, preparation: Preparation) -> None:
+        self.preparation = preparation
+
+    def _tell(self, message: str) -> None:
+        if not self._cancelled:  # a cancel is the caller's to tell about
+            notify = self._run._notify
+            (notify or tell_stderr)(message)
+
+    def wait(self) -> None:
+        """Wait for it to end, leaving its result to :meth:`result` or :meth:`cancel`.
+        :meth:`Run.request_stop` stops it while this waits."""
+        run = self._run
+        run._waiting = self
+        try:
+            self._thread.join()
+        finally:
+            run._waiting = None
+
+    @property
+    def stopped(self) -> bool:
+        """Whether it ended with an interrupt (what it created is cleaned up)."""
+        error = self._error
+        return not self._thread.is_alive() and error is not None and is_interrupt(error)
+
+    def result(self) -> Prepared:
+        """Wait for it to end; its :class:`Prepared`, open as from :meth:`Run.prepare` (errors
+        are raised as :meth:`Run.prepare` raises them). :meth:`Run.request_stop` stops it
+        while this waits, as it stops a preparation of the calling thread."""
+        self.wait()
+        run = self._run
+        run._pending.remove(self)
+        if self._error is not None:
+            raise self._error
+        assert self._prepared is not None, "a preparation without error has a result"
+        run._open[self._prepared] = None
+        return self._prepared
+
+    def cancel(self, *, keep: str | None = None) -> list[tuple[str, BaseException]]:
+        """Start no more batches, wait for the running ones, and clean up everything it
+        created (or, with ``keep``, the reason, leave it in place). Returns the cleanup errors;
+        an interrupt raised by a cleanup is raised again once all of it ran."""
+        self._cancelled = True
+        asked = False
+        while self._thread.is_alive():
+            preparation = self.preparation
+            if preparation is not None and not asked:
+                asked = preparation.request_stop()
+            self._thread.join(_CANCEL_CHECK_SECONDS)
+        if self in self._run._pending:
+            self._run._pending.remove(self)
+        prepared = self._prepared
+        if prepared is None:  # never started, or stopped: what it created is cleaned up
+            if asked and isinstance(self._error, KeyboardInterrupt):
+                self.record.error = None  # stopped by this cancel, which is no failure
+            return []
+        if keep is not None:
+            prepared.keep(keep)
+            return []
+        return prepared.close()
+
+
+#: how often a cancel asks a preparation that had not started yet to stop
+_CANCEL_CHECK_SECONDS = 0.02
 
 
 def prepare(

@@ -197,6 +197,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="show what each producer would prepare (roots, batches in order, snapshot "
         "overrides) without calling any plan, fixture or test; like --setup-plan",
     )
+    group.addoption(
+        "--warmup-prefetch",
+        dest="warmup_prefetch",
+        action="store_true",
+        default=None,
+        help="prepare the next module's (or class's) instance of a producer in the background "
+        "while the current one's tests run (default: ini warmup_prefetch; off under "
+        "pytest-xdist)",
+    )
+    parser.addini(
+        "warmup_prefetch", help="default for --warmup-prefetch", type="bool", default=False
+    )
     parser.addini(
         "warmup_snapshot_strict",
         help="treat snapshot entries and scopes that match nothing as errors, not warnings",
@@ -246,6 +258,10 @@ def pytest_configure(config: pytest.Config) -> None:
             int(workerinput.get("workercount", 1)),
             stealing=workerinput.get(_DIST_KEY) == "worksteal",
         )
+    elif settings.prefetch and workerinput is None:  # under xdist, sharing prepares instead
+        from ._prefetch import Prefetch
+
+        session.prefetch = Prefetch(session)
     manager = config.pluginmanager
     if settings.preview:
         from ._preview import preview_plugin
