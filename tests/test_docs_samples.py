@@ -6,7 +6,9 @@
   snapshot bundle or fragment is read by pytest-warmup's own snapshot reader.
 - ``toml``: parsed.
 - ``bash`` and ``console``: every option a ``pytest`` command uses appears in ``pytest --help``
-  (with pytest-warmup and pytest-xdist installed), every ``pytest-warmup`` subcommand exists.
+  (with pytest-warmup and pytest-xdist installed), every ``pytest-warmup`` subcommand exists,
+  every extra a ``pip install "pytest-warmup[...]"`` names is in pyproject.toml, and a
+  ``python SCRIPT.py`` names a script of the repository and options it defines.
 - ``text`` blocks show output, and blocks without a language show diagrams: neither is a sample.
 
 An HTML comment on the line before a block changes how it runs,
@@ -186,7 +188,12 @@ def test_python_sample_runs(sample: Sample, pytester: pytest.Pytester) -> None:
     if any(_defines_tests(text) for text in (code, *files)):
         if code.strip():
             _write(pytester.path / "test_sample.py", code)
-        result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+        arguments = ("-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+        # Samples with files of their own import modules (conftest, tests.support, ...) that
+        # must not meet this suite's: those run in a fresh interpreter.
+        isolated = any(p.marks.file or p.marks.with_files for p in (*sample.before, sample))
+        run = pytester.runpytest_subprocess if isolated else pytester.runpytest
+        result = run(*arguments)
         assert result.ret == 0, result.stdout.str()
         assert result.parseoutcomes().get("passed", 0) >= 1
     else:
@@ -242,6 +249,13 @@ def _pytest_help() -> str:
     ).stdout
 
 
+@cache
+def _extras() -> set[str]:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    section = text.split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
+    return set(re.findall(r"^([a-z]+) = \[", section, re.M))
+
+
 def _commands(code: str, language: str) -> Iterator[list[str]]:
     for raw in code.splitlines():
         if language == "console" and not raw.startswith("$ "):
@@ -266,6 +280,16 @@ def test_shell_sample_uses_existing_options(sample: Sample) -> None:
                 o for o in options if not re.search(rf"(^|[\s,]){o}\b", _pytest_help(), re.M)
             )
             assert not missing, f"{sample.id}: not in pytest --help: {missing}"
+            checked += 1
+        elif words[:2] == ["pip", "install"] and "pytest-warmup" in " ".join(words):
+            # an extra it names exists: pytest-warmup[xdist]
+            for extra in re.findall(r"pytest-warmup\[([a-z,]+)\]", " ".join(words)):
+                assert set(extra.split(",")) <= _extras(), f"{sample.id}: unknown extra {extra}"
+            checked += 1
+        elif program.startswith("python") and len(words) > 1 and words[1].endswith(".py"):
+            script = (ROOT / words[1]).read_text(encoding="utf-8")
+            options = [w for w in words[2:] if w.startswith("--")]
+            assert all(f'"{o}"' in script for o in options), f"{sample.id}: {options}"
             checked += 1
         elif program == "pytest-warmup":
             assert len(words) == 1 or words[1] in ("check", "schema", "--version", "--help")
