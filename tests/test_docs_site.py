@@ -36,6 +36,7 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
     reference = (tmp_path / "reference" / "index.html").read_text(encoding="utf-8")
     assert "set_value" in reference  # the API reference was read from the docstrings
     assert "test_id" in reference
+    assert ":meth:" not in reference  # the roles of the docstrings are dropped (mkdocs_hooks.py)
 
 
 # -- the format reference against the schema -----------------------------------------------
