@@ -344,3 +344,16 @@ def test_the_engine_page_runs_without_pytest_and_prints_what_it_says(tmp_path: P
     assert lines[3].startswith("accounts 1 ")
     assert lines[4].startswith("carts 1 ")
     assert lines[-2:] == ["2", "page ran"]
+
+
+def test_the_snapshot_walkthrough_exports_the_template_it_shows(pytester: pytest.Pytester) -> None:
+    page = [s for s in SAMPLES if s.page == "docs/snapshots.md"]
+    suite = next(s for s in page if s.marks.file == "tests/test_orders.py")
+    shown = next(s for s in page if s.language == "yaml" and s.line > suite.line)
+    _lay_out(suite, pytester.path)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:hypothesispytest", "--warmup-export-template", "out.yaml"
+    )
+    assert result.ret == 0, result.stdout.str()
+    exported = yaml.safe_load((pytester.path / "out.yaml").read_text(encoding="utf-8"))
+    assert exported == yaml.safe_load(shown.code)
