@@ -53,10 +53,18 @@ class WarmupRequirement:
     """
 
     owner_plan: WarmupPlan
+    """The plan that prepares it."""
     payload: dict[str, Any]
+    """What the plan reads as ``node.payload``: any data the plan understands."""
     dependencies: dict[str, Dependency]
+    """Slot -> the requirement (or tuple of requirements) prepared first; the plan reads their
+    values as ``node.deps[slot]``."""
     id: str | None = None
+    """A stable address for reports, snapshot files and messages; ``None`` leaves it
+    unaddressable. Unique within one producer, never a merge key."""
     is_per_test: bool | None = None
+    """``True``: one value per test; ``False``: one per producer scope; ``None``: per-test
+    exactly when a direct dependency is."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.owner_plan, WarmupPlan):
@@ -184,8 +192,15 @@ class WarmupPlan:
     """
 
     max_batch_size: int | None = None
+    """At most this many nodes per call of the plan; a larger batch is split into chunks.
+    ``None``: the whole batch in one call."""
     concurrent_chunks: bool = False
+    """``True`` lets the chunks of one batch run at the same time on this plan object (only for
+    plans whose calls share nothing through ``self``)."""
     per_worker: bool = False
+    """``True``: under pytest-xdist, each worker prepares its own values of this plan instead of
+    receiving them from the worker that prepared them first (for values that cannot cross
+    processes, such as open clients)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -207,6 +222,7 @@ class WarmupPlan:
         if not isinstance(name, str) or not name:
             raise WarmupError(f"plan name must be a non-empty string, got {name!r}")
         self.name = name
+        """Names the plan in reports and messages (a catalog plan's name is its catalog key)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

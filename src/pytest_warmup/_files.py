@@ -34,12 +34,12 @@ __all__ = [
     "write_text",
 ]
 
-#: the version of every document pytest-warmup reads and writes (snapshots, reports)
 FORMAT_VERSION: Final = 1
+"""The version of every document pytest-warmup reads and writes (snapshots, reports)."""
 YAML_SUFFIXES = (".yaml", ".yml")
 
-#: a catalog file: a path, or ``pkg:<package>/<path inside it>``
 CatalogPath = str | os.PathLike[str]
+"""A catalog file: a path, or ``pkg:<package>/<path inside it>``."""
 
 
 def resolve_catalog_path(path: str, base: str | os.PathLike[str]) -> CatalogPath:

@@ -166,8 +166,8 @@ class Instances(Sequence[WarmupNode]):
     graph: Graph
     order: list[WarmupNode] = field(default_factory=list)
     shared: dict[GraphNode, WarmupNode] = field(default_factory=dict)
-    #: (graph node, consumer id) -> the consumer's own instance: per-test, or consumer-local
     per_test: dict[tuple[GraphNode, str], WarmupNode] = field(default_factory=dict)
+    """(graph node, consumer id) -> the consumer's own instance: per-test, or consumer-local."""
 
     def __iter__(self) -> Iterator[WarmupNode]:
         return iter(self.order)

@@ -48,17 +48,26 @@ class WarmupNode:
         dependencies: dict[str, WarmupNode | tuple[WarmupNode, ...]],
     ) -> None:
         self.runtime_key = runtime_key
-        #: the normalized graph node this instance belongs to (``pytest_warmup.graph.GraphNode``)
+        """This instance's address in reports and messages: ``node-<n>:shared`` for a shared
+        instance, ``node-<n>:<test node id>`` for one test's own."""
         self.graph_node = graph_node
+        """The graph node this instance belongs to (:class:`pytest_warmup.engine.GraphNode`)."""
         self.test_id = test_id
-        #: slot -> dependency instance(s)
+        """The test (or, in the engine, the consumer) that owns this per-test instance; ``None``
+        for a shared one."""
         self.dependencies = dependencies
+        """Slot -> dependency instance(s)."""
         self.deps: dict[str, Any] = {}
+        """Slot -> the prepared value of that dependency, filled in before the plan is called:
+        ``node.deps["customer"]`` is the customer's value, a tuple slot gives a tuple of values.
+        The values of the requirement's ``dependencies``, whatever their plans."""
         self.overridden = False
-        #: its value or failure came from another preparation (``Overrides.given``/``failed``)
+        """Its value came from a snapshot file or an override, not from the plan: the plan is
+        not called for it and its cleanup never receives it."""
         self.given = False
-        #: the failed ancestor that kept this node from being prepared
+        """Its value or failure came from another preparation (``Overrides.given``/``failed``)."""
         self.blocked_by: WarmupNode | None = None
+        """The failed ancestor that kept this node from being prepared."""
         self._value: Any = _UNSET
         self._exception: BaseException | None = None
         self._active = False

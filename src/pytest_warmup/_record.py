@@ -30,44 +30,45 @@ class PrepareRecord:
     with ``graph=None`` failed while selecting or normalising.
     """
 
-    #: the producer fixture's name (for the pytest-free engine: the ``name`` it was given)
     name: str
-    #: what ``runtime.producer_scope`` reports to plans: a pytest scope name
+    """The producer fixture's name (for the pytest-free engine: the ``name`` it was given)."""
     scope: str
-    #: the address of this preparation in snapshot and report files
+    """What ``runtime.producer_scope`` reports to plans: a pytest scope name."""
     scope_id: str
+    """The address of this preparation in snapshot and report files."""
     snapshot_id: str | None = None
-    #: the consumers covered, in order: test node ids for a producer
     consumers: tuple[str, ...] = ()
-    #: the plans whose needs are roots (a producer's ``use(...)``); ``None``: every need is
+    """The consumers covered, in order: test node ids for a producer."""
     plans: tuple[WarmupPlan, ...] | None = None
-    #: one row per (consumer, requirement it needs)
+    """The plans whose needs are roots (a producer's ``use(...)``); ``None``: every need is."""
     roots: RootTable = field(default_factory=RootTable)
+    """One row per (consumer, requirement it needs)."""
     graph: Graph | None = None
     instances: Instances | None = None
     runtime: WarmupRuntime | None = None
-    #: override values as given (raw snapshot values): {"shared": {id: raw}, "tests": {...}}
     overrides: dict[str, Any] = field(default_factory=_no_overrides)
+    """Override values as given (raw snapshot values): {"shared": {id: raw}, "tests": {...}}."""
     error: BaseException | None = None
-    #: its values as a snapshot section, captured when it ended (for --warmup-save, and for
-    #: --warmup-save-on-fail when it failed)
     saved: dict[str, Any] | None = None
-    #: why ``saved`` holds the plain template instead of values
+    """Its values as a snapshot section, captured when it ended (for --warmup-save, and for
+    --warmup-save-on-fail when it failed)."""
     save_problem: str | None = None
-    #: (plan name, error) for every cleanup that raised
+    """Why ``saved`` holds the plain template instead of values."""
     cleanup_errors: list[tuple[str, BaseException]] = field(default_factory=list)
-    #: what messages call this preparation: ``producer`` for a pytest producer fixture
+    """(plan name, error) for every cleanup that raised."""
     kind: str = "preparation"
-    #: how long it took, from its roots to its last batch (``None``: it did not run)
+    """What messages call this preparation: ``producer`` for a pytest producer fixture."""
     duration_ms: float | None = None
-    #: instances handed to the plans' cleanup, and instances whose cleanup was skipped (kept)
+    """How long it took, from its roots to its last batch (``None``: it did not run)."""
     cleaned_up: int = 0
+    """Instances handed to the plans' cleanup, and instances whose cleanup was skipped (kept)."""
     kept: int = 0
-    #: a preview's batches, in order, without running them (``Run.preview``)
     planned: list[tuple[WarmupPlan, tuple[WarmupNode, ...]]] | None = None
-    #: ``--warmup-prefetch``: ``"used"`` when it was prepared ahead of its tests and its producer
-    #: took it, ``"unused"`` when its producer never did (it was cleaned up); ``None`` otherwise
+    """A preview's batches, in order, without running them (``Run.preview``)."""
     prefetched: str | None = None
+    """``--warmup-prefetch``: ``"used"`` when it was prepared ahead of its tests and its
+    producer took it, ``"unused"`` when its producer never did (it was cleaned up); ``None``
+    otherwise."""
 
     @property
     def node_failures(self) -> int:
@@ -96,19 +97,20 @@ class RunRecord:
     """Every preparation of a run, in the order they started, and what the run's end adds."""
 
     prepares: list[PrepareRecord] = field(default_factory=list)
-    #: snapshot entries and scopes that matched nothing (no repeats)
     warnings: list[str] = field(default_factory=list)
-    #: what went wrong at the end of the run: files not written, unused targets, lost workers
+    """Snapshot entries and scopes that matched nothing (no repeats)."""
     problems: list[str] = field(default_factory=list)
-    #: the files the run wrote: (option, absolute path)
+    """What went wrong at the end of the run: files not written, unused targets, lost workers."""
     written: list[tuple[str, str]] = field(default_factory=list)
-    #: what the preparations taken out of ``prepares`` left (``_reports.release``): their
-    #: summary totals, and their sections of the files the run writes (kind -> scope id ->
-    #: section), as plain data
+    """The files the run wrote: (option, absolute path)."""
     released_summary: dict[str, Any] | None = None
+    """What the preparations taken out of ``prepares`` left (``_reports.release``): their
+    summary totals..."""
     released_sections: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: scope id -> the position of its first preparation: files list scopes in this order
+    """...and their sections of the files the run writes (kind -> scope id -> section), as
+    plain data."""
     scope_order: dict[str, int] = field(default_factory=dict)
+    """Scope id -> the position of its first preparation: files list scopes in this order."""
 
     def add(self, record: PrepareRecord) -> None:
         self.prepares.append(record)

@@ -45,15 +45,19 @@ class BatchReport:
     """One call of a plan: which nodes, when it started and how long it took."""
 
     plan: str
+    """The plan's name."""
     node_count: int
+    """How many nodes the call received."""
     runtime_keys: tuple[str, ...]
+    """The ``runtime_key`` of each node, in the order the plan received them."""
     duration_ms: float
-    #: when the plan call started, in milliseconds after the preparation began
+    """How long the call took, in milliseconds (wall time)."""
     started_ms: float = 0.0
-    #: the earlier reports (their positions) of the batches this one waited on: those that
-    #: prepared its nodes' dependencies, and its plan's batch before it (a plan runs one batch
-    #: at a time unless it declares ``concurrent_chunks``)
+    """When the plan call started, in milliseconds after the preparation began."""
     waits: tuple[int, ...] = ()
+    """The earlier reports (their positions) of the batches this one waited on: those that
+    prepared its nodes' dependencies, and its plan's batch before it (a plan runs one batch
+    at a time unless it declares ``concurrent_chunks``)."""
 
 
 @dataclass(frozen=True)
@@ -136,10 +140,13 @@ class WarmupRuntime:
 
     def __init__(self, producer_scope: str, selected_test_ids: Sequence[str]) -> None:
         self.producer_scope = producer_scope
+        """The producer's pytest scope name (``"module"``, ...); the engine's own kind elsewhere."""
         self.selected_test_ids = tuple(selected_test_ids)
-        #: engine events in order; plans may append their own strings
+        """The node ids of the tests (consumers) the producer covers, in run order."""
         self.trace: list[str] = []
+        """Engine events in order; plans may append their own strings."""
         self.batch_reports: list[BatchReport] = []
+        """One :class:`~pytest_warmup.engine.BatchReport` per plan call, in completion order."""
         self._active_batches = 0
         self._lock = threading.Lock()
 
@@ -154,6 +161,7 @@ class WarmupRuntime:
         node.set_exception(exc)
 
     def record(self, event: str) -> None:
+        """Append ``event`` to :attr:`trace` (thread-safe)."""
         with self._lock:
             self.trace.append(event)
 
@@ -191,8 +199,8 @@ def _prepare_takes_runtime(plan: WarmupPlan) -> bool:
     return known
 
 
-#: how long the main thread, waiting for batches, may take to notice an interrupt
 _SIGNAL_CHECK_SECONDS: Final = 0.1
+"""How long the thread that waits for batches may take to notice an interrupt."""
 
 #: a plan whose last batch ended within this time runs its next batch in the calling thread
 #: when that batch is the only one to run: handing a batch to a worker thread and back costs
@@ -274,12 +282,12 @@ class Preparation:
         planned: Sequence[PlannedBatch] | None = None,
     ) -> None:
         self.instances = instances
-        #: how long the run's batches took so far, per plan (see :class:`BatchTimes`)
         self.batch_times = BatchTimes() if batch_times is None else batch_times
-        #: the batches an earlier preparation of instances built the same way ran (Replay)
+        """How long the run's batches took so far, per plan (see :class:`BatchTimes`)."""
         self.planned = planned
-        #: when the preparation began (``time.perf_counter()``): batch start times count from it
+        """The batches an earlier preparation of instances built the same way ran (Replay)."""
         self.began = time.perf_counter() if began is None else began
+        """When the preparation began (``time.perf_counter()``): batch start times count from it."""
         self._pool = pool  # the caller's worker threads (a Run's), else one of its own
         self.runtime = runtime
         self.max_workers = max(1, max_workers)
@@ -287,13 +295,13 @@ class Preparation:
         self._own_loop = loop is None
         self._notify = notify or tell_stderr
         self._progress = progress
-        #: instances handed to the plans' cleanup, and those left in place (kept)
         self.cleaned_count = 0
+        """Instances handed to the plans' cleanup, and those left in place (kept)."""
         self.kept_count = 0
-        #: completed batches in completion order; cleanup walks them backwards
         self.completed: list[Batch] = []
-        #: (plan name, error) for every cleanup that raised
+        """Completed batches in completion order; cleanup walks them backwards."""
         self.cleanup_errors: list[tuple[str, BaseException]] = []
+        """(plan name, error) for every cleanup that raised."""
         self._phase = "new"  # "running", "cleaning", "done"
         self._stopping = False
         # Batches are tracked by the threads that run them, under this lock, so that an

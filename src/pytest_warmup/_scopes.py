@@ -12,8 +12,8 @@ __all__ = ["SCOPES", "Scope", "format_scope_id", "parse_scope_id"]
 
 Scope = Literal["session", "package", "module", "class", "function"]
 
-#: pytest's fixture scopes, broadest first: the scopes a producer may have
 SCOPES: Final[tuple[Scope, ...]] = ("session", "package", "module", "class", "function")
+"""Pytest's fixture scopes, broadest first: the scopes a producer may have."""
 
 
 def format_scope_id(scope: str, anchor: str, name: str) -> str:

@@ -59,8 +59,8 @@ __all__ = [
     "resolve_catalog_path",
 ]
 
-#: Entry-point group in which installed distributions publish plans by name.
 PLAN_ENTRY_POINT_GROUP: Final = "pytest_warmup.plans"
+"""Entry-point group in which installed distributions publish plans by name."""
 
 
 @final
@@ -241,8 +241,8 @@ class _PlanEntryPoints:
 
     def __init__(self) -> None:
         self._by_name: dict[str, list[EntryPoint]] | None = None
-        #: modules of the entry points loaded, in order
         self.modules: list[str] = []
+        """Modules of the entry points loaded, in order."""
 
     def load(self, name: str) -> tuple[object, str]:
         """The object entry point ``name`` provides, and where it comes from (for messages)."""
@@ -289,9 +289,9 @@ class _Compiler:
         self._entry_points = _PlanEntryPoints()
         self._imported: dict[str, object] = {}
         self._modules: list[str] = []
-        #: requirement -> the requirement declared per-test that makes it per-test (itself, or
-        #: one it depends on), ``None`` when it is shared
         self._per_test: dict[WarmupRequirement, WarmupRequirement | None] = {}
+        """Requirement -> the requirement declared per-test that makes it per-test (itself, or one
+        it depends on), ``None`` when it is shared."""
 
     @property
     def modules(self) -> list[str]:

@@ -80,9 +80,9 @@ __all__ = [
     "prepare",
 ]
 
-#: consumer id -> the requirements it needs; or a root table (the pytest plugin's form, which
-#: also says where each need comes from)
 Needs = Mapping[str, Iterable[WarmupRequirement]] | RootTable
+"""Consumer id -> the requirements it needs; or a root table (the pytest plugin's form, which also
+says where each need comes from)."""
 
 
 @dataclass
@@ -100,22 +100,22 @@ class Overrides:
     shared: dict[WarmupRequirement, Any] = field(default_factory=dict)
     local: dict[str, dict[WarmupRequirement, Any]] = field(default_factory=dict)
     raw: dict[str, Any] | None = None
-    #: the values stand for resources this preparation owns: its cleanup deletes them too,
-    #: after what it created (how a round trip of saved values ends)
     owned: bool = False
-    #: shared values prepared elsewhere (another preparation, another process): used like
-    #: ``shared``, never owned, and not shown as overrides in the record
+    """The values stand for resources this preparation owns: its cleanup deletes them too, after
+    what it created (how a round trip of saved values ends)."""
     given: dict[WarmupRequirement, Any] = field(default_factory=dict)
-    #: shared requirements whose preparation failed elsewhere, with the error: no plan is
-    #: called for them and their dependants fail with them
+    """Shared values prepared elsewhere (another preparation, another process): used like
+    ``shared``, never owned, and not shown as overrides in the record."""
     failed: dict[WarmupRequirement, BaseException] = field(default_factory=dict)
+    """Shared requirements whose preparation failed elsewhere, with the error: no plan is called for
+    them and their dependants fail with them."""
 
     def __bool__(self) -> bool:
         return bool(self.shared or self.local or self.given or self.failed)
 
 
-#: overrides, or a function that chooses them once the graph is known (between the two phases)
 OverridesArgument = Overrides | Callable[[Graph], "Overrides | None"] | None
+"""Overrides, or a function that chooses them once the graph is known (between the two phases)."""
 
 
 @final
@@ -126,8 +126,8 @@ class Prepared:
     the plans' cleanup for what they created; :meth:`keep` skips that, for debugging.
     """
 
-    #: what was selected, built, overridden and prepared
     record: PrepareRecord
+    """What was selected, built, overridden and prepared."""
 
     def __init__(
         self,
@@ -321,8 +321,8 @@ class Run:
     :meth:`close` cleans up every preparation still open and stops the event loop.
     """
 
-    #: every preparation of this run, in the order they started
     record: RunRecord
+    """Every preparation of this run, in the order they started."""
 
     def __init__(
         self,
@@ -333,9 +333,9 @@ class Run:
     ) -> None:
         _check_workers(max_workers)
         self.max_workers = max_workers
-        #: called in the preparing thread as each preparation begins and ends, and as each of
-        #: its batches starts and ends (may be set at any time)
         self.progress = progress
+        """Called in the preparing thread as each preparation begins and ends, and as each of its
+        batches starts and ends (may be set at any time)."""
         self.record = RunRecord()
         self._loop = EventLoopThread()
         self._pool: ThreadPoolExecutor | None = None  # started by the first preparation
@@ -345,12 +345,12 @@ class Run:
         self._closed = False
         self._notify = notify
         self._running: Preparation | None = None
-        #: interrupted preparations whose batches may still run
         self._unsettled: list[Preparation] = []
-        #: preparations started in the background (:meth:`start`), not taken or cancelled yet
+        """Interrupted preparations whose batches may still run."""
         self._pending: list[Pending] = []
-        #: the background preparation the calling thread waits for (:meth:`Pending.result`)
+        """Preparations started in the background (:meth:`start`), not taken or cancelled."""
         self._waiting: Pending | None = None
+        """The background preparation the calling thread waits for (:meth:`Pending.result`)."""
 
     def new_record(
         self,

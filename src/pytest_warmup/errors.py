@@ -20,9 +20,9 @@ class WarmupError(ValueError):
     clean pytest error without the plugin's own traceback.
     """
 
-    #: The producer that was preparing when pytest-warmup raised this error, as
-    #: ``producer 'name' (scope id)``; shown under the message. ``None`` elsewhere.
     producer: str | None = None
+    """The producer that was preparing when pytest-warmup raised this error, as ``producer 'name'
+    (scope id)``; shown under the message. ``None`` elsewhere."""
 
 
 class DependencyCycleError(WarmupError):
@@ -30,6 +30,7 @@ class DependencyCycleError(WarmupError):
 
     def __init__(self, cycle: Sequence[str]) -> None:
         self.cycle = tuple(cycle)
+        """The labels of the requirements in the loop, the first one repeated last."""
         super().__init__("dependency cycle detected: " + " -> ".join(self.cycle))
 
 
@@ -47,7 +48,9 @@ class NotPreparedError(WarmupError):
     def __init__(self, message: str, requirement: object, consumer: str | None) -> None:
         super().__init__(message)
         self.requirement = requirement
+        """The :class:`~pytest_warmup.WarmupRequirement` whose value was asked for."""
         self.consumer = consumer
+        """The consumer it was asked for, or ``None`` when none was named."""
 
 
 class CatalogError(WarmupError):
@@ -59,6 +62,7 @@ class CatalogError(WarmupError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
+        """One line per problem, ``file:line:col: path.to.key: what is wrong``."""
         super().__init__("\n".join(self.problems))
 
     def __reduce__(self) -> tuple[type[CatalogError], tuple[tuple[str, ...]]]:
