@@ -94,7 +94,9 @@ with prepare({"report": [alice, name, untyped, counter]}) as prepared:
     reveal_type(prepared.value(alice))  # reveal: good.Account
     reveal_type(prepared.value(name, "report"))  # reveal: str
     reveal_type(prepared.value(untyped))  # reveal: Any
-    reveal_type(prepared.find(alice))  # reveal: WarmupNode[good.Account] | None
+    node = prepared.find(alice)
+    assert node is not None
+    reveal_type(node)  # reveal: WarmupNode[good.Account]
     number: int = prepared.value(alice).number
     anything: Any = prepared.value(untyped)
     count = prepared.value(counter)
@@ -110,7 +112,7 @@ from pytest_warmup.engine import prepare
 
 
 class CounterPlan(WarmupPlan[int]):
-    # error: "str" of "prepare_node" incompatible with return type "int | Awaitable[int]"
+    # error: Return type "str" of "prepare_node" incompatible with return type
     def prepare_node(self, node: WarmupNode[int]) -> str:
         return "one"
 
@@ -125,7 +127,7 @@ class BatchPlan(WarmupPlan[int]):
 class LegacyPlan(WarmupPlan[int]):
     def prepare(self, nodes: Sequence[WarmupNode[int]], runtime: WarmupRuntime) -> None:
         for node in nodes:
-            runtime.set(node, "seven")  # error: Cannot infer value of type parameter "ValueT"
+            runtime.set(node, "seven")  # error: of "set" of "WarmupRuntime"
 
 
 counter = CounterPlan("counters").require()
