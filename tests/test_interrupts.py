@@ -25,6 +25,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 #: how long a step may take on a slow, loaded machine before the test gives up
 DEADLINE = 60.0
 
+#: as conftest.py's pytester: the suite in its written order, without Hypothesis's slow import
+RUN_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothesispytest")
+
 PLANS = """
 import os
 import pathlib
@@ -94,12 +97,14 @@ class Run:
     def __init__(self, path: Path, *args: str) -> None:
         self.path = path
         self.lines: list[str] = []
+        self.sent: list[str] = []  # the signals sent, and when (for a failure's message)
+        self._began = time.monotonic()
         self._changed = threading.Condition()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("PYTEST_XDIST_WORKER", None)
         env.pop("PYTEST_ADDOPTS", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
+            [sys.executable, "-m", "pytest", *RUN_OPTIONS, *args],
             cwd=path,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -127,7 +132,7 @@ class Run:
             if time.monotonic() > deadline or self.process.poll() is not None:
                 self.process.kill()
                 self.finish()
-                raise AssertionError(f"never {what}; output:\n" + "\n".join(self.lines))
+                raise AssertionError(self.describe(f"never {what}"))
             with self._changed:
                 self._changed.wait(timeout=0.02)
 
@@ -141,13 +146,35 @@ class Run:
         self.wait_until(f"logged {events}", lambda: set(events) <= set(self.events))
 
     def send(self, signum: int) -> None:
+        self.sent.append(f"{signal.Signals(signum).name} at {self._elapsed()}")
         self.process.send_signal(signum)
+
+    def describe(self, problem: str) -> str:
+        """``problem``, with what the test did and what the run printed and logged."""
+        return "\n".join(
+            [
+                f"{problem} (after {self._elapsed()}, exit status {self.process.poll()})",
+                f"signals sent: {', '.join(self.sent) or 'none'}",
+                "events logged:",
+                *self.events,
+                "output:",
+                *self.lines,
+            ]
+        )
+
+    def _elapsed(self) -> str:
+        return f"{time.monotonic() - self._began:.2f}s"
 
     def release(self) -> None:
         (self.path / "release").touch()
 
     def finish(self) -> int:
-        code = self.process.wait(timeout=DEADLINE)
+        try:
+            code = self.process.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(self.describe("never ended")) from None
         self._reader.join(timeout=DEADLINE)
         assert self.process.stdout is not None
         self.process.stdout.close()
@@ -156,8 +183,8 @@ class Run:
     def assert_balanced(self) -> None:
         created = sorted(e.split(" ", 1)[1] for e in self.events if e.startswith("create "))
         deleted = sorted(e.split(" ", 1)[1] for e in self.events if e.startswith("delete "))
-        assert created, self.events
-        assert created == deleted, self.events
+        assert created, self.describe("nothing created")
+        assert created == deleted, self.describe("not balanced")
 
 
 @pytest.fixture

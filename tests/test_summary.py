@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 
@@ -9,7 +10,6 @@ import pytest
 
 from pytest_warmup import WarmupNode, WarmupPlan
 from pytest_warmup._record import RunRecord
-from pytest_warmup._runtime import BatchReport
 from pytest_warmup._summary import merge_summaries, summary_lines, summary_part
 from pytest_warmup.engine import prepare
 from visibility_suite import SCOPE_ID, install, section
@@ -164,9 +164,7 @@ def with_durations(run: RunRecord, milliseconds: dict[str, float]) -> None:
     for record in run.prepares:
         assert record.runtime is not None
         record.runtime.batch_reports[:] = [
-            BatchReport(
-                report.plan, report.node_count, report.runtime_keys, milliseconds[report.plan]
-            )
+            dataclasses.replace(report, duration_ms=milliseconds[report.plan])
             for report in record.runtime.batch_reports
         ]
 

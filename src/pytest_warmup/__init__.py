@@ -11,34 +11,59 @@ The public API is exactly ``__all__`` here, plus the public modules :mod:`pytest
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
-from ._binding import warmup_param
-from ._declarations import WarmupPlan, WarmupRequirement
-from ._nodes import WarmupNode
-from ._runtime import WarmupRuntime
-from .errors import (
-    CatalogError,
-    DependencyCycleError,
-    NodeFailedError,
-    NotPreparedError,
-    WarmupError,
-)
+if TYPE_CHECKING:
+    from ._binding import warmup_param
+    from ._declarations import WarmupPlan, WarmupRequirement
+    from ._nodes import WarmupNode
+    from ._runtime import WarmupRuntime
+    from .errors import (
+        CatalogError,
+        DependencyCycleError,
+        NodeFailedError,
+        NotPreparedError,
+        WarmupError,
+    )
+
+# Loaded on first use: pytest imports this package for its plugin in every run, and a run
+# whose tests never use pytest-warmup should not pay for the engine (PEP 562).
+_LAZY: Final = {
+    "warmup_param": "._binding",
+    "WarmupPlan": "._declarations",
+    "WarmupRequirement": "._declarations",
+    "WarmupNode": "._nodes",
+    "WarmupRuntime": "._runtime",
+    "CatalogError": ".errors",
+    "DependencyCycleError": ".errors",
+    "NodeFailedError": ".errors",
+    "NotPreparedError": ".errors",
+    "WarmupError": ".errors",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # ``__version__`` is read from the installed distribution on first use: looking it up
-    # scans sys.path, which every pytest run would otherwise pay for at startup.
-    if name != "__version__":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib.metadata import PackageNotFoundError, version
+    module = _LAZY.get(name)
+    if module is not None:
+        from importlib import import_module
 
-    try:
-        found = version("pytest-warmup")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        found = "0+unknown"
-    globals()["__version__"] = found
+        found: Any = getattr(import_module(module, __name__), name)
+    elif name == "__version__":
+        # read from the installed distribution: looking it up scans sys.path
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("pytest-warmup")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            found = "0+unknown"
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = found
     return found
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

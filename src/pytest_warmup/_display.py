@@ -17,23 +17,14 @@ from typing import TYPE_CHECKING, Any, Final, final
 import pytest
 
 from ._pytest_compat import uncaptured
-from ._record import PrepareRecord, RunRecord
-from ._runtime import Progress
-from ._session import WarmupSession
 from ._snapshot_options import given
-from ._summary import (
-    merge_previews,
-    merge_summaries,
-    preview_lines,
-    preview_part,
-    progress_line,
-    status_line,
-    summary_lines,
-    summary_part,
-)
 from ._text import relative_path
 
+# The summary machinery is loaded by the runs that show one (see WarmupSession.active).
 if TYPE_CHECKING:
+    from ._record import PrepareRecord, RunRecord
+    from ._runtime import Progress
+    from ._session import WarmupSession
     from .catalog import Catalog
 
 __all__ = ["CATALOG_KEY", "StatusLine", "header_lines", "show_progress", "write_summary"]
@@ -105,10 +96,12 @@ def show_progress(session: WarmupSession) -> None:
         if event.kind == "wait":
             return
         with uncaptured(config):
+            from ._summary import progress_line
+
             reporter.write_line(progress_line(record, event))
             reporter.flush()
 
-    session.engine.progress = tell
+    session.show_progress(tell)
 
 
 @final
@@ -149,11 +142,15 @@ class StatusLine:
                 self._running[event.plan] = left
         elif event.kind == "done":
             if self._shown:
+                from ._summary import progress_line
+
                 self._shown = False
                 self._write(progress_line(record, event), end=True)
             return
         elapsed = self._clock() - self._began
         if elapsed >= self._delay:
+            from ._summary import status_line
+
             self._write(status_line(record, self._done, self._running, elapsed))
 
     def _write(self, text: str, *, end: bool = False) -> None:
@@ -192,6 +189,15 @@ def notes_count(record: RunRecord) -> str:
 def write_summary(reporter: pytest.TerminalReporter, session: WarmupSession) -> None:
     """The ``warmup`` section (the plan preview's under ``--warmup-plan``), then the files
     the run wrote."""
+    from ._summary import (
+        merge_previews,
+        merge_summaries,
+        preview_lines,
+        preview_part,
+        summary_lines,
+        summary_part,
+    )
+
     record, verbosity = session.record, reporter.config.get_verbosity()
     if session.settings.preview:
         previews = merge_previews(_parts(session, "preview", preview_part(record)))

@@ -75,14 +75,15 @@ class _LimitPassed(Exception):
 
 # Strings, brackets and long runs of digits: enough of JSON's tokens to find how deep a valid
 # document nests, and where, without building it.
-_JSON_TOKENS = re.compile(
+_JSON_TOKENS = (
     rf'"(?:[^"\\]|\\.)*"|[\[\]{{}}]|(?<![\w.+-])-?[0-9]{{{MAX_INTEGER_DIGITS + 1},}}(?![0-9.eE])'
 )
 
 
 def _bound_problem(text: str) -> _LimitPassed | None:
     depth = 0
-    for token in _JSON_TOKENS.finditer(text):
+    # re caches compiled patterns: compiled by the first document read, not at import
+    for token in re.finditer(_JSON_TOKENS, text):
         first = token.group()[0]
         if first in "[{":
             depth += 1
@@ -205,7 +206,7 @@ def kind_of(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = "[\ud800-\udfff]"
 
 
 def render(data: Any, path: str | Path) -> str:
@@ -220,7 +221,7 @@ def render(data: Any, path: str | Path) -> str:
 
         return _yaml.dump(data)
     text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
-    if _SURROGATE.search(text):
+    if re.search(_SURROGATE, text):
         text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=True)
     return text + "\n"
 

@@ -21,6 +21,7 @@ from .errors import DependencyCycleError, WarmupError
 
 __all__ = [
     "Graph",
+    "GraphCache",
     "GraphNode",
     "Instances",
     "Root",
@@ -211,6 +212,46 @@ def normalise(requirements: Iterable[WarmupRequirement]) -> Graph:
     _check_duplicate_ids(nodes)
     _assign_per_test(nodes)
     return Graph(nodes, {node.requirement: node for node in nodes})
+
+
+@final
+class GraphCache:
+    """Normalised graphs of small root sets, for reuse: the thousands of instances of a
+    function-scoped producer bind the same few sets of requirements.
+
+    ``dependencies`` of a requirement stay an ordinary dict, read when ``prepare()`` runs, so
+    a graph is reused only while each of its requirements still has the dependencies it had.
+    """
+
+    #: graphs of more nodes than this are normalised each time (a producer of a broad scope
+    #: is prepared once or a few times)
+    SMALL: Final = 64
+    #: at most this many graphs are kept; the oldest goes first
+    LIMIT: Final = 256
+
+    __slots__ = ("_graphs",)
+
+    def __init__(self) -> None:
+        self._graphs: dict[tuple[WarmupRequirement, ...], tuple[Graph, list[tuple[Any, Any]]]]
+        self._graphs = {}
+
+    def normalise(self, requirements: Sequence[WarmupRequirement]) -> Graph:
+        """:func:`normalise`, or the graph it gave for the same requirements."""
+        key = tuple(requirements)
+        found = self._graphs.get(key)
+        if found is not None:
+            graph, declared = found
+            if all(requirement.dependencies == deps for requirement, deps in declared):
+                return graph
+        graph = normalise(key)
+        if len(graph.nodes) <= self.SMALL:
+            if len(self._graphs) >= self.LIMIT:
+                del self._graphs[next(iter(self._graphs))]
+            declared = [
+                (node.requirement, dict(node.requirement.dependencies)) for node in graph.nodes
+            ]
+            self._graphs[key] = (graph, declared)
+        return graph
 
 
 def instantiate(

@@ -12,7 +12,11 @@ Around pytest-warmup's own steps, Ctrl-C does more than raise ``KeyboardInterrup
   are held: a line says what is going on, and a held one is raised once cleanup is done.
 
 Handlers are installed in the main thread only, only over Python's default ones (or those of
-an enclosing session, for pytester's in-process runs), and put back as they were.
+an enclosing session, for pytester's in-process runs), and put back as they were when the
+session ends. The SIGINT handler stays from the first preparation on (installing and restoring
+it around each of thousands of per-test preparations costs more than they do); outside
+pytest-warmup's steps it raises ``KeyboardInterrupt`` where the interrupt landed, as Python's
+own handler does.
 """
 
 from __future__ import annotations
@@ -116,9 +120,7 @@ class Interrupts:
         self._sigint_users += 1
 
     def _release_sigint(self) -> None:
-        self._sigint_users -= 1
-        if self._sigint_users == 0 and not self._holding:
-            self._restore(signal.SIGINT)
+        self._sigint_users -= 1  # the handler stays until stop(): see the module
 
     def _install(self, signum: int, default: Any) -> None:
         """Handle ``signum``, if this is the main thread and its handler is ``default`` or

@@ -99,9 +99,17 @@ class RunRecord:
     problems: list[str] = field(default_factory=list)
     #: the files the run wrote: (option, absolute path)
     written: list[tuple[str, str]] = field(default_factory=list)
+    #: what the preparations taken out of ``prepares`` left (``_reports.release``): their
+    #: summary totals, and their sections of the files the run writes (kind -> scope id ->
+    #: section), as plain data
+    released_summary: dict[str, Any] | None = None
+    released_sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: scope id -> the position of its first preparation: files list scopes in this order
+    scope_order: dict[str, int] = field(default_factory=dict)
 
     def add(self, record: PrepareRecord) -> None:
         self.prepares.append(record)
+        self.scope_order.setdefault(record.scope_id, len(self.scope_order))
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:

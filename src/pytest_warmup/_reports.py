@@ -19,13 +19,14 @@ from ._limits import integer_too_large
 from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
 from ._slots import map_slots, slot_members
-from ._summary import batch_waits
+from ._summary import SummaryTotals, batch_waits
 from .errors import WarmupError
 
 __all__ = [
     "document",
     "graph_section",
     "merge_sections",
+    "release",
     "report_section",
     "run_sections",
     "saved_section",
@@ -118,7 +119,7 @@ def graph_section(record: PrepareRecord) -> dict[str, Any] | None:
             "duration_ms": report.duration_ms,
             "waits": waits,
         }
-        for report, waits in zip(reports, batch_waits(record, reports), strict=True)
+        for report, waits in zip(reports, batch_waits(reports), strict=True)
     ]
     return {
         "description": record.description,
@@ -295,30 +296,60 @@ def run_sections(run: RunRecord, kinds: Iterable[str]) -> dict[str, dict[str, An
     set up twice, or, under pytest-xdist, its shared part and this worker's per-test parts)
     are merged into one section."""
     wanted = set(kinds)
-    sections: dict[str, dict[str, Any]] = {kind: {} for kind in wanted}
+    sections: dict[str, dict[str, Any]] = {
+        kind: dict(run.released_sections.get(kind, {})) for kind in wanted
+    }
+    for record in run.prepares:
+        _add_sections(sections, record, wanted)
+    if run.released_sections:  # in the order the scopes were first prepared in
+        last = len(run.scope_order)
+        for kind, by_scope in sections.items():
+            ordered = sorted(by_scope, key=lambda scope_id: run.scope_order.get(scope_id, last))
+            sections[kind] = {scope_id: by_scope[scope_id] for scope_id in ordered}
+    return sections
+
+
+def release(run: RunRecord, record: PrepareRecord, kinds: Iterable[str]) -> None:
+    """Take a finished preparation out of ``run.prepares``, keeping what the run's outputs
+    need of it as plain data: its summary totals, and its sections of the files ``kinds``
+    asks for. Its instances, values, graph and runtime are then free to go: a run of
+    thousands of function-scoped producer instances does not hold them all to its end."""
+    if run.released_summary is None:
+        run.released_summary = SummaryTotals().data
+    SummaryTotals(run.released_summary).add(record)
+    wanted = set(kinds)
+    if wanted:
+        for kind in wanted:
+            run.released_sections.setdefault(kind, {})
+        _add_sections(run.released_sections, record, wanted)
+    run.prepares.remove(record)
+
+
+def _add_sections(
+    sections: dict[str, dict[str, Any]], record: PrepareRecord, wanted: set[str]
+) -> None:
+    """Add ``record``'s sections of the ``wanted`` kinds; one scope id's sections merge."""
 
     def add(kind: str, scope_id: str, section: dict[str, Any]) -> None:
         target = sections[kind]
         existing = target.get(scope_id)
         target[scope_id] = section if existing is None else _merged(kind, existing, section)
 
-    for record in run.prepares:
-        if "template" in wanted:
-            template = template_section(record)
-            if template is not None:
-                add("template", record.scope_id, template)
-        if "report" in wanted:
-            add("report", record.scope_id, report_section(record))
-        if "graph" in wanted:
-            graph = graph_section(record)
-            if graph is not None:
-                add("graph", record.scope_id, graph)
-        if record.saved is not None:
-            if "save" in wanted:
-                add("save", record.scope_id, record.saved)
-            if "save_on_fail" in wanted and record.status == "failed":
-                add("save_on_fail", record.scope_id, record.saved)
-    return sections
+    if "template" in wanted:
+        template = template_section(record)
+        if template is not None:
+            add("template", record.scope_id, template)
+    if "report" in wanted:
+        add("report", record.scope_id, report_section(record))
+    if "graph" in wanted:
+        graph = graph_section(record)
+        if graph is not None:
+            add("graph", record.scope_id, graph)
+    if record.saved is not None:
+        if "save" in wanted:
+            add("save", record.scope_id, record.saved)
+        if "save_on_fail" in wanted and record.status == "failed":
+            add("save_on_fail", record.scope_id, record.saved)
 
 
 def merge_sections(

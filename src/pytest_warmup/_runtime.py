@@ -26,7 +26,7 @@ from ._declarations import ValueT, WarmupPlan, describe
 from ._graph import Instances
 from ._nodes import WarmupNode
 from ._scheduler import Batch, Scheduler
-from ._slots import map_slots
+from ._slots import map_slots, slot_members
 from .errors import NodeFailedError, WarmupError
 
 __all__ = [
@@ -50,6 +50,10 @@ class BatchReport:
     duration_ms: float
     #: when the plan call started, in milliseconds after the preparation began
     started_ms: float = 0.0
+    #: the earlier reports (their positions) of the batches this one waited on: those that
+    #: prepared its nodes' dependencies, and its plan's batch before it (a plan runs one batch
+    #: at a time unless it declares ``concurrent_chunks``)
+    waits: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,8 +191,32 @@ def _prepare_takes_runtime(plan: WarmupPlan) -> bool:
     return known
 
 
-#: how long the thread that waits for batches may take to notice an interrupt
+#: how long the main thread, waiting for batches, may take to notice an interrupt
 _SIGNAL_CHECK_SECONDS: Final = 0.1
+
+#: a plan whose last batch ended within this time runs its next batch in the calling thread
+#: when that batch is the only one to run: handing a batch to a worker thread and back costs
+#: tens of microseconds, more than a quick plan call (function-scoped producers make thousands)
+QUICK_BATCH_SECONDS: Final = 0.005
+
+
+@final
+class BatchTimes:
+    """How long each plan's last batch took, over every preparation of a run (a plan's first
+    calls pay for imports and warm-up: its last batch says more about the next one)."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: dict[WarmupPlan, float] = {}  # one store per batch: threads need no lock
+
+    def add(self, plan: WarmupPlan, seconds: float) -> None:
+        self._last[plan] = seconds
+
+    def quick(self, plan: WarmupPlan) -> bool:
+        """The last batch of ``plan`` ended within :data:`QUICK_BATCH_SECONDS`."""
+        last = self._last.get(plan)
+        return last is not None and last < QUICK_BATCH_SECONDS
 
 
 @final
@@ -214,8 +242,11 @@ class Preparation:
         notify: Callable[[str], object] | None = None,
         progress: Callable[[Progress], object] | None = None,
         began: float | None = None,
+        batch_times: BatchTimes | None = None,
     ) -> None:
         self.instances = instances
+        #: how long the run's batches took so far, per plan (see :class:`BatchTimes`)
+        self.batch_times = BatchTimes() if batch_times is None else batch_times
         #: when the preparation began (``time.perf_counter()``): batch start times count from it
         self.began = time.perf_counter() if began is None else began
         self._pool = pool  # the caller's worker threads (a Run's), else one of its own
@@ -244,6 +275,9 @@ class Preparation:
         self._cleaned = False
         self._settled = threading.Event()  # nothing runs, and cleanup (once due) is done
         self._settled.set()
+        # which report prepared each instance, and each plan's last report (BatchReport.waits)
+        self._report_of: dict[WarmupNode, int] = {}
+        self._last_report_of_plan: dict[str, int] = {}
 
     # -- scheduling -----------------------------------------------------------------------------
 
@@ -299,7 +333,11 @@ class Preparation:
 
     def wait_settled(self) -> None:
         """Wait until the batches still running after an interrupt ended and were cleaned up."""
-        self._settled.wait()
+        # Python runs a signal handler in the main thread only between two bytecodes: a wait
+        # without a timeout would hold a Ctrl-C that came to another thread, or just before
+        # the wait began, until the batches end (and the handler says what goes on).
+        while not self._settled.wait(_SIGNAL_CHECK_SECONDS):
+            pass
 
     def _run_inline(self, scheduler: Scheduler) -> None:
         while not self._stopping:
@@ -346,7 +384,21 @@ class Preparation:
         # batch that waiting for it would have made whole.
         running = 0
         while not self._stopping:
-            for batch in scheduler.take(running=running, limit=self.max_workers - running):
+            batches = scheduler.take(running=running, limit=self.max_workers - running)
+            if not running and len(batches) == 1 and self.batch_times.quick(batches[0].plan):
+                # The only batch to run, of a plan whose batches end quickly: run it here. A
+                # second interrupt then stops it in place, as with one worker; it is unlikely
+                # to come within a few milliseconds.
+                (batch,) = batches
+                with self._lock:
+                    self._unfinished[batch] = None
+                self._tell("start", batch)
+                self._run_batch(batch, None)
+                self._finish(scheduler, batch)
+                if batch.interrupt is not None:
+                    return batch.interrupt
+                continue
+            for batch in batches:
                 with self._lock:
                     self._unfinished[batch] = None
                 self._tell("start", batch)
@@ -451,7 +503,9 @@ class Preparation:
         except BaseException as exc:  # KeyboardInterrupt, SystemExit: stop after bookkeeping
             interrupt = exc
         finally:
-            duration = (time.perf_counter() - batch.started) * 1000
+            seconds = time.perf_counter() - batch.started
+            duration = seconds * 1000
+            self.batch_times.add(plan, seconds)
             with self.runtime._lock:
                 self.runtime._active_batches -= 1
             for node in nodes:
@@ -466,16 +520,37 @@ class Preparation:
                         )
                     )
         batch.created = [node for node in nodes if node.created]
-        self.runtime.batch_reports.append(
-            BatchReport(
-                plan=plan.name,
-                node_count=len(nodes),
-                runtime_keys=tuple(node.runtime_key for node in nodes),
-                duration_ms=round(duration, 3),
-                started_ms=round((batch.started - self.began) * 1000, 3),
-            )
-        )
+        self._report(batch, duration)
         return interrupt
+
+    def _report(self, batch: Batch, duration_ms: float) -> None:
+        """Add the :class:`BatchReport` of a batch that ended."""
+        plan, nodes = batch.plan, batch.nodes
+        report_of = self._report_of
+        with self._lock:
+            reports = self.runtime.batch_reports
+            index = len(reports)
+            waits = {
+                report_of[dependency]
+                for node in nodes
+                for dependency in slot_members(node.dependencies)
+                if dependency in report_of
+            }
+            for node in nodes:
+                report_of[node] = index
+            if plan.concurrent_chunks is not True and plan.name in self._last_report_of_plan:
+                waits.add(self._last_report_of_plan[plan.name])
+            self._last_report_of_plan[plan.name] = index
+            reports.append(
+                BatchReport(
+                    plan=plan.name,
+                    node_count=len(nodes),
+                    runtime_keys=tuple([node.runtime_key for node in nodes]),
+                    duration_ms=round(duration_ms, 3),
+                    started_ms=round((batch.started - self.began) * 1000, 3),
+                    waits=tuple(sorted(waits)),
+                )
+            )
 
     def _tell(self, kind: Literal["start", "end"], batch: Batch) -> None:
         if self._progress is None:

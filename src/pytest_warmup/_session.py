@@ -16,21 +16,25 @@ from typing import TYPE_CHECKING, Any, final
 
 import pytest
 
-from ._binding import Binding, names_catalog_id
-from ._declarations import WarmupPlan, WarmupRequirement, is_interrupt
-from ._interrupts import FORCE_QUIT, Interrupts
-from ._items import Collected
-from ._nodes import WarmupNode
 from ._pytest_compat import uncaptured
-from ._selection import TestState, TestView
 from ._settings import Output, Settings
 from ._snapshot_options import SnapshotState
-from .engine import Prepared, PrepareRecord, Run, cleanup_error
 from .errors import WarmupError
 
+# The engine and the steps of a run are loaded when a run first needs them (see ``active``):
+# pytest loads this plugin in every run, also in those whose tests never use it.
 if TYPE_CHECKING:
+    from ._binding import Binding
     from ._coordination import RunDirectory
+    from ._declarations import WarmupPlan, WarmupRequirement
+    from ._interrupts import Interrupts
+    from ._items import Collected
+    from ._nodes import WarmupNode
+    from ._record import RunRecord
+    from ._runtime import Progress
+    from ._selection import TestState, TestView
     from ._sharing import Sharing
+    from .engine import Prepared, PrepareRecord, Run
 
 __all__ = ["SESSION_KEY", "WarmupSession", "session_of"]
 
@@ -42,12 +46,15 @@ class WarmupSession:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
-        self.engine = Run(max_workers=settings.max_workers, notify=self.say)
-        self.interrupts = Interrupts(self.engine, self.say)
-        #: every prepare() of this process, and what the end of the run adds
-        self.record = self.engine.record
+        #: the run uses pytest-warmup: an option asks for its work, or a collected test uses
+        #: a producer or a binding (until then only the options and the header are handled)
+        self.active = False
+        self._engine: Run | None = None
+        self._interrupts: Interrupts | None = None
+        self._collected: Collected | None = None
+        self._progress: Callable[[PrepareRecord, Progress], object] | None = None
+        self._started = False  # the pytest session started
         self.snapshots = SnapshotState()
-        self.collected = Collected()
         self._deselected: list[pytest.Item] = []
         self.producer_names: set[str] = set()
         self.resolve_catalog_id: Callable[[str], WarmupRequirement] | None = None
@@ -76,10 +83,66 @@ class WarmupSession:
         #: the preparations whose cleanup errors were shown as a teardown error
         self._cleanup_shown: set[PrepareRecord] = set()
 
+    # -- the parts made when first needed --------------------------------------------------------
+
+    @property
+    def engine(self) -> Run:
+        """The run's engine (:class:`~pytest_warmup.engine.Run`)."""
+        if self._engine is None:
+            from .engine import Run
+
+            self._engine = Run(max_workers=self.settings.max_workers, notify=self.say)
+            self._engine.progress = self._progress
+        return self._engine
+
+    @property
+    def record(self) -> RunRecord:
+        """Every prepare() of this process, and what the end of the run adds."""
+        return self.engine.record
+
+    @property
+    def interrupts(self) -> Interrupts:
+        if self._interrupts is None:
+            from ._interrupts import Interrupts
+
+            self._interrupts = Interrupts(self.engine, self.say)
+        return self._interrupts
+
+    @property
+    def collected(self) -> Collected:
+        """The tests of the run (none before collection ends)."""
+        if self._collected is None:
+            from ._items import Collected
+
+            self._collected = Collected()
+        return self._collected
+
+    def start(self) -> None:
+        """The pytest session starts: a run that uses pytest-warmup handles SIGTERM now."""
+        self._started = True
+        if self.active:
+            self.interrupts.start()
+
+    def activate(self) -> None:
+        """The run turns out to use pytest-warmup (after collection, or when a producer asks
+        for ``warmup_mgr``): from here on its hooks do their work."""
+        if not self.active:
+            self.active = True
+            if self._started:
+                self.interrupts.start()
+
+    def show_progress(self, tell: Callable[[PrepareRecord, Progress], object] | None) -> None:
+        """Have ``tell`` called as preparations and their batches begin and end."""
+        self._progress = tell
+        if self._engine is not None:
+            self._engine.progress = tell
+
     # -- what pytest tells us -------------------------------------------------------------------
 
     def set_items(self, items: Sequence[pytest.Item]) -> None:
-        self.collected = Collected(items, self._deselected)
+        from ._items import Collected
+
+        self._collected = Collected(items, self._deselected)
         self.fixture_visibility.clear()
         self._views.clear()
 
@@ -120,6 +183,8 @@ class WarmupSession:
 
     def requirement_of(self, binding: Binding) -> WarmupRequirement:
         """The requirement a binding names (catalog ids resolve here)."""
+        from ._declarations import WarmupRequirement
+
         if isinstance(binding.requirement, WarmupRequirement):
             return binding.requirement
         if self.resolve_catalog_id is None:
@@ -143,6 +208,8 @@ class WarmupSession:
     def check_catalog_ids(self, item: pytest.Item, own: tuple[Binding, ...]) -> None:
         """Fail ``item`` when one of its bindings (``own``: the test's) names a catalog id
         that no catalog declares."""
+        from ._binding import names_catalog_id
+
         if not self.collected.fixtures_bound and not (own and names_catalog_id(own)):
             return  # the usual case: no fixture is bound, and the test names no catalog id
         sources = self.collected.record(item).sources
@@ -157,6 +224,8 @@ class WarmupSession:
         key = (fixturedef, plans)
         view = self._views.get(key)
         if view is None:
+            from ._selection import TestView
+
             view = self._views[key] = TestView(
                 self.collected.all,
                 fixturedef.argname,
@@ -198,14 +267,31 @@ class WarmupSession:
         interrupt raised by a cleanup is raised again once all of it ran, and the errors go to
         the end of the run (:meth:`finish_all`).
         """
+        record = prepared.record
         if self.settings.keep:
             prepared.keep("--warmup-keep")
+            self.release(record)
             return
         with self.interrupts.cleaning():
             errors = self._close(prepared)
         if errors:
-            self._cleanup_shown.add(prepared.record)
-            raise self.error_raised(cleanup_error(prepared.record.description, errors))
+            self._cleanup_shown.add(record)
+            from .engine import cleanup_error
+
+            error = cleanup_error(record.description, errors)
+        self.release(record)
+        if errors:
+            raise self.error_raised(error)
+
+    def release(self, record: PrepareRecord) -> None:
+        """A producer instance is finished with: keep what the run's outputs need of its
+        record, as plain data, and let its instances and values go (:func:`._reports.release`).
+        """
+        if record.cleanup_errors and record not in self._cleanup_shown:
+            return  # the end of the run reports them from the record
+        from ._reports import release
+
+        release(self.record, record, self.settings.outputs)
 
     def _close(self, prepared: Prepared) -> list[tuple[str, BaseException]]:
         """Close ``prepared``, but for the resources a file saved for reuse: say so."""
@@ -239,6 +325,8 @@ class WarmupSession:
         interrupts until everything is clean. Cleanup errors that no teardown error showed
         become problems of the run. Returns whether a cleanup raised an interrupt (raised
         again by nobody: the run is ending). Batches still running are :meth:`finish_late`'s."""
+        from ._declarations import is_interrupt
+
         self.interrupts.hold()
         interrupted = False
         for prepared in self.engine.open():
@@ -258,6 +346,11 @@ class WarmupSession:
     def finish_late(self) -> None:
         """Wait for the batches an interrupt stopped waiting for: they clean up after
         themselves when they end. Then stop the engine and give back the signal handlers."""
+        if self._engine is None:
+            return  # nothing was ever prepared
+        from ._declarations import is_interrupt
+        from ._interrupts import FORCE_QUIT
+
         try:
             if not self.engine.settled:
                 self.say(
@@ -275,6 +368,8 @@ class WarmupSession:
             self.interrupts.stop()
 
     def _unshown_cleanup_errors(self) -> list[str]:
+        from .engine import cleanup_error
+
         messages = []
         for record in self.record.prepares:
             if record.cleanup_errors and record not in self._cleanup_shown:

@@ -14,14 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from ._graph import reachable
-from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
 from ._runtime import BatchReport, Progress
 from ._scopes import SCOPES, parse_scope_id
-from ._slots import slot_members
 
 __all__ = [
     "SLOWEST",
+    "SummaryTotals",
     "batch_waits",
     "merge_previews",
     "merge_summaries",
@@ -51,22 +50,52 @@ def _seconds(milliseconds: float) -> str:
 
 
 def summary_part(run: RunRecord) -> dict[str, Any]:
-    """What this process's preparations did, as plain data: counts, times, slowest batches."""
-    counts = dict.fromkeys(_COUNTS, 0)
-    batches: list[list[Any]] = []
-    batch_count = 0
-    duration = batch_time = critical = 0.0
-    longest: list[Any] = [0.0, "", []]  # critical path of the slowest preparation
-    scope_ids: dict[str, None] = {}
-    failed_scopes: dict[str, None] = {}
+    """What this process's preparations did, as plain data: counts, times, slowest batches.
+    Preparations the run released (:meth:`~._record.RunRecord.release`) count through the
+    totals they left."""
+    released = run.released_summary
+    totals = SummaryTotals(None if released is None else _copied(released))
     for record in run.prepares:
+        totals.add(record)
+    return totals.part()
+
+
+class SummaryTotals:
+    """The summary of preparations, added one at a time, kept as plain data (a released
+    preparation leaves only this behind). ``data``: totals to add to, in place."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        if data is None:
+            data = {
+                "scope_ids": {},
+                "failed_scope_ids": {},
+                "counts": dict.fromkeys(_COUNTS, 0),
+                "batch_count": 0,
+                "batch_ms": 0.0,
+                "duration_ms": 0.0,
+                "critical_ms": 0.0,
+                "longest_path": [0.0, "", []],
+                "slowest": [],
+            }
+        self._data = data
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The totals themselves (plain data, as :class:`~._record.RunRecord` keeps them)."""
+        return self._data
+
+    def add(self, record: PrepareRecord) -> None:
         if record.planned is not None:
-            continue  # a preview prepares nothing
+            return  # a preview prepares nothing
+        data = self._data
         # one producer instance may be prepared in parts (under xdist: its shared nodes once
         # per run, its per-test nodes on each worker): counted once, by scope id
-        scope_ids[record.scope_id] = None
+        data["scope_ids"][record.scope_id] = None
         if record.status == "failed":
-            failed_scopes[record.scope_id] = None
+            data["failed_scope_ids"][record.scope_id] = None
+        counts = data["counts"]
         for node in record.instances or ():
             if node.given:
                 continue  # prepared by another preparation, counted there
@@ -80,30 +109,50 @@ def summary_part(run: RunRecord) -> dict[str, Any]:
                 counts["blocked"] += 1
         counts["cleaned_up"] += record.cleaned_up
         counts["kept"] += record.kept
-        duration += record.duration_ms or 0.0
+        data["duration_ms"] += record.duration_ms or 0.0
         reports = record.runtime.batch_reports if record.runtime is not None else []
-        batch_count += len(reports)
-        batch_time += sum(report.duration_ms for report in reports)
-        batches.extend(
+        if not reports:
+            return
+        data["batch_count"] += len(reports)
+        data["batch_ms"] += sum(report.duration_ms for report in reports)
+        slowest = data["slowest"]
+        slowest.extend(
             [report.duration_ms, report.plan, report.node_count, record.scope_id]
             for report in reports
         )
-        path_ms, path = _critical_path(record, reports)
-        critical += path_ms
-        if path_ms > longest[0]:
-            longest = [path_ms, record.scope_id, path]
+        if len(slowest) > 20 * SLOWEST:  # keep it short: only the slowest few are shown
+            slowest[:] = _slowest(slowest)
+        path_ms, path = _critical_path(reports)
+        data["critical_ms"] += path_ms
+        if path_ms > data["longest_path"][0]:
+            data["longest_path"] = [path_ms, record.scope_id, path]
+
+    def part(self) -> dict[str, Any]:
+        """The summary part (see :func:`summary_part`)."""
+        data = self._data
+        return {
+            "preparations": len(data["scope_ids"]),
+            "failed_preparations": len(data["failed_scope_ids"]),
+            "scope_ids": list(data["scope_ids"]),
+            "failed_scope_ids": list(data["failed_scope_ids"]),
+            "counts": dict(data["counts"]),
+            "batch_count": data["batch_count"],
+            "batch_ms": round(data["batch_ms"], 3),
+            "duration_ms": round(data["duration_ms"], 3),
+            "critical_ms": round(data["critical_ms"], 3),
+            "longest_path": data["longest_path"],
+            "slowest": _slowest(data["slowest"]),
+        }
+
+
+def _copied(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "preparations": len(scope_ids),
-        "failed_preparations": len(failed_scopes),
-        "scope_ids": list(scope_ids),
-        "failed_scope_ids": list(failed_scopes),
-        "counts": counts,
-        "batch_count": batch_count,
-        "batch_ms": round(batch_time, 3),
-        "duration_ms": round(duration, 3),
-        "critical_ms": round(critical, 3),
-        "longest_path": longest,
-        "slowest": _slowest(batches),
+        key: dict(value)
+        if isinstance(value, dict)
+        else list(value)
+        if isinstance(value, list)
+        else value
+        for key, value in data.items()
     }
 
 
@@ -113,48 +162,19 @@ def _slowest(batches: Iterable[Sequence[Any]]) -> list[list[Any]]:
     return [list(batch) for batch in ranked[:SLOWEST]]
 
 
-def batch_waits(record: PrepareRecord, reports: Sequence[BatchReport]) -> list[list[int]]:
-    """For each batch report, the earlier reports of the batches it waited on, in order.
-
-    A batch waits on the batches that prepared its nodes' dependencies, and on the batch of
-    its plan before it (a plan runs one batch at a time unless it declares
-    ``concurrent_chunks``). Reports come in the order the batches ended, so every batch a
-    batch waited on comes before it.
-    """
-    batch_of: dict[str, int] = {}
-    for index, report in enumerate(reports):
-        for key in report.runtime_keys:
-            batch_of[key] = index
-    nodes: dict[str, WarmupNode] = {node.runtime_key: node for node in record.instances or ()}
-    waited: list[list[int]] = []
-    last_of_plan: dict[str, int] = {}
-    for index, report in enumerate(reports):
-        waits: set[int] = set()
-        concurrent = False
-        for key in report.runtime_keys:
-            node = nodes.get(key)
-            if node is None:
-                continue
-            concurrent = node.requirement.owner_plan.concurrent_chunks is True
-            for dependency in slot_members(node.dependencies):
-                before = batch_of.get(dependency.runtime_key)
-                if before is not None and before < index:
-                    waits.add(before)
-        if not concurrent and report.plan in last_of_plan:
-            waits.add(last_of_plan[report.plan])
-        last_of_plan[report.plan] = index
-        waited.append(sorted(waits))
-    return waited
+def batch_waits(reports: Sequence[BatchReport]) -> list[list[int]]:
+    """For each batch report, the earlier reports of the batches it waited on, in order
+    (:attr:`~._runtime.BatchReport.waits`). Reports come in the order the batches ended, so
+    every batch a batch waited on comes before it."""
+    return [list(report.waits) for report in reports]
 
 
-def _critical_path(
-    record: PrepareRecord, reports: Sequence[BatchReport]
-) -> tuple[float, list[list[Any]]]:
+def _critical_path(reports: Sequence[BatchReport]) -> tuple[float, list[list[Any]]]:
     """The longest chain of batches that waited on each other (:func:`batch_waits`), and how
     long it took: the preparation could not have been faster with any number of workers."""
     finish: list[float] = []
     previous: list[int | None] = []
-    for report, waits in zip(reports, batch_waits(record, reports), strict=True):
+    for report, waits in zip(reports, batch_waits(reports), strict=True):
         before = max(waits, key=lambda other: finish[other], default=None)
         finish.append(report.duration_ms + (finish[before] if before is not None else 0.0))
         previous.append(before)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable, Sequence
 
@@ -11,6 +10,8 @@ __all__ = ["close_matches", "did_you_mean", "relative_path", "suggest"]
 
 def close_matches(name: str, candidates: Iterable[str], n: int = 1) -> list[str]:
     """Up to ``n`` of ``candidates`` that look like ``name``, closest first."""
+    import difflib  # loaded by the runs that have a typo to point at
+
     return difflib.get_close_matches(name, list(candidates), n=n)
 
 

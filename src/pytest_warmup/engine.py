@@ -38,6 +38,7 @@ from ._declarations import (
 )
 from ._graph import (
     Graph,
+    GraphCache,
     GraphNode,
     Instances,
     Root,
@@ -50,6 +51,7 @@ from ._nodes import WarmupNode
 from ._record import PrepareRecord, RunRecord
 from ._runtime import (
     BatchReport,
+    BatchTimes,
     EventLoopThread,
     Preparation,
     Progress,
@@ -336,6 +338,8 @@ class Run:
         self.record = RunRecord()
         self._loop = EventLoopThread()
         self._pool: ThreadPoolExecutor | None = None  # started by the first preparation
+        self._batch_times = BatchTimes()  # which plans run quick batches (see _runtime)
+        self._graphs = GraphCache()  # small graphs, reused by preparations of the same roots
         self._open: dict[Prepared, None] = {}
         self._closed = False
         self._notify = notify
@@ -398,6 +402,8 @@ class Run:
                 on_start=self._started,
                 notify=self._notify,
                 progress=self.progress,
+                batch_times=self._batch_times,
+                graphs=self._graphs,
             )
         finally:
             preparation, self._running = self._running, None
@@ -420,7 +426,7 @@ class Run:
         if record is None:
             record = self.new_record()
         try:
-            instances, _, _ = _build(needs, overrides, record)
+            instances, _, _ = _build(needs, overrides, record, self._graphs)
         except BaseException as exc:
             record.error = exc
             raise
@@ -525,13 +531,15 @@ def _prepare(
     on_start: Callable[[Preparation], object] | None = None,
     notify: Callable[[str], object] | None = None,
     progress: Callable[[PrepareRecord, Progress], object] | None = None,
+    batch_times: BatchTimes | None = None,
+    graphs: GraphCache | None = None,
 ) -> Prepared:
     preparation: Preparation | None = None
     began = time.perf_counter()
     tell = None if progress is None else _told(progress, record)
     told = False  # "begin" was told: "done" is told too, however it ends
     try:
-        instances, runtime, presets = _build(needs, overrides, record)
+        instances, runtime, presets = _build(needs, overrides, record, graphs)
         preparation = Preparation(
             instances,
             runtime,
@@ -541,6 +549,7 @@ def _prepare(
             notify=notify,
             progress=tell,
             began=began,
+            batch_times=batch_times,
         )
         if presets is not None:
             preparation.adopt(presets)
@@ -572,7 +581,10 @@ def _told(
 
 
 def _build(
-    needs: Needs, overrides: OverridesArgument, record: PrepareRecord
+    needs: Needs,
+    overrides: OverridesArgument,
+    record: PrepareRecord,
+    graphs: GraphCache | None = None,
 ) -> tuple[Instances, WarmupRuntime, list[WarmupNode] | None]:
     """Roots, graph, overrides chosen and checked, instances, overrides applied: everything
     before the first batch. Returns the instances, the runtime, and the overridden instances
@@ -581,7 +593,10 @@ def _build(
     record.roots = roots
     if not record.consumers:
         record.consumers = tuple(dict.fromkeys(roots.consumer_ids))
-    record.graph = graph = normalise(roots.requirements)
+    graph = (
+        normalise(roots.requirements) if graphs is None else graphs.normalise(roots.requirements)
+    )
+    record.graph = graph
     try:
         chosen = overrides(graph) if callable(overrides) else overrides
         if chosen is not None:

@@ -2,29 +2,34 @@
 
 Options become a frozen :class:`~pytest_warmup._settings.Settings` at configure time; the run's
 state is one :class:`~pytest_warmup._session.WarmupSession` in ``config.stash``.
+
+pytest loads this module in every run, also in runs whose tests never use pytest-warmup: it
+imports only what options and the header need. The engine and the steps of a run are loaded
+when the run turns out to use them (:attr:`~pytest_warmup._session.WarmupSession.active`).
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import types
 from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from ._binding import Binding, bindings_of, set_caller
 from ._display import CATALOG_KEY, header_lines, show_progress, write_summary
-from ._injection import inject, producer_for_item
-from ._outputs import WORKER_OUTPUT_KEY, add_worker_part, end_run, worker_part
-from ._producer import WarmupManager
 from ._session import SESSION_KEY, WarmupSession, session_of
 from ._settings import DEFAULT_MAX_WORKERS, INTEGER_INI, Settings, worker_count
 from ._snapshot_options import check_target_spec, given
 from .errors import WarmupError
+
+if TYPE_CHECKING:
+    from ._binding import Binding
+    from ._producer import WarmupManager
 
 __all__: list[str] = []
 
@@ -210,6 +215,15 @@ _DIST_KEY: Final = "pytest_warmup_dist"
 def pytest_configure(config: pytest.Config) -> None:
     settings = Settings.from_config(config)
     session = WarmupSession(config, settings)
+    # Options that ask for pytest-warmup's work make the run use it, whatever it collects.
+    option = config.option
+    session.active = bool(
+        settings.catalogs
+        or settings.outputs
+        or settings.preview
+        or given(getattr(option, "warmup_snapshot", None))
+        or getattr(option, "warmup_snapshot_for", None)
+    )
     if settings.catalogs:
         # Imported here: runs without catalogs do not pay for the YAML machinery.
         from ._catalog_fixtures import catalog_plugin, load_run_catalog
@@ -225,6 +239,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from ._coordination import RunDirectory
         from ._sharing import Sharing
 
+        session.active = True
         session.sharing = Sharing(
             RunDirectory(workerinput[_RUN_DIRECTORY_KEY]),
             workerinput["workerid"],
@@ -240,17 +255,35 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.get_verbosity() >= 0 and not hasattr(config, "workerinput"):
         show_progress(session)  # an xdist worker's output is not shown
     manager.register(_run_plugin(session), "pytest-warmup-run")
-    manager.register(_setup_plugin(session), _SETUP_PLUGIN)
     session.on_first_error(lambda: manager.register(_error_plugin(session), "pytest-warmup-errors"))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = session_of(session.config)
+    if not state.active and not _uses_warmup(session.items):
+        return  # nothing to prepare, check or tell
+    state.activate()
     state.set_items(session.items)
     manager = session.config.pluginmanager
-    if not state.collected.binds_anything() and manager.has_plugin(_SETUP_PLUGIN):
-        # Nothing to check or tell in any test's setup: spare every test that hook call.
-        manager.unregister(name=_SETUP_PLUGIN)
+    if state.collected.binds_anything() and not manager.has_plugin(_SETUP_PLUGIN):
+        # Only then is there something to check or tell in a test's setup: runs without
+        # bindings spare every test that hook call.
+        manager.register(_setup_plugin(state), _SETUP_PLUGIN)
+
+
+def _uses_warmup(items: Sequence[pytest.Item]) -> bool:
+    """Whether a collected test uses a producer (``warmup_mgr`` is in its fixture closure), or
+    can bind a requirement: bindings come from ``warmup_param``, so none exists before its
+    module is imported."""
+    return _bindings_module() is not None or any(
+        "warmup_mgr" in getattr(item, "fixturenames", ()) for item in items
+    )
+
+
+def _bindings_module() -> types.ModuleType | None:
+    """:mod:`pytest_warmup._binding`, once something imported it (``warmup_param`` lives
+    there: until then no callable carries a binding)."""
+    return sys.modules.get(f"{__package__}._binding")
 
 
 def pytest_deselected(items: Sequence[pytest.Item]) -> None:
@@ -265,8 +298,12 @@ def pytest_fixture_setup(
     state = session_of(request.config)
     state.enter_setup(fixturedef, request)
     # A bound fixture's wrapper reads its request and injector from here (set_caller).
-    bound = bool(bindings_of(fixturedef.func))
-    previous = set_caller(fixturedef.func, request, inject) if bound else None
+    binding = _bindings_module()
+    bound = binding is not None and bool(binding.bindings_of(fixturedef.func))
+    if bound:
+        from ._injection import inject
+
+        previous = binding.set_caller(fixturedef.func, request, inject)  # type: ignore[union-attr]
     try:
         return (yield)
     except WarmupError as error:
@@ -274,18 +311,22 @@ def pytest_fixture_setup(
         raise
     finally:
         if bound:
-            set_caller(fixturedef.func, previous, inject)
+            binding.set_caller(fixturedef.func, previous, inject)  # type: ignore[union-attr]
         state.leave_setup()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    session_of(session.config).interrupts.start()
+    session_of(session.config).start()
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     state = session_of(config)
+    if not state.active:
+        return
+    from ._outputs import WORKER_OUTPUT_KEY, end_run, worker_part
+
     if state.sharing is not None:
         interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
         state.sharing.finish_worker(state, wait=not interrupted)
@@ -314,6 +355,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_configure_node(node: Any) -> None:
     """The xdist controller starts a worker: tell it where the workers of this run meet."""
     state = session_of(node.config)
+    state.activate()  # it merges the parts its workers send
     if state.run_directory is None:
         from ._coordination import RunDirectory
 
@@ -325,6 +367,8 @@ def pytest_configure_node(node: Any) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
+    from ._outputs import WORKER_OUTPUT_KEY, add_worker_part
+
     state = session_of(node.config)
     part = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
     worker = node.gateway.id
@@ -347,7 +391,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    write_summary(terminalreporter, session_of(terminalreporter.config))
+    state = session_of(terminalreporter.config)
+    if state.active:
+        write_summary(terminalreporter, state)
 
 
 # Hooks that run for every test are plain functions rather than wrappers (on suites of thousands
@@ -369,6 +415,9 @@ def _run_plugin(session: WarmupSession) -> types.ModuleType:
     @pytest.fixture(scope="session")
     def warmup_mgr() -> WarmupManager:
         """Call ``warmup_mgr.use(*plans).prepare()`` in a producer fixture; return its result."""
+        from ._producer import WarmupManager
+
+        session.activate()  # a fixture may ask for it by getfixturevalue()
         return WarmupManager(session)
 
     def interrupted() -> None:
@@ -382,8 +431,10 @@ def _run_plugin(session: WarmupSession) -> types.ModuleType:
 
 
 def _setup_plugin(session: WarmupSession) -> types.ModuleType:
-    """The setup hook of a run's bound tests (unregistered after collection when no test or
+    """The setup hook of a run's bound tests (registered after collection when a test or a
     fixture is bound)."""
+    from ._binding import bindings_of, set_caller
+    from ._injection import inject
 
     @pytest.hookimpl(trylast=True, specname="pytest_runtest_setup")
     def after_fixtures(item: pytest.Item) -> None:
@@ -426,6 +477,8 @@ def _error_plugin(session: WarmupSession) -> types.ModuleType:
 def _check_node_failures(
     session: WarmupSession, item: pytest.Item, bindings: tuple[Binding, ...]
 ) -> None:
+    from ._injection import producer_for_item
+
     prepared = producer_for_item(item, bindings, session)
     if prepared is None:
         return
