@@ -291,7 +291,7 @@ class WarmupPlan(Generic[ValueT]):
         node with ``node.set_value(...)`` / ``node.set_exception(...)``.
         """
         nodes: Sequence[WarmupNode[ValueT]] = args[0] if args else kwargs["nodes"]
-        if _any_coroutine(self.before_prepare, self.prepare_node, self.after_prepare):
+        if _template_is_async(self):
             return self._prepare_async(nodes)
         try:
             self.before_prepare(nodes)
@@ -423,6 +423,24 @@ class WarmupPlan(Generic[ValueT]):
 
 def _any_coroutine(*methods: object) -> bool:
     return any(inspect.iscoroutinefunction(method) for method in methods)
+
+
+#: (before_prepare, prepare_node, after_prepare) functions -> whether one is ``async def``
+_ASYNC_TEMPLATES: dict[tuple[object, ...], bool] = {}
+
+
+def _template_is_async(plan: WarmupPlan) -> bool:
+    """Whether ``before_prepare``, ``prepare_node`` or ``after_prepare`` of ``plan`` is
+    ``async def``: asked per batch, answered once per set of functions."""
+    own = getattr(plan, "__dict__", None)
+    if own is None or "before_prepare" in own or "prepare_node" in own or "after_prepare" in own:
+        return _any_coroutine(plan.before_prepare, plan.prepare_node, plan.after_prepare)
+    cls = type(plan)
+    key = (cls.before_prepare, cls.prepare_node, cls.after_prepare)
+    known = _ASYNC_TEMPLATES.get(key)
+    if known is None:
+        known = _ASYNC_TEMPLATES[key] = _any_coroutine(*key)
+    return known
 
 
 async def _maybe_await(result: Any) -> Any:

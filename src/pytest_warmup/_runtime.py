@@ -220,6 +220,34 @@ class BatchTimes:
 
 
 @final
+class _Flag:
+    """A :class:`threading.Event` that starts set and makes the real one when first cleared
+    (set it again without holding a lock only after a clear that happened under one): most
+    preparations are never interrupted, and thousands of them make one each."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event: threading.Event | None = None
+
+    def is_set(self) -> bool:
+        return self._event is None or self._event.is_set()
+
+    def set(self) -> None:
+        if self._event is not None:
+            self._event.set()
+
+    def clear(self) -> None:
+        if self._event is None:
+            self._event = threading.Event()
+        else:
+            self._event.clear()
+
+    def wait(self, timeout: float) -> bool:
+        return self._event is None or self._event.wait(timeout)
+
+
+@final
 class Preparation:
     """Prepares every pending instance of an :class:`~pytest_warmup._graph.Instances`.
 
@@ -273,8 +301,7 @@ class Preparation:
         self._abandoned = False  # nobody waits for the unfinished batches any more
         self._cleanup_due = False  # cleanup was asked for while batches still ran
         self._cleaned = False
-        self._settled = threading.Event()  # nothing runs, and cleanup (once due) is done
-        self._settled.set()
+        self._settled = _Flag()  # nothing runs, and cleanup (once due) is done
         # which report prepared each instance, and each plan's last report (BatchReport.waits)
         self._report_of: dict[WarmupNode, int] = {}
         self._last_report_of_plan: dict[str, int] = {}

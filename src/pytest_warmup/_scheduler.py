@@ -84,24 +84,29 @@ class Scheduler:
         are all ready, longest remaining chain first; when none could start and nothing runs,
         a partial batch of the plan on the longest chain.
         """
-        plans = sorted(self._plans, key=self._priority)
+        # Plans with ready instances, longest remaining chain first (then plan name order);
+        # the others follow in name order. Only the first kind can start a batch.
+        ready = [plan for plan in self._plans if self._ready_by_plan.get(plan)]
+        if len(ready) > 1:
+            ready.sort(key=self._priority)
         batches: list[Batch] = []
-        for plan in plans:
-            self._hand_out(plan, batches, limit)
-        for plan in plans:
+        if any(self._queued.values()):
+            for plan in [*ready, *(p for p in self._plans if not self._ready_by_plan.get(p))]:
+                self._hand_out(plan, batches, limit)
+        for plan in ready:
             if len(batches) >= limit:
                 break
             pending = self._pending_by_plan.get(plan)
-            ready = self._ready_by_plan.get(plan)
-            if pending and ready and plan not in self._busy and len(ready) == len(pending):
-                self._start(plan, list(ready))
+            waiting = self._ready_by_plan[plan]
+            if pending and plan not in self._busy and len(waiting) == len(pending):
+                self._start(plan, list(waiting))
                 self._hand_out(plan, batches, limit)
         if batches or running:
             return batches
-        for plan in plans:
-            ready = self._ready_by_plan.get(plan)
-            if ready and plan not in self._busy:
-                self._start(plan, list(ready))
+        for plan in ready:
+            waiting = self._ready_by_plan[plan]
+            if waiting and plan not in self._busy:
+                self._start(plan, list(waiting))
                 self._hand_out(plan, batches, limit)
                 break
         return batches
