@@ -198,6 +198,13 @@ def test_nothing_imports_pytests_private_package() -> None:
         assert "_pytest" not in _imports(module)[1], module
 
 
+def test_typing_extensions_is_read_by_type_checkers_only() -> None:
+    # Not a dependency: the TypeVar default that keeps a bare WarmupPlan valid under
+    # mypy --strict is imported under TYPE_CHECKING.
+    assert {m for m in MODULES if "typing_extensions" in _imports(m)[1]} == set()
+    assert "typing_extensions" in ast.unparse(_tree("_declarations"))
+
+
 def _private_reads(module: str) -> set[str]:
     found = set()
     for node in _runs(_tree(module)):

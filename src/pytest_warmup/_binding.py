@@ -94,6 +94,10 @@ def warmup_param(
     comes from the producer fixture in the callable's pytest dependency chain; name it with
     ``producer_fixture="..."`` when the chain has several. ``requirement`` may also be the id of
     a requirement declared in a loaded ``warmup.yaml`` catalog.
+
+    Python's type system cannot tie ``argument_name`` to a parameter of the decorated
+    callable, so the argument's type is not checked against the requirement's value type
+    (``T`` of a ``WarmupRequirement[T]``): annotate the parameter with that type yourself.
     """
     if not isinstance(requirement, (WarmupRequirement, str)):
         raise TypeError(

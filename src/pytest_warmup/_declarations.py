@@ -14,17 +14,29 @@ import os
 import sys
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Generic, Union, cast
 
 from ._slots import slot_members
 from ._text import relative_path
 from .errors import WarmupError
 
 if TYPE_CHECKING:  # annotations only: a plan's methods receive its nodes
+    # A default of Any (PEP 696) lets ``class MyPlan(WarmupPlan):`` and a bare ``WarmupNode``
+    # stay valid under mypy --strict. Type checkers ship typing_extensions' stubs; at run
+    # time it is neither imported nor a dependency, and the plain TypeVar below has no default.
+    from typing_extensions import TypeVar
+
     from ._nodes import WarmupNode
+
+    ValueT = TypeVar("ValueT", default=Any)
+else:
+    from typing import TypeVar
+
+    ValueT = TypeVar("ValueT")
 
 __all__ = [
     "Dependency",
+    "ValueT",
     "WarmupPlan",
     "WarmupRequirement",
     "declaration_site",
@@ -40,8 +52,11 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 @dataclass(frozen=True, eq=False)
-class WarmupRequirement:
+class WarmupRequirement(Generic[ValueT]):
     """One declared resource: created by ``owner_plan`` from ``payload`` and ``dependencies``.
+
+    Generic in the value its plan prepares: ``WarmupPlan[T].require(...)`` returns a
+    ``WarmupRequirement[T]``, and ``Prepared.value`` of it is a ``T``.
 
     Build requirements with :meth:`WarmupPlan.require` (or a plan's own factory method).
     Equality and hashing are by identity, so two declarations with equal payloads are two
@@ -52,7 +67,7 @@ class WarmupRequirement:
     ``dependencies`` stays an ordinary dict that is read when ``prepare()`` runs.
     """
 
-    owner_plan: WarmupPlan
+    owner_plan: WarmupPlan[ValueT]
     """The plan that prepares it."""
     payload: dict[str, Any]
     """What the plan reads as ``node.payload``: any data the plan understands."""
@@ -167,8 +182,13 @@ def _is_internal(filename: str) -> bool:
     return os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep)
 
 
-class WarmupPlan:
+class WarmupPlan(Generic[ValueT]):
     """Creates one kind of resource, a batch at a time.
+
+    Generic in the value it prepares: ``class AccountPlan(WarmupPlan[Account])`` makes
+    ``prepare_node`` return an ``Account``, ``node.set_value`` take one and ``require`` return
+    a ``WarmupRequirement[Account]``. A plain ``class AccountPlan(WarmupPlan)`` prepares
+    ``Any``.
 
     Subclass it and either implement :meth:`prepare_node` (one value per node, with optional
     :meth:`before_prepare` / :meth:`after_prepare` around the batch) or override
@@ -234,7 +254,7 @@ class WarmupPlan:
         dependencies: Mapping[str, WarmupRequirement | Iterable[WarmupRequirement]] | None = None,
         id: str | None = None,
         is_per_test: bool | None = None,
-    ) -> WarmupRequirement:
+    ) -> WarmupRequirement[ValueT]:
         """Declare one requirement of this plan.
 
         ``payload`` is copied. A dependency value that is not a single requirement (a list or
@@ -286,7 +306,7 @@ class WarmupPlan:
         Override it as ``prepare(self, nodes)`` to handle the batch yourself, completing every
         node with ``node.set_value(...)`` / ``node.set_exception(...)``.
         """
-        nodes: Sequence[WarmupNode] = args[0] if args else kwargs["nodes"]
+        nodes: Sequence[WarmupNode[ValueT]] = args[0] if args else kwargs["nodes"]
         if _template_is_async(self):
             return self._prepare_async(nodes)
         try:
@@ -297,7 +317,8 @@ class WarmupPlan:
             return None
         for node in nodes:
             try:
-                node.set_value(self.prepare_node(node))
+                # Not awaitable: a plan with an async prepare_node took the branch above.
+                node.set_value(cast("ValueT", self.prepare_node(node)))
             except Exception as exc:
                 node.set_exception(exc)
         try:
@@ -306,7 +327,7 @@ class WarmupPlan:
             _fail_valued(nodes, exc)
         return None
 
-    async def _prepare_async(self, nodes: Sequence[WarmupNode]) -> None:
+    async def _prepare_async(self, nodes: Sequence[WarmupNode[ValueT]]) -> None:
         try:
             await _maybe_await(self.before_prepare(nodes))
         except Exception as exc:
@@ -314,7 +335,7 @@ class WarmupPlan:
                 node.set_exception(exc)
             return
 
-        async def one(node: WarmupNode) -> None:
+        async def one(node: WarmupNode[ValueT]) -> None:
             try:
                 node.set_value(await _maybe_await(self.prepare_node(node)))
             except Exception as exc:
@@ -328,17 +349,18 @@ class WarmupPlan:
         except Exception as exc:
             _fail_valued(nodes, exc)
 
-    def before_prepare(self, nodes: Sequence[WarmupNode]) -> Any:
+    def before_prepare(self, nodes: Sequence[WarmupNode[ValueT]]) -> Any:
         """Called once before ``prepare_node`` for a batch (e.g. open a client). Default: no-op."""
         return None
 
-    def prepare_node(self, node: WarmupNode) -> Any:
-        """Return the prepared value for one node. Implement this or :meth:`prepare`."""
+    def prepare_node(self, node: WarmupNode[ValueT]) -> ValueT | Awaitable[ValueT]:
+        """Return the prepared value for one node (or, ``async def``, an awaitable of it).
+        Implement this or :meth:`prepare`."""
         raise NotImplementedError(
             f"{type(self).__name__} must implement prepare_node(...) or prepare(...)"
         )
 
-    def after_prepare(self, nodes: Sequence[WarmupNode]) -> Any:
+    def after_prepare(self, nodes: Sequence[WarmupNode[ValueT]]) -> Any:
         """Called once after ``prepare_node`` for a batch (e.g. wait for indexing).
 
         Not a teardown: see :meth:`cleanup`. Default: no-op.
@@ -347,7 +369,7 @@ class WarmupPlan:
 
     # -- teardown ----------------------------------------------------------------------------
 
-    def cleanup(self, nodes: Sequence[WarmupNode]) -> Awaitable[None] | None:
+    def cleanup(self, nodes: Sequence[WarmupNode[ValueT]]) -> Awaitable[None] | None:
         """Delete what one batch created, when the producer's scope ends.
 
         Receives the nodes this plan gave a value in that batch, even those the batch failed
@@ -368,7 +390,7 @@ class WarmupPlan:
         _raise_first(errors)
         return None
 
-    async def _cleanup_async(self, nodes: Sequence[WarmupNode]) -> None:
+    async def _cleanup_async(self, nodes: Sequence[WarmupNode[ValueT]]) -> None:
         import asyncio  # only plans with async methods need it
 
         results = await asyncio.gather(
@@ -376,7 +398,7 @@ class WarmupPlan:
         )
         _raise_first([result for result in results if isinstance(result, BaseException)])
 
-    def cleanup_node(self, node: WarmupNode) -> Any:
+    def cleanup_node(self, node: WarmupNode[ValueT]) -> Any:
         """Delete one created resource. Default: nothing to delete."""
         return None
 
@@ -389,19 +411,24 @@ class WarmupPlan:
 
     # -- snapshot values ---------------------------------------------------------------------
 
-    def validate_snapshot_value(self, requirement: WarmupRequirement, raw: object) -> None:
+    def validate_snapshot_value(self, requirement: WarmupRequirement[ValueT], raw: object) -> None:
         """Check a value read from a snapshot file. Default: it must be JSON-serializable."""
         try:
             json.dumps(raw)
         except (TypeError, ValueError) as exc:
             raise WarmupError("snapshot value is not JSON-serializable") from exc
 
-    def deserialize_snapshot_value(self, requirement: WarmupRequirement, raw: object) -> object:
-        """Turn a snapshot file value into the value tests receive. Default: validate, keep."""
+    def deserialize_snapshot_value(
+        self, requirement: WarmupRequirement[ValueT], raw: object
+    ) -> ValueT:
+        """Turn a snapshot file value into the value tests receive. Default: validate, keep
+        (the file holds the value as it is)."""
         self.validate_snapshot_value(requirement, raw)
-        return raw
+        return cast("ValueT", raw)
 
-    def serialize_snapshot_value(self, requirement: WarmupRequirement, value: object) -> object:
+    def serialize_snapshot_value(
+        self, requirement: WarmupRequirement[ValueT], value: ValueT
+    ) -> object:
         """Turn a prepared value into something a snapshot file can hold. Default: as is."""
         try:
             json.dumps(value)
@@ -452,7 +479,7 @@ def _raise_first(errors: Sequence[BaseException]) -> None:
         raise errors[0]
 
 
-def _fail_valued(nodes: Sequence[WarmupNode], exc: Exception) -> None:
+def _fail_valued(nodes: Sequence[WarmupNode[Any]], exc: Exception) -> None:
     for node in nodes:
         if node.has_value:
             node.set_exception(exc)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, final
+from typing import Any, Final, Generic, final
 
-from ._declarations import WarmupRequirement
+from ._declarations import ValueT, WarmupRequirement
 from .errors import WarmupError
 
 __all__ = ["NodeStatus", "WarmupNode"]
@@ -15,8 +15,12 @@ _UNSET: Final = object()
 
 
 @final
-class WarmupNode:
+class WarmupNode(Generic[ValueT]):
     """One runtime instance of a requirement: shared in its producer scope, or one test's own.
+
+    Generic in its plan's value type: a ``WarmupPlan[T]`` receives ``WarmupNode[T]`` nodes,
+    whose :meth:`set_value` takes a ``T`` and whose :attr:`value` is one. ``deps`` holds values
+    of other plans and stays untyped.
 
     Plans read ``payload`` and ``deps`` (slot -> prepared dependency value; tuple slots give a
     tuple of values) and complete the node with :meth:`set_value` or :meth:`set_exception`
@@ -45,7 +49,7 @@ class WarmupNode:
         runtime_key: str,
         graph_node: Any,
         test_id: str | None,
-        dependencies: dict[str, WarmupNode | tuple[WarmupNode, ...]],
+        dependencies: dict[str, WarmupNode[Any] | tuple[WarmupNode[Any], ...]],
     ) -> None:
         self.runtime_key = runtime_key
         """This instance's address in reports and messages: ``node-<n>:shared`` for a shared
@@ -66,7 +70,7 @@ class WarmupNode:
         not called for it and its cleanup never receives it."""
         self.given = False
         """Its value or failure came from another preparation (``Overrides.given``/``failed``)."""
-        self.blocked_by: WarmupNode | None = None
+        self.blocked_by: WarmupNode[Any] | None = None
         """The failed ancestor that kept this node from being prepared."""
         self._value: Any = _UNSET
         self._exception: BaseException | None = None
@@ -78,9 +82,9 @@ class WarmupNode:
     # -- what the requirement declared --------------------------------------------------------
 
     @property
-    def requirement(self) -> WarmupRequirement:
+    def requirement(self) -> WarmupRequirement[ValueT]:
         """The declaration this node prepares."""
-        requirement: WarmupRequirement = self.graph_node.requirement
+        requirement: WarmupRequirement[ValueT] = self.graph_node.requirement
         return requirement
 
     @property
@@ -127,7 +131,7 @@ class WarmupNode:
         return self.has_value or self.has_exception
 
     @property
-    def value(self) -> Any:
+    def value(self) -> ValueT:
         """The prepared value; raises :class:`WarmupError` when none was set.
 
         A node that failed after it got its value (``after_prepare`` raised) keeps it here, so
@@ -135,7 +139,8 @@ class WarmupNode:
         """
         if self._value is _UNSET:
             raise WarmupError(f"node '{self.runtime_key}' has no prepared value")
-        return self._value
+        value: ValueT = self._value  # only set_value and preset store it
+        return value
 
     @property
     def exception(self) -> BaseException | None:
@@ -151,7 +156,7 @@ class WarmupNode:
             return "exception"
         return "pending"
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: ValueT) -> None:
         """Complete this node with ``value`` (only while its batch runs)."""
         self._check_active()
         self._value = value

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, final
 if TYPE_CHECKING:
     import asyncio
 
-from ._declarations import WarmupPlan, describe
+from ._declarations import ValueT, WarmupPlan, describe
 from ._graph import Instances
 from ._nodes import WarmupNode
 from ._scheduler import Batch, PlannedBatch, Replay, Scheduler
@@ -150,7 +150,7 @@ class WarmupRuntime:
         self._active_batches = 0
         self._lock = threading.Lock()
 
-    def set(self, node: WarmupNode, value: Any) -> None:
+    def set(self, node: WarmupNode[ValueT], value: ValueT) -> None:
         """Complete ``node`` with ``value``."""
         self._check(node, "set")
         node.set_value(value)

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any, final
 
 from ._declarations import (
+    ValueT,
     WarmupRequirement,
     declaration_site,
     describe,
@@ -158,21 +159,22 @@ class Prepared:
         return self._preparation.instances
 
     def find(
-        self, requirement: WarmupRequirement, consumer: str | None = None
-    ) -> WarmupNode | None:
+        self, requirement: WarmupRequirement[ValueT], consumer: str | None = None
+    ) -> WarmupNode[ValueT] | None:
         """The instance ``consumer`` receives for ``requirement`` (its own, else the shared
         one), or ``None`` when this preparation has none for it."""
         return self._preparation.instances.find(_requirement(requirement), consumer)
 
-    def value(self, requirement: WarmupRequirement, consumer: str | None = None) -> Any:
-        """The value ``consumer`` receives for ``requirement``.
+    def value(self, requirement: WarmupRequirement[ValueT], consumer: str | None = None) -> ValueT:
+        """The value ``consumer`` receives for ``requirement``: for a requirement of a
+        ``WarmupPlan[T]``, a ``T``.
 
         Raises :class:`~pytest_warmup.errors.NodeFailedError` when preparing it (or a
         dependency) failed, and :class:`~pytest_warmup.errors.NotPreparedError` when this
         preparation has no value of it for ``consumer``.
         """
         try:
-            value = self._handed_out.get(requirement, _NOT_HANDED_OUT)
+            value: ValueT = self._handed_out.get(requirement, _NOT_HANDED_OUT)
         except TypeError:  # unhashable
             raise _not_a_requirement(requirement) from None
         if value is not _NOT_HANDED_OUT:
@@ -183,7 +185,7 @@ class Prepared:
                 f"{self.record.description} was closed and its plans cleaned up what they "
                 "created: read values before closing it (or keep() it)"
             )
-        node = self._preparation.instances.find(requirement, consumer)
+        node: WarmupNode[ValueT] | None = self._preparation.instances.find(requirement, consumer)
         if node is None:
             raise _not_prepared(requirement, consumer, self)
         error = failure_of(node)
