@@ -48,10 +48,21 @@ def test_readme_links_into_the_repository_name_files_that_exist() -> None:
     inside = [link for link in readme_links() if link.startswith(prefix)]
     assert inside
     for link in inside:
-        kind, branch, path = link.removeprefix(prefix).split("/", 2)
+        address, _, anchor = link.partition("#")
+        kind, branch, path = address.removeprefix(prefix).split("/", 2)
         assert (kind, branch) in {("blob", "main"), ("tree", "main")}, link
         target = ROOT / path
         assert target.is_dir() if kind == "tree" else target.is_file(), link
+        if anchor:  # GitHub's anchor of one of the file's headings
+            assert anchor in _github_anchors(target.read_text(encoding="utf-8")), link
+
+
+def _github_anchors(markdown: str) -> set[str]:
+    return {
+        re.sub(r"[^\w\- ]", "", line.lstrip("#").strip()).lower().replace(" ", "-")
+        for line in markdown.splitlines()
+        if line.startswith("#")
+    }
 
 
 def test_readme_in_page_anchors_name_a_heading() -> None:
