@@ -572,6 +572,7 @@ class Preparation:
             waits = {
                 report_of[dependency]
                 for node in nodes
+                if node.dependencies
                 for dependency in slot_members(node.dependencies)
                 if dependency in report_of
             }

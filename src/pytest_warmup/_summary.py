@@ -96,20 +96,23 @@ class SummaryTotals:
         # one producer instance may be prepared in parts (under xdist: its shared nodes once
         # per run, its per-test nodes on each worker): counted once, by scope id
         data["scope_ids"][record.scope_id] = None
-        if record.status == "failed":
-            data["failed_scope_ids"][record.scope_id] = None
         counts = data["counts"]
+        failed = record.error is not None  # as record.status, in the same walk
         for node in record.instances or ():
+            has_exception = node.has_exception
+            failed = failed or has_exception
             if node.given:
                 continue  # prepared by another preparation, counted there
             if node.overridden:
                 counts["overridden"] += 1
-            elif node.has_exception:
+            elif has_exception:
                 counts["failed"] += 1
             elif node.has_value:
                 counts["prepared"] += 1
             elif node.blocked_by is not None:
                 counts["blocked"] += 1
+        if failed:
+            data["failed_scope_ids"][record.scope_id] = None
         counts["cleaned_up"] += record.cleaned_up
         counts["kept"] += record.kept
         data["duration_ms"] += record.duration_ms or 0.0
@@ -125,10 +128,10 @@ class SummaryTotals:
         )
         if len(slowest) > 20 * SLOWEST:  # keep it short: only the slowest few are shown
             slowest[:] = _slowest(slowest)
-        path_ms, path = _critical_path(reports)
+        path_ms, end, previous = _path_ends(reports)
         data["critical_ms"] += path_ms
         if path_ms > data["longest_path"][0]:
-            data["longest_path"] = [path_ms, record.scope_id, path]
+            data["longest_path"] = [path_ms, record.scope_id, _chain(reports, end, previous)]
 
     def part(self) -> dict[str, Any]:
         """The summary part (see :func:`summary_part`)."""
@@ -173,23 +176,34 @@ def batch_waits(reports: Sequence[BatchReport]) -> list[list[int]]:
     return [list(report.waits) for report in reports]
 
 
-def _critical_path(reports: Sequence[BatchReport]) -> tuple[float, list[list[Any]]]:
-    """The longest chain of batches that waited on each other (:func:`batch_waits`), and how
-    long it took: the preparation could not have been faster with any number of workers."""
+def _path_ends(reports: Sequence[BatchReport]) -> tuple[float, int | None, list[int | None]]:
+    """The critical path: the longest chain of batches that waited on each other
+    (:func:`batch_waits`); the preparation could not have been faster with any number of
+    workers. Returns how long it took, the report it ends with, and for each report the one
+    before it on its longest chain (:func:`_chain` lists them)."""
     finish: list[float] = []
     previous: list[int | None] = []
-    for report, waits in zip(reports, batch_waits(reports), strict=True):
-        before = max(waits, key=lambda other: finish[other], default=None)
+    for report in reports:
+        before: int | None = None
+        for other in report.waits:
+            if before is None or finish[other] > finish[before]:
+                before = other
         finish.append(report.duration_ms + (finish[before] if before is not None else 0.0))
         previous.append(before)
     if not finish:
-        return 0.0, []
-    end: int | None = max(range(len(finish)), key=finish.__getitem__)
+        return 0.0, None, previous
+    end = max(range(len(finish)), key=finish.__getitem__)
+    return round(finish[end], 3), end, previous
+
+
+def _chain(
+    reports: Sequence[BatchReport], end: int | None, previous: list[int | None]
+) -> list[list[Any]]:
     chain: list[list[Any]] = []
     while end is not None:
         chain.append([reports[end].plan, reports[end].duration_ms])
         end = previous[end]
-    return round(max(finish), 3), chain[::-1]
+    return chain[::-1]
 
 
 def merge_summaries(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
