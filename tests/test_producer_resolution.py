@@ -428,3 +428,35 @@ def test_session_fixture_binding_with_a_module_producer_in_the_closure_gets_scop
     result = suite.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([SCOPE_MISMATCH])
+
+
+def test_a_producer_that_forgot_prepare_is_named_with_the_fix(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_warmup import WarmupPlan, warmup_param
+
+        class Plan(WarmupPlan):
+            def prepare_node(self, node):
+                return 1
+
+        plan = Plan("plan")
+        need = plan.require(id="need")
+
+        @pytest.fixture
+        def unprepared(warmup_mgr):
+            return warmup_mgr.use(plan)
+
+        @warmup_param("value", need)
+        def test_value(unprepared, value):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   WarmupError: producer fixture 'unprepared' returned warmup_mgr.use(...) "
+            "without calling prepare(): return warmup_mgr.use(...).prepare() from it"
+        ]
+    )

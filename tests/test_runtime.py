@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import threading
 import time
@@ -374,8 +375,11 @@ def test_a_node_without_a_result_fails_with_a_clear_message() -> None:
     first, second = instances
     assert first.value == "only the first"
     assert isinstance(second.exception, WarmupError)
-    assert str(second.exception) == (
-        "plan 'forgetful' did not set a value or exception for node 'node-2:shared'"
+    assert re.fullmatch(
+        r"plan 'forgetful' did not set a value or exception for requirement 'forgetful@\w+' "
+        r"\(plan 'forgetful', declared at .*test_runtime.py:\d+\), node 'node-2:shared'; "
+        r"complete every node it receives",
+        str(second.exception),
     )
     assert runtime.trace == ["exception:node-2:shared:WarmupError"]
 

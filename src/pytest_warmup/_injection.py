@@ -203,11 +203,20 @@ def resolve_producer(named: str | None, arguments: Mapping[str, Any], chain: _Ch
     if len(found) == 1:
         return found[0]
     known = chain.producers()
-    candidates = _distinct_scopes(map(chain.value, [n for n in chain.names() if n in known]))
+    values = {name: chain.value(name) for name in chain.names() if name in known}
+    candidates = _distinct_scopes(values.values())
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
         raise WarmupError(_multiple(candidates))
+    from ._producer import PrepareBuilder  # a producer that forgot .prepare()
+
+    for name, value in [*arguments.items(), *values.items()]:
+        if isinstance(value, PrepareBuilder):
+            raise WarmupError(
+                f"producer fixture '{name}' returned warmup_mgr.use(...) without calling "
+                "prepare(): return warmup_mgr.use(...).prepare() from it"
+            )
     raise WarmupError(
         "no producer fixture found in pytest dependency chain; request a fixture that returns "
         "warmup_mgr.use(...).prepare() from this test or fixture"

@@ -554,8 +554,9 @@ class Preparation:
                 if not node.is_resolved:
                     node.record_exception(
                         WarmupError(
-                            f"plan '{plan.name}' did not set a value or exception for node "
-                            f"'{node.runtime_key}'"
+                            f"plan '{plan.name}' did not set a value or exception for "
+                            f"requirement {describe(node.requirement)}, node "
+                            f"'{node.runtime_key}'; complete every node it receives"
                         )
                     )
         batch.created = [node for node in nodes if node.created]
