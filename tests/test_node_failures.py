@@ -286,6 +286,7 @@ def test_node_left_without_a_result_fails_only_its_tests(pytester: pytest.Pytest
     result.stdout.fnmatch_lines(
         [
             "E   *warmup requirement 'forgotten' (plan 'forgetful'*failed: *plan 'forgetful' "
-            "did not set a value or exception for requirement 'forgotten' (*), node 'node-1:shared'*",
+            "did not set a value or exception for requirement 'forgotten' (*), "
+            "node 'node-1:shared'*",
         ]
     )
