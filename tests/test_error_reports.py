@@ -196,3 +196,48 @@ def test_a_producer_failure_of_many_lines_is_shown_once(pytester: pytest.Pyteste
     assert output.count("unknown shared override id 'ordr'") == 1  # the second line, once
     assert output.count("E   (shown in full above, for test_shop.py::test_a)") == 2
     assert output.count("(raised while producer 'shop'") == 1
+
+
+def test_two_cleanups_failing_in_one_teardown_show_both_messages_without_tracebacks(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_warmup import WarmupPlan, warmup_param
+
+        class Leaky(WarmupPlan):
+            def prepare_node(self, node):
+                return node.payload["name"]
+
+            def cleanup_node(self, node):
+                raise RuntimeError(f"cannot delete {node.value}")
+
+        shared_plan, own_plan = Leaky("shared"), Leaky("own")
+        shared = shared_plan.require(payload={"name": "shared"}, id="shared")
+        own = own_plan.require(payload={"name": "own"}, id="own", is_per_test=True)
+
+        @pytest.fixture(scope="module")
+        def module_producer(warmup_mgr):
+            return warmup_mgr.use(shared_plan).prepare()
+
+        @pytest.fixture(scope="module")
+        @warmup_param("value", shared)
+        def shared_value(module_producer, value):
+            return value
+
+        @pytest.fixture
+        def test_producer(warmup_mgr):
+            return warmup_mgr.use(own_plan).prepare()
+
+        @warmup_param("mine", own)
+        def test_last(shared_value, test_producer, mine):
+            assert (shared_value, mine) == ("shared", "own")
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    for producer in ("module_producer", "test_producer"):  # in pytest's teardown order
+        result.stdout.fnmatch_lines([f"E   WarmupError: cleanup failed for producer '{producer}'*"])
+    assert "Exception Group" not in result.stdout.str()
+    assert "pytest_warmup/" not in result.stdout.str()

@@ -30,7 +30,11 @@ def report_plugin_errors(
     """The report of a failure from a ``WarmupError`` that pytest-warmup raised, shown as its
     message; ``None`` (pytest makes the report) for every other outcome."""
     excinfo = call.excinfo
-    if excinfo is None or not isinstance(excinfo.value, WarmupError):
+    if excinfo is None:
+        return None
+    if _is_group(excinfo.value):  # several finalizers failed in one teardown
+        return _group_report(session, item, call, excinfo.value)
+    if not isinstance(excinfo.value, WarmupError):
         return None
     error = excinfo.value
     if not session.raised_by_plugin(error):
@@ -39,6 +43,29 @@ def report_plugin_errors(
     shown_for = session.shown_in_full.setdefault(id(root), item.nodeid)
     full = shown_for == item.nodeid
     return compat.failure_report(item, call, WarmupErrorRepr.of(error, None if full else shown_for))
+
+
+def _is_group(error: BaseException) -> bool:
+    return any(cls.__name__ == "BaseExceptionGroup" for cls in type(error).__mro__)
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if _is_group(error):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]  # type: ignore[attr-defined]
+    return [error]
+
+
+def _group_report(
+    session: WarmupSession, item: pytest.Item, call: pytest.CallInfo[None], group: BaseException
+) -> pytest.TestReport | None:
+    """pytest gathers the errors of a teardown's finalizers in an exception group: when all of
+    them are pytest-warmup's own (cleanups that failed), each is shown as its message."""
+    leaves = _leaves(group)
+    if not all(isinstance(leaf, WarmupError) and session.raised_by_plugin(leaf) for leaf in leaves):
+        return None
+    reprs = [WarmupErrorRepr.of(leaf) for leaf in leaves if isinstance(leaf, WarmupError)]
+    text = "\n\n".join(found.text for found in reprs)
+    return compat.failure_report(item, call, WarmupErrorRepr(text, reprs[0].reprcrash))
 
 
 def _root(error: WarmupError) -> BaseException:
