@@ -634,3 +634,28 @@ def test_old_style_plans_see_the_consumers_as_selected_tests() -> None:
     with prepare({"a": [plan.require()], "b": []}) as prepared:
         assert prepared.record.consumers == ("a",)
     assert plan.seen == [("session", ("a",))]
+
+
+def test_replays_are_planned_only_for_batches_that_run_one_after_the_other() -> None:
+    from pytest_warmup import WarmupRequirement
+    from pytest_warmup._graph import instantiate, normalise
+    from pytest_warmup._scheduler import planned_positions
+
+    class Plan(WarmupPlan):
+        def prepare_node(self, node: WarmupNode) -> int:
+            return 1
+
+    first, second, other = Plan("first"), Plan("second"), Plan("other")
+    head = first.require(id="head", is_per_test=True)
+    tail = second.require(id="tail", dependencies={"head": head}, is_per_test=True)
+    alone = other.require(id="alone", is_per_test=True)
+
+    def planned(*needs: WarmupRequirement[Any]) -> Any:
+        roots = RootTable()
+        for need in needs:
+            roots.append("t", "test", "t", "arg", need)
+        return planned_positions(instantiate(normalise(needs), roots).order)
+
+    assert planned(tail) == [(first, (0,)), (second, (1,))]
+    # two independent plans could run at the same time: no replay, which runs one at a time
+    assert planned(tail, alone) is None

@@ -291,6 +291,103 @@ def test_sigterm_during_a_test_cleans_up_what_the_producers_created(
     (pytester.path / "release").touch()
 
 
+def test_a_ctrl_c_a_test_catches_does_not_hold_the_ctrl_c_that_stops_the_run(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        plans=PLANS.replace("        wait_for_release()\n", ""),
+        test_suite="""
+        import signal
+
+        import pytest
+        from pytest_warmup import warmup_param
+        from plans import Gated, log, wait_for_release
+
+        plan = Gated("a")
+        one = plan.require(id="one")
+
+        @pytest.fixture(scope="session")
+        def prep(warmup_mgr):
+            return warmup_mgr.use(plan).prepare()
+
+        @warmup_param("value", one)
+        def test_1_tests_a_cli_s_ctrl_c(prep, value):
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGINT)
+
+        @warmup_param("value", one)
+        def test_2_waits(prep, value):
+            log("test started")
+            wait_for_release()
+        """,
+    )
+    run = Run(pytester.path)
+    run.wait_for_events("test started")
+    run.send(signal.SIGINT)
+
+    assert run.finish() == pytest.ExitCode.INTERRUPTED, run.describe("not interrupted")
+    assert run.events == ["start a:one", "create a:one", "test started", "delete a:one"]
+    (pytester.path / "release").touch()
+
+
+def test_a_second_ctrl_c_lets_a_quick_plan_s_slow_batch_end_in_pytest_s_thread(
+    pytester: pytest.Pytester,
+) -> None:
+    """A plan whose last batch was quick runs its next one in pytest's thread (the issue 17
+    speed-up for function-scoped producers): when that one turns out slow, a second Ctrl-C
+    must not interrupt it in place and lose what it created."""
+    pytester.makepyfile(
+        plans=PLANS,
+        test_suite="""
+        import pytest
+        from pytest_warmup import WarmupPlan, warmup_param
+        from plans import log, wait_for_release
+
+        class Sometimes(WarmupPlan):
+            def prepare_node(self, node):
+                log(f"create {node.id}")
+                if node.payload["slow"]:
+                    log("waiting")
+                    wait_for_release()  # created, then waiting (say, for indexing)
+                return node.id
+
+            def cleanup_node(self, node):
+                log(f"delete {node.value}")
+
+        plan = Sometimes("sometimes")
+        quick = [plan.require(payload={"slow": False}, id=f"quick{n}", is_per_test=True)
+                 for n in range(4)]
+        slow = plan.require(payload={"slow": True}, id="slow", is_per_test=True)
+
+        @pytest.fixture
+        def prep(warmup_mgr):
+            return warmup_mgr.use(plan).prepare()
+
+        @warmup_param("value", quick[0])
+        def test_quick_0(prep, value):
+            pass
+
+        @warmup_param("value", quick[1])
+        def test_quick_1(prep, value):
+            pass
+
+        @warmup_param("value", slow)
+        def test_slow(prep, value):
+            pass
+        """,
+    )
+    run = Run(pytester.path, "--warmup-workers", "4")
+    run.wait_for_events("waiting")
+    run.send(signal.SIGINT)
+    run.wait_for_line("pytest-warmup: interrupted")
+    run.send(signal.SIGINT)
+    run.wait_for_line("pytest-warmup: the batch of plan 'sometimes' runs in pytest's thread")
+    run.release()
+
+    assert run.finish() == pytest.ExitCode.INTERRUPTED, run.describe("not interrupted")
+    assert run.events[-3:] == ["create slow", "waiting", "delete slow"], run.describe("lost")
+
+
 def test_ctrl_c_during_cleanup_is_held_until_every_delete_is_done(
     pytester: pytest.Pytester,
 ) -> None:

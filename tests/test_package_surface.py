@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import subprocess
+import sys
 import typing
 from collections.abc import Iterator
 from importlib.metadata import entry_points, version
@@ -348,3 +350,19 @@ def test_nothing_public_is_reachable_only_from_a_private_module() -> None:
         if id(cls) not in exported
     }
     assert missing == set()
+
+
+def test_the_public_modules_are_attributes_of_the_package() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pytest_warmup; "
+            "print(pytest_warmup.errors.WarmupError.__name__, "
+            "pytest_warmup.engine.prepare.__name__, pytest_warmup.catalog.__name__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert completed.stdout.split() == ["WarmupError", "prepare", "pytest_warmup.catalog"]

@@ -42,6 +42,9 @@ _LAZY: Final = {
 }
 
 
+_PUBLIC_MODULES: Final = ("catalog", "engine", "errors")
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is not None:
@@ -50,6 +53,10 @@ def __getattr__(name: str) -> Any:
         from importlib import import_module
 
         return getattr(import_module(module, __name__), name)
+    if name in _PUBLIC_MODULES:  # ``import pytest_warmup; pytest_warmup.engine``
+        from importlib import import_module
+
+        return import_module(f".{name}", __name__)
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     # read from the installed distribution: looking it up scans sys.path

@@ -175,17 +175,19 @@ def _load_json(text: str, path: str, context: str) -> Any:
 
 
 def _parse_yaml(text: str, path: str, context: str) -> Any:
-    from . import _yaml  # PyYAML is loaded only when a YAML file is read
+    # PyYAML is loaded only when a YAML file is read (by module name: pytester's in-process
+    # runs unload what a run imported, and a package attribute would keep a stale copy)
+    from ._yaml import MarkedYAMLError, YAMLError, describe_error, load
 
     try:
-        return _yaml.load(text)
-    except _yaml.MarkedYAMLError as exc:
-        line, column, problem, syntax = _yaml.describe_error(exc, text)
+        return load(text)
+    except MarkedYAMLError as exc:
+        line, column, problem, syntax = describe_error(exc, text)
         what = "is not valid YAML" if syntax else "cannot be read"
         raise WarmupError(
             f"{context} {path!r} {what}: {path}:{line + 1}:{column + 1}: {problem}"
         ) from None
-    except _yaml.YAMLError as exc:  # characters YAML does not allow; no line to show
+    except YAMLError as exc:  # characters YAML does not allow; no line to show
         detail = " ".join(str(exc).split())
         raise WarmupError(f"{context} {path!r} is not valid YAML: {detail}") from None
 
@@ -217,9 +219,9 @@ def render(data: Any, path: str | Path) -> str:
     reads back the same.
     """
     if is_yaml_path(path):
-        from . import _yaml  # PyYAML is loaded only when a YAML file is written
+        from ._yaml import dump  # PyYAML is loaded only when a YAML file is written
 
-        return _yaml.dump(data)
+        return dump(data)
     text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
     if re.search(_SURROGATE, text):
         text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=True)

@@ -26,14 +26,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, Final, final
+from typing import Any, final
 
+from ._runtime import FORCE_QUIT
 from .engine import Run
 
 __all__ = ["FORCE_QUIT", "Interrupts"]
-
-#: what quits at once, leaving what was created behind
-FORCE_QUIT: Final = "Ctrl-\\ or kill -9 quits at once and leaves it behind"
 
 
 @final
@@ -110,6 +108,11 @@ class Interrupts:
                 f"{what}: cleaning up what the plans created before the run ends ({FORCE_QUIT})"
             )
             return
+        if signum == signal.SIGINT and not self._sigint_users:
+            # Outside pytest-warmup's steps: as Python's own handler. Holding here would make
+            # a KeyboardInterrupt that a test catches (one that tests a CLI's Ctrl-C) hold every
+            # later Ctrl-C; pytest's interrupt hook holds them once the run really stops.
+            raise KeyboardInterrupt
         if signum == signal.SIGTERM:
             self._say("SIGTERM: the run stops as on Ctrl-C, once what was created is cleaned up")
         if self._engine.request_stop():

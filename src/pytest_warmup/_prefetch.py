@@ -25,12 +25,13 @@ from typing import Any, NamedTuple, final
 
 import pytest
 
-from . import _selection
 from ._declarations import WarmupPlan, WarmupRequirement
 from ._graph import Graph, RootTable, normalise, reachable
 from ._producer import scope_id_of, snapshot_step
 from ._record import PrepareRecord
 from ._runtime import Progress
+from ._selection import binds_producer, select_roots
+from ._selection import covered as covered_tests
 from ._session import WarmupSession
 from .engine import Overrides, Pending, Prepared
 from .errors import WarmupError
@@ -193,12 +194,12 @@ class Prefetch:
             return
         target, (first, last) = found
         name = fixturedef.argname
-        tests = _selection.covered(session.collected.in_scope(scope, target), name, fixturedef)
+        tests = covered_tests(session.collected.in_scope(scope, target), name, fixturedef)
         covered = {test.nodeid for test in tests}
         items = session.collected.items[first : last + 1]
         if all(_skipped(item) for item in items if item.nodeid in covered):
             return  # nothing will set its producer up (no tests at all, too)
-        roots = _selection.select_roots(tests, set(plans), name, session.requirement_of)
+        roots = select_roots(tests, set(plans), name, session.requirement_of)
         if not roots.requirements:
             return
         record = PrepareRecord(
@@ -237,7 +238,7 @@ class Prefetch:
         for index in range(span[1] + 1, len(items)):
             item = items[index]
             record = self._session.collected.record(item)
-            if not _selection.binds_producer(record, name, fixturedef):
+            if not binds_producer(record, name, fixturedef):
                 continue
             target = item.getparent(kind)
             if target is None:
@@ -266,7 +267,7 @@ class Prefetch:
         self, ahead: Ahead, plans: tuple[WarmupPlan, ...], snapshot_id: str | None
     ) -> str | None:
         """Why the instance prepared ahead is not what its producer asks for, or ``None``."""
-        if plans != ahead.plans:
+        if set(plans) != set(ahead.plans):  # the order of use(...)'s plans changes nothing
             return "its producer called warmup_mgr.use(...) with other plans"
         if snapshot_id != ahead.snapshot_id:
             return "its producer called prepare(...) with another snapshot_id"

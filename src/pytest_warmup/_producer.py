@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import pytest
 
-from . import _selection
 from ._declarations import WarmupPlan
 from ._graph import Graph, RootTable, normalise
 from ._preview import PreviewStop
 from ._record import PrepareRecord
 from ._reports import saved_section, template_section
 from ._scopes import SCOPES, format_scope_id
-from ._selection import scope_ids_of
+from ._selection import covered, scope_ids_of, select_roots
 from ._session import WarmupSession
 from ._text import relative_path
 from .engine import Overrides, Prepared
@@ -129,11 +128,9 @@ def prepare_producer(
         )
         if snapshot_id is not None:
             session.snapshots.claim(snapshot_id, fixturedef, _describe_producer(fixturedef))
-        tests = _selection.covered(
-            session.collected.in_scope(scope, request.node), name, fixturedef
-        )
+        tests = covered(session.collected.in_scope(scope, request.node), name, fixturedef)
         record.consumers = tuple([test.nodeid for test in tests])
-        roots = _selection.select_roots(tests, set(plans), name, session.requirement_of)
+        roots = select_roots(tests, set(plans), name, session.requirement_of)
         choose = snapshot_step(session, record, plans, fixturedef)
         if session.settings.preview:  # --warmup-plan: no plan is called
             session.engine.preview(roots, overrides=choose, record=record)

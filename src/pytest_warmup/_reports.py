@@ -328,7 +328,11 @@ def release(run: RunRecord, record: PrepareRecord, kinds: Iterable[str]) -> None
 def _add_sections(
     sections: dict[str, dict[str, Any]], record: PrepareRecord, wanted: set[str]
 ) -> None:
-    """Add ``record``'s sections of the ``wanted`` kinds; one scope id's sections merge."""
+    """Add ``record``'s sections of the ``wanted`` kinds; one scope id's sections merge. An
+    instance prepared ahead (``--warmup-prefetch``) that its producer never took has none: its
+    producer's own preparation of that scope, if any, is the one the files describe."""
+    if record.prefetched == "unused":
+        return
 
     def add(kind: str, scope_id: str, section: dict[str, Any]) -> None:
         target = sections[kind]
@@ -337,7 +341,7 @@ def _add_sections(
 
     # An instance prepared ahead whose producer never ran (--warmup-prefetch) was reported
     # and cleaned up, but the run did not select it: no template entries.
-    if "template" in wanted and record.prefetched != "unused":
+    if "template" in wanted:
         template = template_section(record)
         if template is not None:
             add("template", record.scope_id, template)

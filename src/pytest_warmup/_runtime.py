@@ -200,6 +200,9 @@ def _prepare_takes_runtime(plan: WarmupPlan) -> bool:
 
 
 _SIGNAL_CHECK_SECONDS: Final = 0.1
+
+#: what quits at once, leaving what was created behind
+FORCE_QUIT: Final = "Ctrl-\\ or kill -9 quits at once and leaves it behind"
 """How long the thread that waits for batches may take to notice an interrupt."""
 
 #: a plan whose last batch ended within this time runs its next batch in the calling thread
@@ -304,6 +307,7 @@ class Preparation:
         """(plan name, error) for every cleanup that raised."""
         self._phase = "new"  # "running", "cleaning", "done"
         self._stopping = False
+        self._in_place: Batch | None = None  # a quick batch running in the calling thread
         # Batches are tracked by the threads that run them, under this lock, so that an
         # interrupt at any point of the calling thread loses none.
         self._lock = threading.Lock()
@@ -352,6 +356,14 @@ class Preparation:
         or already stopping, and interrupting it is up to the caller."""
         if self._phase == "cleaning":
             self._notify("cleaning up what was created; the run stops right after")
+            return True
+        if self._phase == "running" and self._stopping and self._in_place is not None:
+            # A batch running in this very thread cannot be left to end on its own: it ends
+            # first (a plan interrupted in place could leave what it was creating behind).
+            self._notify(
+                f"the batch of plan '{self._in_place.plan.name}' runs in pytest's thread: it "
+                f"ends first, then what was created is cleaned up ({FORCE_QUIT})"
+            )
             return True
         if self._phase != "running" or self._stopping:
             return False
@@ -432,7 +444,11 @@ class Preparation:
                 with self._lock:
                     self._unfinished[batch] = None
                 self._tell("start", batch)
-                self._run_batch(batch, None)
+                self._in_place = batch
+                try:
+                    self._run_batch(batch, None)
+                finally:
+                    self._in_place = None
                 self._finish(scheduler, batch)
                 if batch.interrupt is not None:
                     return batch.interrupt
@@ -606,7 +622,10 @@ class Preparation:
     def _finish(self, scheduler: Scheduler | Replay, batch: Batch) -> None:
         self._tell("end", batch)
         self._record_exceptions(batch)
-        for blocked in scheduler.complete(batch.nodes):
+        # A replayed batch that turned out slow: a Scheduler takes over, so that independent
+        # batches run side by side again.
+        hand_over = isinstance(scheduler, Replay) and not self.batch_times.quick(batch.plan)
+        for blocked in scheduler.complete(batch.nodes, hand_over=hand_over):
             self.runtime.record(f"blocked:{blocked.runtime_key}")
 
     def _record_exceptions(self, batch: Batch) -> None:

@@ -167,8 +167,9 @@ class Scheduler:
                 return
             batches.append(Batch(plan, queued.popleft(), []))
 
-    def complete(self, nodes: Sequence[WarmupNode]) -> list[WarmupNode]:
-        """Mark a finished batch; returns the instances blocked by its failures."""
+    def complete(self, nodes: Sequence[WarmupNode], *, hand_over: bool = False) -> list[WarmupNode]:
+        """Mark a finished batch; returns the instances blocked by its failures
+        (``hand_over`` is :class:`Replay`'s, and means nothing here)."""
         if nodes:
             plan = nodes[0].requirement.owner_plan
             self._chunks_left[plan] -= 1
@@ -239,26 +240,34 @@ class Replay:
         self._next += 1
         return [Batch(plan, [self._instances[position] for position in positions], [])]
 
-    def complete(self, nodes: Sequence[WarmupNode]) -> list[WarmupNode]:
-        """As :meth:`Scheduler.complete`."""
+    def complete(self, nodes: Sequence[WarmupNode], *, hand_over: bool = False) -> list[WarmupNode]:
+        """As :meth:`Scheduler.complete`. ``hand_over``: a Scheduler takes over from here even
+        when nothing failed (the batch was slow: the next ones may run side by side)."""
         if self._scheduler is None:
-            if not any(node.has_exception for node in nodes):
+            if not hand_over and not any(node.has_exception for node in nodes):
                 return []
             self._scheduler = Scheduler(self._instances, running=nodes)
         return self._scheduler.complete(nodes)
 
 
 def planned_positions(instances: Sequence[WarmupNode]) -> list[PlannedBatch] | None:
-    """What :class:`Replay` hands out again for instances built the same way: the batches one
-    worker runs, as positions in ``instances``; ``None`` when a plan splits its batches
-    (``max_batch_size``), which a replay does not follow."""
+    """What :class:`Replay` hands out again for instances built the same way: the batches, as
+    positions in ``instances``, when they can only run one after the other; ``None`` when two
+    could run at the same time (a replay hands them out one at a time), or when a plan splits
+    its batches (``max_batch_size``)."""
     position = {node: index for index, node in enumerate(instances)}
+    scheduler = Scheduler(instances)
     planned: list[PlannedBatch] = []
-    for batch in planned_batches(instances):
+    # As many workers as instances: the batches are the same for any number of workers.
+    while batches := scheduler.take(running=0, limit=len(instances)):
+        if len(batches) > 1:
+            return None  # they could run at the same time
+        (batch,) = batches
         size = batch.plan.max_batch_size
         if size is not None and size > 0:
             return None
         planned.append((batch.plan, tuple(position[node] for node in batch.nodes)))
+        scheduler.complete(batch.nodes)
     return planned
 
 
