@@ -200,10 +200,10 @@ def _prepare_takes_runtime(plan: WarmupPlan) -> bool:
 
 
 _SIGNAL_CHECK_SECONDS: Final = 0.1
-
-#: what quits at once, leaving what was created behind
-FORCE_QUIT: Final = "Ctrl-\\ or kill -9 quits at once and leaves it behind"
 """How long the thread that waits for batches may take to notice an interrupt."""
+
+FORCE_QUIT: Final = "Ctrl-\\ or kill -9 quits at once and leaves it behind"
+"""What quits at once, leaving what was created behind."""
 
 #: a plan whose last batch ended within this time runs its next batch in the calling thread
 #: when that batch is the only one to run: handing a batch to a worker thread and back costs
@@ -437,9 +437,8 @@ class Preparation:
         while not self._stopping:
             batches = scheduler.take(running=running, limit=self.max_workers - running)
             if not running and len(batches) == 1 and self.batch_times.quick(batches[0].plan):
-                # The only batch to run, of a plan whose batches end quickly: run it here. A
-                # second interrupt then stops it in place, as with one worker; it is unlikely
-                # to come within a few milliseconds.
+                # The only batch to run, of a plan whose last batch ended quickly: run it
+                # here. An interrupt does not stop it in place (request_stop): it ends first.
                 (batch,) = batches
                 with self._lock:
                     self._unfinished[batch] = None
