@@ -396,3 +396,36 @@ def test_the_merged_report_lists_each_instance_once(pytester: pytest.Pytester, l
         assert len(section["selected_test_ids"]) == 7
     assert instances[0] == instances[1]
     assert instances[0].count(("customers", "vip", "")) == 1
+
+
+def test_a_failed_per_test_value_is_a_setup_error_with_and_without_workers(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_failing="""
+        import pytest
+        from pytest_warmup import WarmupPlan, warmup_param
+
+        class Broken(WarmupPlan):
+            def prepare_node(self, node):
+                raise RuntimeError("no seats left")
+
+        broken = Broken("broken")
+        own = broken.require(id="own", is_per_test=True)
+
+        @pytest.fixture(scope="module")
+        def producer(warmup_mgr):
+            return warmup_mgr.use(broken).prepare()
+
+        @warmup_param("value", own)
+        def test_one(producer, value):
+            pass
+
+        @warmup_param("value", own)
+        def test_two(producer, value):
+            pass
+        """
+    )
+    for workers in ("0", "2"):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", workers)
+        result.assert_outcomes(errors=2)

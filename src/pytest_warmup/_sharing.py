@@ -34,7 +34,7 @@ from ._graph import Graph, GraphNode, RootTable
 from ._nodes import WarmupNode
 from ._record import PrepareRecord
 from .engine import Overrides, Prepared
-from .errors import WarmupError
+from .errors import NodeFailedError, WarmupError
 
 if TYPE_CHECKING:
     from ._session import WarmupSession
@@ -186,16 +186,28 @@ class Sharing:
         """The value test ``item`` receives from shared preparation ``prepared``; its per-test
         nodes (and those of the tests queued after it) are prepared first when this worker has
         none for it yet."""
+        return self._for(session, prepared, item).value(requirement, item.nodeid)
+
+    def failure(
+        self, session: WarmupSession, prepared: Prepared, requirement: WarmupRequirement, item: Any
+    ) -> NodeFailedError | None:
+        """What test ``item`` gets instead of its value when the node failed (asked in its
+        setup, so that it errors there, as without workers); ``None`` when it has its value."""
+        return self._for(session, prepared, item).failure(requirement, item.nodeid)
+
+    def _for(self, session: WarmupSession, prepared: Prepared, item: Any) -> Prepared:
+        """The preparation that holds test ``item``'s values: its per-test part, prepared now
+        (with the tests queued after it) when this worker has none for it yet."""
         consumer = item.nodeid
         part = self._per_test.get(prepared)
         if part is None or consumer not in part.consumers:
-            return prepared.value(requirement, consumer)
+            return prepared
         own = part.by_consumer.get(consumer)
         if own is None:
             queued = self._queued(item.session) or ()
             self._prepare_per_test(session, prepared, [consumer, *queued])
             own = part.by_consumer[consumer]
-        return own.value(requirement, consumer)
+        return own
 
     def _queued(self, pytest_session: pytest.Session) -> list[str] | None:
         """The tests this worker runs now and next (``None``: unknown)."""

@@ -464,7 +464,9 @@ def _setup_plugin(session: WarmupSession) -> types.ModuleType:
             if not bindings:
                 return
             set_caller(function, item, inject)
-            if session.node_failures_seen:
+            # Under xdist a test's per-test nodes are prepared when it needs them: here, in
+            # its setup, so that a failed one errors there as without workers.
+            if session.node_failures_seen or session.sharing is not None:
                 _check_node_failures(session, item, bindings)
         except WarmupError as error:
             session.error_raised(error)
@@ -506,6 +508,9 @@ def _check_node_failures(
             continue  # lookup problems are the call phase's to report
         if plans is not None and requirement.owner_plan not in plans:
             continue  # never prepared for this binding: the call phase says so
-        error = prepared.failure(requirement, item.nodeid)
+        if session.sharing is None:
+            error = prepared.failure(requirement, item.nodeid)
+        else:
+            error = session.sharing.failure(session, prepared, requirement, item)
         if error is not None:
             raise error
