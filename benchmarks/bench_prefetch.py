@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from generated_suites import run_logged
 
 CONFTEST = """
 import os, time
@@ -102,35 +100,8 @@ def _write(directory: Path, options: argparse.Namespace) -> None:
 def _run(
     directory: Path, prefetch: bool, scale: float = 1.0
 ) -> tuple[float, float, collections.Counter[str]]:
-    log = directory / "api.log"
-    log.unlink(missing_ok=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:randomly",
-            "-p",
-            "no:cacheprovider",
-            *(["--warmup-prefetch"] if prefetch else []),
-        ],
-        cwd=directory,
-        env={**os.environ, "BENCH_LOG": str(log), "BENCH_SCALE": str(scale)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if completed.returncode != 0:
-        sys.exit(f"the run failed:\n{completed.stdout}\n{completed.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    events = collections.Counter(line.split(" ", 1)[0] for line in log.read_text().splitlines())
-    return wall, cpu, events
+    arguments = ["--warmup-prefetch"] if prefetch else []
+    return run_logged(directory, arguments, {"BENCH_SCALE": str(scale)})
 
 
 def main() -> None:

@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from generated_suites import run_logged
 
 CONFTEST = """
 import os, time
@@ -98,37 +96,7 @@ def _write(directory: Path, options: argparse.Namespace) -> None:
 
 
 def _run(directory: Path, workers: str, dist: str) -> tuple[float, float, collections.Counter[str]]:
-    log = directory / "api.log"
-    log.unlink(missing_ok=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:randomly",
-            "-p",
-            "no:cacheprovider",
-            "-n",
-            workers,
-            *(["--dist", dist] if workers != "0" else []),
-        ],
-        cwd=directory,
-        env={**os.environ, "BENCH_LOG": str(log)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if completed.returncode != 0:
-        sys.exit(f"-n {workers} failed:\n{completed.stdout}\n{completed.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    events = collections.Counter(line.split(" ", 1)[0] for line in log.read_text().splitlines())
-    return wall, cpu, events
+    return run_logged(directory, ["-n", workers, *(["--dist", dist] if workers != "0" else [])])
 
 
 def main() -> None:

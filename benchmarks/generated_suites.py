@@ -13,6 +13,7 @@ Every variant does the same work per test; only the way values reach the tests d
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import resource
@@ -299,3 +300,41 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def run_logged(
+    directory: Path, arguments: Sequence[str], env: dict[str, str] | None = None
+) -> tuple[float, float, collections.Counter[str]]:
+    """Run pytest in ``directory`` (plugins of the dev install left out), with ``BENCH_LOG``
+    naming the event log its plans append ``<event> <detail>`` lines to. Returns the wall
+    time, the CPU time of the child and how often each event was logged; exits with the
+    output when the run fails."""
+    log = directory / "api.log"
+    log.unlink(missing_ok=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            *arguments,
+        ],
+        cwd=directory,
+        env={**os.environ, **(env or {}), "BENCH_LOG": str(log)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if completed.returncode != 0:
+        sys.exit(f"pytest {' '.join(arguments)} failed:\n{completed.stdout}\n{completed.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    events = collections.Counter(line.split(" ", 1)[0] for line in log.read_text().splitlines())
+    return wall, cpu, events
