@@ -240,9 +240,8 @@ class GraphCache:
 
     def planned(self, graph: Graph, instances: Sequence[WarmupNode]) -> list[PlannedBatch] | None:
         """The batches of ``graph``'s instances for one consumer (``instances``, none
-        prepared yet), worked out the first time (:func:`~._scheduler.planned_positions`)."""
-        if len(graph.nodes) > self.SMALL:
-            return None
+        prepared yet), worked out the first time (:func:`~._scheduler.planned_positions`).
+        For small graphs (:attr:`SMALL`): the caller checks."""
         found = self._planned.get(id(graph))
         if found is not None and found[0] is graph:
             return found[1]

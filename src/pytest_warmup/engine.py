@@ -742,7 +742,9 @@ def _replayable(
     one of many alike: one consumer, a small graph seen before, nothing overridden, and plans
     whose batches end quickly (they run one after the other, as they would anyway)."""
     graph, consumers, order = record.graph, record.roots.consumer_ids, instances.order
-    if graph is None or not consumers or consumers.count(consumers[0]) != len(consumers):
+    if graph is None or len(graph.nodes) > GraphCache.SMALL:
+        return None  # a broad producer's graph: prepared once or a few times
+    if not consumers or consumers.count(consumers[0]) != len(consumers):
         return None
     if len(order) != len(graph.nodes) or any(node.is_resolved for node in order):
         return None
